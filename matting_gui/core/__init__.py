@@ -1,0 +1,1 @@
+"""The Qt-free engine. Importing it (or any submodule) never imports PySide6."""

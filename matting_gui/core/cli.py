@@ -1,0 +1,305 @@
+"""``matting-cli``: headless commands (matte, evaluate, info, train).
+
+Exit codes: 0 success; 1 some input files failed (the others were processed);
+2 bad usage or a model that cannot be loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from .imageio import (
+    SUPPORTED_SUFFIXES,
+    ImageError,
+    read_alpha,
+    read_image,
+    read_trimap,
+    write_alpha,
+    write_rgb,
+    write_rgba,
+)
+from .trimap import TrimapError, validate_trimap
+from .weights import WeightsError
+
+
+def _err(msg: str) -> None:
+    print(f"error: {msg}", file=sys.stderr, flush=True)
+
+
+def parse_colour(text: str) -> tuple[float, float, float] | None:
+    """'#rrggbb', 'r,g,b' (0-255) or a name (white, black, red, green, blue, gray) → RGB in [0, 1]; else None."""
+    names = {"white": (255, 255, 255), "black": (0, 0, 0), "red": (255, 0, 0), "green": (0, 255, 0),
+             "blue": (0, 0, 255), "gray": (128, 128, 128), "grey": (128, 128, 128)}
+    t = text.strip().lower()
+    rgb = None
+    if t in names:
+        rgb = names[t]
+    elif t.startswith("#") and len(t) == 7:
+        try:
+            rgb = tuple(int(t[i : i + 2], 16) for i in (1, 3, 5))
+        except ValueError:
+            return None
+    elif t.count(",") == 2:
+        try:
+            rgb = tuple(int(v) for v in t.split(","))
+        except ValueError:
+            return None
+        if not all(0 <= v <= 255 for v in rgb):
+            return None
+    return None if rgb is None else tuple(v / 255.0 for v in rgb)
+
+
+def _find_by_stem(folder: Path, stem: str) -> Path | None:
+    for suffix in SUPPORTED_SUFFIXES + tuple(s.upper() for s in SUPPORTED_SUFFIXES):
+        p = folder / f"{stem}{suffix}"
+        if p.exists():
+            return p
+    return None
+
+
+def _progress(items, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, unit="img", file=sys.stderr, disable=None, leave=False)
+
+
+def _make_predictor(args):
+    from .predictor import Predictor
+
+    try:
+        return Predictor(args.model, args.device, args.working_pixels, args.threads)
+    except (WeightsError, RuntimeError, ValueError) as exc:
+        _err(str(exc))
+        return None
+
+
+def cmd_matte(args) -> int:
+    images = [Path(p) for p in args.images]
+    if args.trimap and len(args.trimap) != len(images):
+        _err(f"{len(images)} images but {len(args.trimap)} trimaps: give one --trimap per image, or --trimap-dir")
+        return 2
+    background = None
+    if args.composite:
+        background = parse_colour(args.composite)
+        if background is None:
+            try:
+                background = read_image(args.composite).rgb
+            except ImageError as exc:
+                _err(f"--composite is neither a colour nor a readable image: {exc}")
+                return 2
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _err(f"cannot create output folder {out} ({exc.strerror})")
+        return 2
+    predictor = _make_predictor(args)
+    if predictor is None:
+        return 2
+    failed = 0
+    for i, path in enumerate(_progress(images, "matte")):
+        try:
+            if args.trimap:
+                tri_path = Path(args.trimap[i])
+            else:
+                tri_path = _find_by_stem(Path(args.trimap_dir), path.stem)
+                if tri_path is None:
+                    raise ImageError(f"{path}: no trimap named {path.stem}.* in {args.trimap_dir}")
+            loaded = read_image(path)
+            trimap = validate_trimap(read_trimap(tri_path), loaded.rgb.shape, str(tri_path))
+            result = predictor.predict(loaded.rgb, trimap)
+            write_alpha(out / f"{path.stem}.png", result.alpha, loaded.bit_depth)
+            if args.cutout or background is not None:
+                from .compose import composite, cover_resize, estimate_foreground
+
+                fg = estimate_foreground(loaded.rgb, result.alpha)
+                if args.cutout:
+                    write_rgba(out / f"{path.stem}_cutout.png", fg, result.alpha, loaded.bit_depth)
+                if background is not None:
+                    bg = background
+                    if isinstance(bg, np.ndarray):
+                        bg = cover_resize(bg, *result.alpha.shape)
+                    write_rgb(out / f"{path.stem}_composite.png", composite(fg, result.alpha, bg), bit_depth=loaded.bit_depth)
+            note = f" ({'; '.join(loaded.notes)})" if loaded.notes else ""
+            print(f"{path.name}: {result.model_name} {result.seconds * 1000:.0f} ms{note}", file=sys.stderr)
+        except (ImageError, TrimapError, OSError, ValueError) as exc:
+            failed += 1
+            _err(str(exc).splitlines()[0] if str(exc) else f"{path}: {type(exc).__name__}")
+    if failed:
+        _err(f"{failed} of {len(images)} images failed")
+        return 1
+    return 0
+
+
+def _method_predict(args):
+    """A predict(image, trimap) → alpha callable for --method, and its display name."""
+    if args.method == "closed-form":
+        from pymatting import estimate_alpha_cf
+
+        def cf(image, trimap):
+            return estimate_alpha_cf(image.astype(np.float64), trimap.astype(np.float64) / 255.0).astype(np.float32)
+
+        return cf, "closed-form"
+    predictor = _make_predictor(args)
+    if predictor is None:
+        return None, None
+    return (lambda image, trimap: predictor.predict(image, trimap).alpha), predictor.name
+
+
+def cmd_evaluate(args) -> int:
+    from .metrics import evaluate_alpha, mean_scores
+
+    predict, name = _method_predict(args)
+    if predict is None:
+        return 2
+    images = sorted(p for p in Path(args.images).iterdir() if p.suffix.lower() in SUPPORTED_SUFFIXES)
+    if not images:
+        _err(f"no images in {args.images}")
+        return 2
+    rows, failed = {}, 0
+    for path in _progress(images, "evaluate"):
+        try:
+            tp, ap = _find_by_stem(Path(args.trimaps), path.stem), _find_by_stem(Path(args.alphas), path.stem)
+            if tp is None or ap is None:
+                raise ImageError(f"{path}: missing trimap or ground-truth alpha for stem {path.stem}")
+            img = read_image(path).rgb
+            tri = validate_trimap(read_trimap(tp), img.shape, str(tp))
+            rows[path.stem] = evaluate_alpha(predict(img, tri), read_alpha(ap), tri)
+        except (ImageError, TrimapError, OSError, ValueError) as exc:
+            failed += 1
+            _err(str(exc))
+    mean = mean_scores(list(rows.values()))
+    print(f"{name}: {len(rows)} images")
+    print(f"| {'image':<12} | {'SAD':>8} | {'MSE':>8} | {'Grad':>8} | {'Conn':>8} |")
+    print(f"|{'-' * 14}|{'-' * 10}|{'-' * 10}|{'-' * 10}|{'-' * 10}|")
+    for stem, s in list(rows.items()) + [("mean", mean)]:
+        print(f"| {stem:<12} | {s.sad:8.2f} | {s.mse:8.4f} | {s.grad:8.2f} | {s.conn:8.2f} |")
+    if args.json:
+        payload = {"model": name, "mean": mean.as_dict(), "images": {k: v.as_dict() for k, v in rows.items()}}
+        from .imageio import atomic_write_bytes
+
+        atomic_write_bytes(args.json, (json.dumps(payload, indent=2) + "\n").encode())
+    return 1 if failed else 0
+
+
+def cmd_info(args) -> int:
+    import platform
+
+    import torch
+
+    from .paths import data_root, models_dir
+    from .predictor import pick_device
+
+    print(f"python      {platform.python_version()} ({platform.machine()})")
+    for pkg in ("torch", "numpy", "opencv-python-headless", "pillow", "safetensors", "pymatting", "PySide6-Essentials"):
+        try:
+            print(f"{pkg:<11} {metadata.version(pkg)}")
+        except metadata.PackageNotFoundError:
+            print(f"{pkg:<11} (not installed)")
+    print(f"device      auto → {pick_device('auto')} (torch threads: {torch.get_num_threads()})")
+    print(f"data        {data_root()} ({'found' if data_root().is_dir() else 'missing'})")
+    print(f"models      {models_dir()}")
+    found = sorted(models_dir().glob("*.safetensors")) if models_dir().is_dir() else []
+    if not found:
+        print("  (no trained weights: see README, 'Training')")
+    from .weights import load_network
+
+    for path in found:
+        try:
+            model, card = load_network(path)
+            steps = card.get("training", {}).get("steps", "?")
+            print(f"  {path.name:<24} {card.get('name', '?'):<8} {card['parameters'] / 1e6:.2f} M params, {steps} steps")
+        except WeightsError as exc:
+            print(f"  {path.name:<24} unusable: {exc}")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from .train import TrainConfig
+    from .train import main as train_main
+
+    overrides = {k: v for k, v in vars(args).items() if k in {f for f in TrainConfig.__dataclass_fields__} and v is not None}
+    try:
+        cfg = TrainConfig.from_toml(args.config, **overrides) if args.config else TrainConfig.from_dict(overrides)
+        summary = train_main(cfg)
+    except (ValueError, WeightsError, OSError) as exc:
+        _err(str(exc))
+        return 2
+    if summary:
+        print(json.dumps(summary, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="matting-cli", description="Alpha matting from the command line.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def model_args(p):
+        p.add_argument("--model", default="student", help="student, teacher, or a .safetensors path (default: student)")
+        p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+        p.add_argument("--working-pixels", type=int, default=2_000_000, help="larger images are matted at this size and upsampled")
+        p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+
+    p = sub.add_parser("matte", help="compute alpha mattes")
+    p.add_argument("images", nargs="+")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--trimap", nargs="+", help="one trimap per image, in order")
+    g.add_argument("--trimap-dir", help="folder of trimaps matched by file stem")
+    p.add_argument("--out", required=True, help="output folder")
+    model_args(p)
+    p.add_argument("--cutout", action="store_true", help="also write <stem>_cutout.png (RGBA, straight alpha)")
+    p.add_argument("--composite", metavar="COLOR|IMAGE", help="also write <stem>_composite.png over a colour or image")
+    p.set_defaults(func=cmd_matte)
+
+    p = sub.add_parser("evaluate", help="SAD, MSE, Gradient, Connectivity against ground truth")
+    p.add_argument("--images", required=True)
+    p.add_argument("--trimaps", required=True)
+    p.add_argument("--alphas", required=True)
+    p.add_argument("--method", default="network", choices=["network", "closed-form"])
+    p.add_argument("--json", help="also write the scores to this JSON file")
+    model_args(p)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("info", help="versions, device, installed models")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("train", help="train a network or distil a student")
+    p.add_argument("--config", help="TOML file with TrainConfig keys (unknown keys are rejected)")
+    p.add_argument("--preset", choices=["teacher", "student"])
+    p.add_argument("--kd", help="distillation kinds joined with '+': spatial, channel, batch, attention, output, or none")
+    p.add_argument("--teacher", help="teacher weights for distillation")
+    p.add_argument("--init", help="start from these weights")
+    p.add_argument("--steps", type=int)
+    p.add_argument("--batch", type=int)
+    p.add_argument("--size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--warmup", type=int)
+    p.add_argument("--w1", type=float)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--workers", type=int)
+    p.add_argument("--threads", type=int)
+    p.add_argument("--val-every", dest="val_every", type=int)
+    p.add_argument("--val-limit", dest="val_limit", type=int)
+    p.add_argument("--log-every", dest="log_every", type=int)
+    p.add_argument("--checkpoint-minutes", dest="checkpoint_minutes", type=float)
+    p.add_argument("--data", choices=["auto", "shared", "synthetic"])
+    p.add_argument("--out", required=True)
+    p.add_argument("--resume", action="store_true", default=None)
+    p.set_defaults(func=cmd_train)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``matting-cli``; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Foreground colour estimation (decontamination) and compositing.
+
+Colours are float32 in [0, 1]; alpha is float32 (H, W) in [0, 1]. Foreground
+estimation uses pymatting's multi-level estimator (``estimate_foreground_ml``);
+pymatting JIT-compiles with numba on first import (~45 s here, then cached on
+disk), so it is imported lazily and callers should warm it up off the UI thread
+(``warm_up_foreground``).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def estimate_foreground(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Foreground colours F with I ≈ αF + (1−α)B. image (H, W, 3), alpha (H, W) → (H, W, 3) float32."""
+    from pymatting import estimate_foreground_ml  # lazy: numba compile on first import
+
+    fg = estimate_foreground_ml(image.astype(np.float64), alpha.astype(np.float64))
+    return np.clip(fg, 0, 1).astype(np.float32)
+
+
+def warm_up_foreground() -> None:
+    """Import pymatting and run a tiny estimate so numba compilation happens now, not later."""
+    img = np.random.default_rng(0).random((8, 8, 3)).astype(np.float32)
+    estimate_foreground(img, np.full((8, 8), 0.5, np.float32))
+
+
+def cover_resize(background: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Scale (keeping aspect) and centre-crop an (h, w, 3) image to cover (height, width)."""
+    h, w = background.shape[:2]
+    scale = max(height / h, width / w)
+    nh, nw = max(height, round(h * scale)), max(width, round(w * scale))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    resized = cv2.resize(background, (nw, nh), interpolation=interp)
+    y, x = (nh - height) // 2, (nw - width) // 2
+    return resized[y : y + height, x : x + width]
+
+
+def blurred_background(image: np.ndarray, sigma: float | None = None) -> np.ndarray:
+    """A strongly blurred copy of the photo, (H, W, 3), σ ≈ 2% of the long side by default."""
+    sigma = sigma or max(image.shape[:2]) * 0.02
+    return cv2.GaussianBlur(image, (0, 0), sigma)
+
+
+def composite(fg: np.ndarray, alpha: np.ndarray, background: np.ndarray | tuple[float, float, float]) -> np.ndarray:
+    """αF + (1−α)B. background: an (H, W, 3) image or an RGB colour in [0, 1]. Returns (H, W, 3) float32."""
+    a = alpha[..., None].astype(np.float32)
+    if isinstance(background, np.ndarray):
+        bg = background.astype(np.float32)
+    else:
+        bg = np.asarray(background, np.float32).reshape(1, 1, 3)
+    return (a * fg + (1.0 - a) * bg).astype(np.float32)
+
+
+def checkerboard(height: int, width: int, cell: int = 16) -> np.ndarray:
+    """A light/dark gray checkerboard (H, W, 3) float32, for showing transparency."""
+    yy, xx = np.mgrid[0:height, 0:width]
+    board = ((yy // cell + xx // cell) % 2).astype(np.float32)
+    gray = 0.6 + 0.2 * board
+    return np.repeat(gray[..., None], 3, axis=2)

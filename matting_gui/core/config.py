@@ -1,0 +1,76 @@
+"""Network configuration: one frozen dataclass, two presets (teacher and student).
+
+The config is serialised into every checkpoint and weights file, and the network
+is always rebuilt from it (``build_network(config)``), never from code defaults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+
+#: Input channels: RGB (3) + trimap one-hot (3: background, unknown, foreground)
+#: + 2 distance-to-known maps (foreground, background). See ``trimap.encode_inputs``.
+INPUT_CHANNELS = 8
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    """Encoder–decoder shape. Channel lists go from high to low resolution."""
+
+    name: str = "teacher"
+    in_channels: int = INPUT_CHANNELS
+    # stem width at stride 2 (two 3x3 convs)
+    stem: int = 24
+    # encoder stage widths at strides 4, 8, 16, 32 (the letter's conv2..conv5)
+    widths: tuple[int, int, int, int] = (40, 80, 160, 256)
+    # residual blocks per encoder stage; the first block of a stage downsamples
+    depths: tuple[int, int, int, int] = (2, 2, 3, 2)
+    # decoder widths after fusing the skip at strides 16, 8, 4, 2
+    decoder: tuple[int, int, int, int] = (128, 80, 40, 24)
+    # width of the full-resolution refinement head
+    refine: int = 16
+
+    def to_json(self) -> str:
+        """Serialise to a JSON string (tuples become lists)."""
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> NetConfig:
+        """Rebuild from ``to_json`` output; unknown keys raise ``ValueError``."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"unknown network config keys: {sorted(unknown)}")
+        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return cls(**kwargs)
+
+    @classmethod
+    def from_json(cls, text: str) -> NetConfig:
+        """Inverse of ``to_json``."""
+        return cls.from_dict(json.loads(text))
+
+
+TEACHER = NetConfig()
+# About half the teacher's channels, one block per stage (fewer encoder layers).
+# Widths are multiples of 8: with torch 2.13 on CPU, channels_last backward through
+# a 12-channel stem corrupts the heap (seen here: "double free or corruption").
+STUDENT = NetConfig(
+    name="student",
+    stem=16,
+    widths=(24, 40, 80, 128),
+    depths=(1, 1, 1, 1),
+    decoder=(64, 40, 24, 16),
+    refine=8,
+)
+
+PRESETS: dict[str, NetConfig] = {"teacher": TEACHER, "student": STUDENT}
+
+
+def preset(name: str) -> NetConfig:
+    """Return the preset called ``name`` (``teacher`` or ``student``)."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}") from None

@@ -1,0 +1,168 @@
+"""Training samples: I = αF + (1−α)B with random crops, augmentation and trimaps.
+
+``MattingSamples[i]`` is a pure function of (seed, i): the same index always gives
+the same sample, which makes resuming exact (the sampler restarts at
+``step × batch``) and lets worker processes run in any order.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from ..trimap import encode_inputs, trimap_from_alpha
+from .sources import Subject
+from .synthetic import synthetic_foreground
+
+CROP_SIDES = (320, 480, 640)
+
+
+def _jitter(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
+    """Random brightness, contrast and saturation on (H, W, 3) float32 in [0, 1]."""
+    gray = img.mean(axis=2, keepdims=True)
+    sat = rng.uniform(0.7, 1.3)
+    img = gray + (img - gray) * sat
+    img = (img - 0.5) * rng.uniform(0.8, 1.2) + 0.5 + rng.uniform(-0.1, 0.1)
+    return np.clip(img, 0, 1).astype(np.float32)
+
+
+def _crop_around_unknown(
+    rng: np.random.Generator, alpha: np.ndarray, side: int
+) -> tuple[int, int, int]:
+    """(y, x, side) of a square crop centred near a random unknown pixel, inside the image."""
+    h, w = alpha.shape
+    side = min(side, h, w)
+    ys, xs = np.nonzero((alpha > 0.02) & (alpha < 0.98))
+    if len(ys) == 0:
+        cy, cx = h // 2, w // 2
+    else:
+        j = rng.integers(len(ys))
+        cy, cx = int(ys[j]), int(xs[j])
+    y = int(np.clip(cy - side // 2, 0, h - side))
+    x = int(np.clip(cx - side // 2, 0, w - side))
+    return y, x, side
+
+
+class MattingSamples(Dataset):
+    """Infinite-style map dataset of training samples at ``size``×``size``.
+
+    subjects: real foregrounds (may be empty: synthetic only); backgrounds: RGB
+    float32 photos (at least one). Each item is a dict of float32 tensors:
+    ``inputs`` (8, S, S), ``alpha``/``unknown`` (1, S, S), ``image``/``fg``/``bg``
+    (3, S, S), ``has_fb`` () 1 for composites, 0 for original photos.
+    """
+
+    def __init__(
+        self,
+        subjects: list[Subject],
+        backgrounds: list[np.ndarray],
+        size: int = 256,
+        seed: int = 0,
+        length: int = 10**9,
+        p_real: float = 0.45,
+        p_photo: float = 0.15,
+    ):
+        if not backgrounds:
+            raise ValueError("at least one background image is needed")
+        self.subjects = subjects
+        self.backgrounds = backgrounds
+        self.size = size
+        self.seed = seed
+        self.length = length
+        self.p_real = p_real if subjects else 0.0
+        self.p_photo = p_photo if subjects else 0.0
+
+    def __len__(self) -> int:
+        return self.length
+
+    def _background(self, rng: np.random.Generator, side: int) -> np.ndarray:
+        bg = self.backgrounds[rng.integers(len(self.backgrounds))]
+        h, w = bg.shape[:2]
+        s = int(min(h, w) * rng.uniform(0.5, 1.0))
+        y, x = int(rng.integers(0, h - s + 1)), int(rng.integers(0, w - s + 1))
+        bg = cv2.resize(bg[y : y + s, x : x + s], (side, side), interpolation=cv2.INTER_LINEAR)
+        if rng.random() < 0.5:
+            bg = bg[:, ::-1]
+        return _jitter(rng, bg)
+
+    def _real(self, rng: np.random.Generator, photo: bool) -> tuple[np.ndarray, ...]:
+        subj = self.subjects[rng.integers(len(self.subjects))]
+        scale = rng.uniform(0.7, 1.3)
+        img_src = subj.image if photo else subj.fg
+        h, w = subj.alpha.shape
+        nh, nw = max(32, round(h * scale)), max(32, round(w * scale))
+        alpha = cv2.resize(subj.alpha, (nw, nh), interpolation=cv2.INTER_LINEAR)
+        src = cv2.resize(img_src, (nw, nh), interpolation=cv2.INTER_LINEAR)
+        y, x, side = _crop_around_unknown(rng, alpha, int(rng.choice(CROP_SIDES)))
+        alpha = alpha[y : y + side, x : x + side]
+        src = src[y : y + side, x : x + side]
+        return src, alpha
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        rng = np.random.default_rng([self.seed, index])
+        s = self.size
+        r = rng.random()
+        photo = r < self.p_photo
+        if photo or r < self.p_photo + self.p_real:
+            src, alpha = self._real(rng, photo)
+            src = cv2.resize(src, (s, s), interpolation=cv2.INTER_AREA if src.shape[0] > s else cv2.INTER_LINEAR)
+            alpha = cv2.resize(alpha, (s, s), interpolation=cv2.INTER_AREA if alpha.shape[0] > s else cv2.INTER_LINEAR)
+        else:
+            tex = self.backgrounds[rng.integers(len(self.backgrounds))]
+            tex2 = self.backgrounds[rng.integers(len(self.backgrounds))]
+            gen = int(s * rng.uniform(1.0, 1.6))
+            src, alpha = synthetic_foreground(rng, gen, tex, tex2)
+            y, x, side = _crop_around_unknown(rng, alpha, s)
+            src = cv2.resize(src[y : y + side, x : x + side], (s, s))
+            alpha = cv2.resize(alpha[y : y + side, x : x + side], (s, s))
+        if rng.random() < 0.5:
+            src, alpha = src[:, ::-1], alpha[:, ::-1]
+        alpha = np.ascontiguousarray(np.clip(alpha, 0, 1), dtype=np.float32)
+        if photo:
+            image = np.ascontiguousarray(_jitter(rng, src))
+            fg = bg = image
+        else:
+            fg = _jitter(rng, np.ascontiguousarray(src))
+            bg = self._background(rng, s)
+            image = fg * alpha[..., None] + bg * (1 - alpha[..., None])
+            if rng.random() < 0.3:  # sensor noise / JPEG-like grain on the composite only
+                image = image + rng.normal(0, rng.uniform(0.002, 0.02), image.shape).astype(np.float32)
+            image = np.clip(image, 0, 1).astype(np.float32)
+        # unknown band width as in the letter: 1–19 iterations of a 3x3 ellipse at 320 px
+        k = s / 320
+        erode = max(1, round(rng.integers(1, 20) * k))
+        dilate = max(1, round(rng.integers(1, 20) * k))
+        trimap = trimap_from_alpha(alpha, erode, dilate)
+        unknown = (trimap == 128).astype(np.float32)
+        chw = lambda a: torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1), dtype=np.float32))  # noqa: E731
+        return {
+            "inputs": torch.from_numpy(encode_inputs(image, trimap)),
+            "alpha": torch.from_numpy(alpha)[None],
+            "unknown": torch.from_numpy(unknown)[None],
+            "trimap": torch.from_numpy(trimap)[None],
+            "image": chw(image),
+            "fg": chw(fg),
+            "bg": chw(bg),
+            "has_fb": torch.tensor(0.0 if photo else 1.0),
+        }
+
+
+class StepSampler(Sampler[int]):
+    """Indices for steps ``start_step`` … ``total_steps - 1``, split across ranks.
+
+    Step t of rank r uses indices ((t·world + r)·batch + j) for j < batch, so every
+    rank sees different samples and a resumed run sees exactly what it would have.
+    """
+
+    def __init__(self, start_step: int, total_steps: int, batch: int, rank: int = 0, world: int = 1):
+        self.start, self.total, self.batch, self.rank, self.world = start_step, total_steps, batch, rank, world
+
+    def __iter__(self):
+        for t in range(self.start, self.total):
+            base = (t * self.world + self.rank) * self.batch
+            yield from range(base, base + self.batch)
+
+    def __len__(self) -> int:
+        return max(0, self.total - self.start) * self.batch

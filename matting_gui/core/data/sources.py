@@ -1,0 +1,89 @@
+"""Real training material: alphamatting foregrounds, their split, and background photos.
+
+The split of the alphamatting images into training and validation stems is made
+once and committed (``alphamatting_split.json``). Each training foreground's
+colours are estimated from image + ground-truth alpha and cached on disk outside
+the repository (``<cache>/foreground/<sha1>.npz``, keyed by the files' hash).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..compose import estimate_foreground
+from ..imageio import read_alpha, read_image, read_trimap
+from ..paths import cache_dir, data_root
+
+SPLIT_FILE = Path(__file__).with_name("alphamatting_split.json")
+
+
+@dataclass
+class Subject:
+    """A real foreground: image (H, W, 3), alpha (H, W), estimated fg (H, W, 3), float32 in [0, 1]."""
+
+    stem: str
+    image: np.ndarray
+    alpha: np.ndarray
+    fg: np.ndarray
+
+
+def load_split() -> dict[str, list[str]]:
+    """{'train': [...], 'val': [...]} stems of the alphamatting images."""
+    return json.loads(SPLIT_FILE.read_text())
+
+
+def _cached_foreground(image_path: Path, alpha_path: Path, image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    digest = hashlib.sha1(image_path.read_bytes() + alpha_path.read_bytes()).hexdigest()
+    path = cache_dir() / "foreground" / f"{digest}.npz"
+    if path.exists():
+        try:
+            with np.load(path) as data:
+                return data["fg"].astype(np.float32) / 255.0
+        except (OSError, ValueError, KeyError):
+            path.unlink(missing_ok=True)
+    fg = estimate_foreground(image, alpha)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez_compressed(tmp, fg=np.round(fg * 255).astype(np.uint8))
+    tmp.replace(path)
+    return fg
+
+
+def load_subjects(stems: list[str], root: Path | None = None) -> list[Subject]:
+    """Load alphamatting subjects (image, alpha, cached estimated foreground)."""
+    root = root or data_root() / "alphamatting"
+    out = []
+    for stem in stems:
+        ip, ap = root / "image" / f"{stem}.png", root / "alpha" / f"{stem}.png"
+        image = read_image(ip).rgb
+        alpha = read_alpha(ap)
+        out.append(Subject(stem, image, alpha, _cached_foreground(ip, ap, image, alpha)))
+    return out
+
+
+def load_official_trimaps(stem: str, root: Path | None = None) -> dict[str, np.ndarray]:
+    """{'trimap1': uint8 (H, W), 'trimap2': ...} for an alphamatting stem."""
+    root = root or data_root() / "alphamatting"
+    return {name: read_trimap(root / name / f"{stem}.png") for name in ("trimap1", "trimap2")}
+
+
+def background_paths(split: str, root: Path | None = None) -> list[Path]:
+    """Sorted BSDS500 background photos of a split ('train', 'val' or 'test')."""
+    root = root or data_root() / "backgrounds" / "bsds500"
+    return sorted((root / split).glob("*.jpg"))
+
+
+def load_backgrounds(paths: list[Path]) -> list[np.ndarray]:
+    """Read background photos as RGB float32 (h, w, 3) in [0, 1]."""
+    out = []
+    for p in paths:
+        bgr = cv2.imread(str(p), cv2.IMREAD_COLOR)
+        if bgr is not None:
+            out.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0)
+    return out

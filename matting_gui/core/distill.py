@@ -1,0 +1,118 @@
+"""Knowledge distillation from the teacher's encoder (letter: Yoon, Park, Cho, SPL 2020).
+
+Feature maps are (B, C, H, W); teacher and student share H and W at each stage
+(same strides) and differ in C. Every similarity is computed on L2-normalised
+vectors, so each loss is invariant to the scale of the features.
+
+Kinds (combine with ``+`` on the command line, e.g. ``spatial+channel+output``):
+
+* ``spatial``: per sample, positions' channel vectors normalised, A = F̂ᵀF̂ (hw×hw).
+  Memory: a 320² crop gives 80² = 6400 positions at stride 4, i.e. a 6400² matrix
+  (164 MB) per sample and model. We average-pool each map to at most
+  ``SPATIAL_MAX_SIDE``² = 32² positions first (a no-op at strides ≥ 8 for 256²
+  crops), which bounds each matrix to 1024² and keeps the loss's structure.
+* ``channel``: per sample, channels' spatial vectors normalised, A = F̂F̂ᵀ (c×c),
+  after a learned 1×1 conv maps the student's channels to the teacher's width.
+* ``batch``: Tung & Mori's similarity-preserving loss, G = QQᵀ (b×b) over the
+  flattened features with L2-normalised rows.
+* ``attention``: attention transfer (Zagoruyko & Komodakis): the normalised
+  map of channel-mean squared activations.
+* ``output``: the student fits the teacher's alpha as well as the ground truth,
+  L = w1·Lα(α_s, α_t) + (1−w1)·Lα(α_s, α_gt) on the unknown region.
+
+Each feature term is the MSE between teacher and student matrices, summed over
+the four stages, times its weight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+FEATURE_KINDS = ("spatial", "channel", "batch", "attention")
+KINDS = FEATURE_KINDS + ("output",)
+SPATIAL_MAX_SIDE = 32
+
+
+def parse_kinds(spec: str) -> tuple[str, ...]:
+    """'spatial+channel' → ('spatial', 'channel'); 'none' or '' → (); unknown kinds raise."""
+    spec = spec.strip().lower()
+    if spec in ("", "none"):
+        return ()
+    kinds = tuple(k.strip() for k in spec.split("+") if k.strip())
+    bad = [k for k in kinds if k not in KINDS]
+    if bad:
+        raise ValueError(f"unknown distillation kind(s) {bad}; choose from {list(KINDS)} or 'none'")
+    return tuple(dict.fromkeys(kinds))
+
+
+def spatial_similarity(feat: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) → (B, N, N) cosine similarity between positions, N ≤ 32²."""
+    if max(feat.shape[-2:]) > SPATIAL_MAX_SIDE:
+        feat = F.adaptive_avg_pool2d(feat, (min(feat.shape[-2], SPATIAL_MAX_SIDE), min(feat.shape[-1], SPATIAL_MAX_SIDE)))
+    f = F.normalize(feat.flatten(2), dim=1)  # (B, C, N), unit columns
+    return f.transpose(1, 2) @ f
+
+
+def channel_similarity(feat: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) → (B, C, C) cosine similarity between channels."""
+    f = F.normalize(feat.flatten(2), dim=2)  # (B, C, N), unit rows
+    return f @ f.transpose(1, 2)
+
+
+def batch_similarity(feat: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) → (B, B): G = QQᵀ of flattened samples, rows L2-normalised (Tung & Mori)."""
+    q = feat.flatten(1)
+    return F.normalize(q @ q.t(), dim=1)
+
+
+def attention_map(feat: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) → (B, H·W): mean over channels of squared activations, L2-normalised."""
+    return F.normalize(feat.pow(2).mean(1).flatten(1), dim=1)
+
+
+class Distiller(nn.Module):
+    """Feature distillation losses between student and teacher encoder stages.
+
+    Holds the learned 1×1 connectors used by the channel term (trained together
+    with the student). ``forward`` returns a dict of named terms (already
+    weighted) and their ``total``; gradients reach only student features and
+    connectors, the teacher's features are detached.
+    """
+
+    def __init__(
+        self,
+        kinds: Sequence[str],
+        student_widths: Sequence[int],
+        teacher_widths: Sequence[int],
+        weights: dict[str, float] | None = None,
+    ):
+        super().__init__()
+        self.kinds = tuple(k for k in kinds if k in FEATURE_KINDS)
+        self.weights = {k: 1.0 for k in FEATURE_KINDS} | dict(weights or {})
+        self.connectors = nn.ModuleList(
+            nn.Conv2d(cs, ct, 1, bias=False) for cs, ct in zip(student_widths, teacher_widths)
+        )
+
+    def forward(
+        self, student: Sequence[torch.Tensor], teacher: Sequence[torch.Tensor]
+    ) -> dict[str, torch.Tensor]:
+        terms: dict[str, torch.Tensor] = {}
+        for kind in self.kinds:
+            loss = student[0].new_zeros(())
+            for i, (fs, ft) in enumerate(zip(student, teacher)):
+                ft = ft.detach()
+                if kind == "spatial":
+                    loss = loss + F.mse_loss(spatial_similarity(fs), spatial_similarity(ft))
+                elif kind == "channel":
+                    loss = loss + F.mse_loss(channel_similarity(self.connectors[i](fs)), channel_similarity(ft))
+                elif kind == "batch":
+                    loss = loss + F.mse_loss(batch_similarity(fs), batch_similarity(ft))
+                elif kind == "attention":
+                    loss = loss + F.mse_loss(attention_map(fs), attention_map(ft))
+            terms[f"kd_{kind}"] = self.weights[kind] * loss
+        terms["kd_total"] = sum(terms.values(), student[0].new_zeros(()))
+        return terms

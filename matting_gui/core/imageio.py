@@ -1,0 +1,287 @@
+"""Image and trimap reading and writing, shared by the CLI, the GUI and training.
+
+Reading normalises every supported file (PNG, JPEG, TIFF, WebP, BMP; 8/16-bit;
+gray, palette, RGB, RGBA, CMYK; any EXIF orientation) to RGB float32 in [0, 1]
+and remembers the source bit depth. Every failure is an ``ImageError`` naming the
+file and the reason. Writing is atomic: a temporary file in the target folder is
+renamed over the final name only once it is complete.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+#: Largest image accepted by default (pixels). A 24 MP photo is fine; a PNG that
+#: declares 40000x40000 is treated as a decompression bomb. Override per call.
+MAX_PIXELS = 120_000_000
+
+# We do our own size check (with a clear message) before decoding.
+Image.MAX_IMAGE_PIXELS = None
+
+SUPPORTED_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp")
+
+
+class ImageError(ValueError):
+    """An image or trimap file that cannot be used. ``str()`` is a one-line reason naming the file."""
+
+
+@dataclass
+class LoadedImage:
+    """rgb: float32 (H, W, 3) in [0, 1]; bit_depth: 8 or 16 (of the source file)."""
+
+    path: Path | None
+    rgb: np.ndarray
+    bit_depth: int = 8
+    source_mode: str = "RGB"
+    had_alpha: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) in pixels."""
+        return self.rgb.shape[1], self.rgb.shape[0]
+
+
+def _open(path: Path, max_pixels: int) -> Image.Image:
+    if not path.exists():
+        raise ImageError(f"{path}: file not found")
+    if path.is_dir():
+        raise ImageError(f"{path}: is a folder, not an image")
+    if path.stat().st_size == 0:
+        raise ImageError(f"{path}: file is empty (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            img = Image.open(path)
+    except UnidentifiedImageError:
+        raise ImageError(f"{path}: not a recognised image format") from None
+    except OSError as exc:
+        raise ImageError(f"{path}: cannot be read ({exc})") from None
+    w, h = img.size
+    if w * h > max_pixels:
+        img.close()
+        raise ImageError(
+            f"{path}: declared size {w}x{h} ({w * h / 1e6:.0f} MP) exceeds the limit of "
+            f"{max_pixels / 1e6:.0f} MP (possible decompression bomb)"
+        )
+    if w < 1 or h < 1:
+        raise ImageError(f"{path}: has no pixels ({w}x{h})")
+    return img
+
+
+def _is_16bit(img: Image.Image) -> bool:
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        return True
+    # Pillow decodes 16-bit RGB(A) PNG/TIFF to 8-bit; detect them from the header.
+    if img.format == "PNG":
+        return img.info.get("bitdepth", 8) == 16 or _png_bitdepth(img) == 16
+    if img.format == "TIFF":
+        bits = img.tag_v2.get(258) if hasattr(img, "tag_v2") else None
+        if bits is not None:
+            bits = bits if isinstance(bits, (tuple, list)) else (bits,)
+            return max(bits) == 16
+    return False
+
+
+def _png_bitdepth(img: Image.Image) -> int:
+    try:
+        with open(img.filename, "rb") as f:  # IHDR: 8 sig + 8 chunk header + 8 w/h + depth byte
+            head = f.read(25)
+    except (OSError, AttributeError, TypeError):
+        return 8
+    return head[24] if len(head) == 25 and head[:8] == b"\x89PNG\r\n\x1a\n" else 8
+
+
+def _apply_orientation(arr: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply an EXIF orientation (1..8) to an (H, W[, C]) array, as ImageOps.exif_transpose does."""
+    ops = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: np.swapaxes(a, 0, 1),
+        6: lambda a: np.rot90(a, -1),
+        7: lambda a: np.swapaxes(a, 0, 1)[::-1, ::-1],
+        8: lambda a: np.rot90(a, 1),
+    }
+    return np.ascontiguousarray(ops[orientation](arr)) if orientation in ops else arr
+
+
+def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> LoadedImage:
+    """Read a photo as RGB float32 (H, W, 3) in [0, 1], EXIF orientation applied.
+
+    Raises ``ImageError`` (one line, naming the file) for missing, empty, unreadable,
+    truncated or oversized files.
+    """
+    path = Path(path)
+    img = _open(path, max_pixels)
+    notes: list[str] = []
+    try:
+        with img:
+            mode = img.mode
+            orientation = img.getexif().get(0x0112, 1) if hasattr(img, "getexif") else 1
+            had_alpha = mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info)
+            if had_alpha:
+                notes.append("alpha channel ignored for matting")
+            if mode == "CMYK":
+                notes.append("CMYK converted to RGB")
+            if _is_16bit(img):
+                rgb = _read_16bit(path, orientation)
+                depth = 16
+            else:
+                img.load()
+                img = ImageOps.exif_transpose(img)
+                rgb = np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
+                depth = 8
+    except ImageError:
+        raise
+    except (OSError, SyntaxError, ValueError) as exc:
+        # Pillow reports truncated files as OSError("image file is truncated ...").
+        raise ImageError(f"{path}: cannot be decoded ({exc})") from None
+    if orientation not in (1, None):
+        notes.append(f"EXIF orientation {orientation} applied")
+    return LoadedImage(path, np.ascontiguousarray(rgb), depth, mode, had_alpha, notes)
+
+
+def _read_16bit(path: Path, orientation: int) -> np.ndarray:
+    data = np.fromfile(path, np.uint8)
+    arr = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    if arr is None:
+        raise ImageError(f"{path}: 16-bit image cannot be decoded")
+    if arr.ndim == 2:
+        arr = np.repeat(arr[:, :, None], 3, axis=2)
+    elif arr.shape[2] == 4:
+        arr = cv2.cvtColor(arr, cv2.COLOR_BGRA2RGB)
+    elif arr.shape[2] == 3:
+        arr = cv2.cvtColor(arr, cv2.COLOR_BGR2RGB)
+    else:
+        arr = np.repeat(arr[:, :, :1], 3, axis=2)
+    scale = 65535.0 if arr.dtype == np.uint16 else 255.0
+    return _apply_orientation(arr.astype(np.float32) / scale, orientation)
+
+
+def read_trimap(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Read a trimap as uint8 (H, W): 0 background, 255 foreground, other = unknown.
+
+    Gray (8/16-bit) files are used as they are; RGB(A) files only when their colour
+    channels are identical (a gray trimap saved as RGB), else ``ImageError``.
+    """
+    path = Path(path)
+    img = _open(path, max_pixels)
+    try:
+        with img:
+            img.load()
+            if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+                arr = np.asarray(img, dtype=np.float64)
+                return np.round(arr / 65535.0 * 255.0).clip(0, 255).astype(np.uint8)
+            if img.mode in ("L", "1", "P", "LA"):
+                return np.asarray(img.convert("L"), dtype=np.uint8).copy()
+            rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageError(f"{path}: cannot be decoded ({exc})") from None
+    if not (np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2])):
+        raise ImageError(f"{path}: trimap is a colour image; expected gray (0 = bg, 128 = unknown, 255 = fg)")
+    return rgb[..., 0].copy()
+
+
+def read_alpha(path: str | os.PathLike) -> np.ndarray:
+    """Read a ground-truth alpha matte as float32 (H, W) in [0, 1] (8- or 16-bit gray)."""
+    path = Path(path)
+    arr = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_UNCHANGED)
+    if arr is None:
+        raise ImageError(f"{path}: cannot be decoded as an alpha matte")
+    if arr.ndim == 3:
+        arr = arr[..., 0]
+    scale = 65535.0 if arr.dtype == np.uint16 else 255.0
+    return arr.astype(np.float32) / scale
+
+
+# ---------------------------------------------------------------- writing
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temp file in the same folder, fsync, rename).
+
+    On any failure the temp file is removed and an ``OSError`` with a one-line
+    reason is raised; an existing file at ``path`` is left untouched.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OSError(f"{path}: folder {folder} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:80]}.", suffix=".part", dir=folder)
+    except OSError as exc:
+        raise OSError(f"{path}: cannot write in {folder} ({exc.strerror or exc})") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise OSError(f"{path}: write failed ({exc.strerror or exc})") from None
+        raise
+
+
+def _encode(path: Path, arr: np.ndarray, params: list[int] | None = None) -> bytes:
+    ext = path.suffix.lower()
+    if ext not in (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"):
+        raise ImageError(f"{path}: unsupported output format {ext or '(none)'}")
+    ok, buf = cv2.imencode(ext, arr, params or [])
+    if not ok:
+        raise ImageError(f"{path}: encoding failed")
+    return buf.tobytes()
+
+
+def to_uint(arr: np.ndarray, bit_depth: int = 8) -> np.ndarray:
+    """float in [0, 1] → uint8 (bit_depth 8) or uint16 (bit_depth 16), rounded."""
+    if bit_depth == 16:
+        return np.round(np.clip(arr, 0, 1) * 65535.0).astype(np.uint16)
+    return np.round(np.clip(arr, 0, 1) * 255.0).astype(np.uint8)
+
+
+def write_alpha(path: str | os.PathLike, alpha: np.ndarray, bit_depth: int = 8) -> None:
+    """Write alpha float32 (H, W) in [0, 1] as a gray PNG of ``bit_depth`` 8 or 16, atomically."""
+    path = Path(path)
+    atomic_write_bytes(path, _encode(path, to_uint(alpha, bit_depth)))
+
+
+def write_rgba(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray, bit_depth: int = 8) -> None:
+    """Write a straight-alpha cutout: rgb (H, W, 3) and alpha (H, W), floats in [0, 1]."""
+    path = Path(path)
+    depth = 8 if path.suffix.lower() == ".webp" else bit_depth
+    bgra = np.dstack([rgb[..., ::-1], alpha])
+    params = [cv2.IMWRITE_WEBP_QUALITY, 101] if path.suffix.lower() == ".webp" else None  # 101 = lossless
+    atomic_write_bytes(path, _encode(path, to_uint(bgra, depth), params))
+
+
+def write_rgb(path: str | os.PathLike, rgb: np.ndarray, quality: int = 95, bit_depth: int = 8) -> None:
+    """Write an RGB float32 (H, W, 3) image in [0, 1]; ``quality`` applies to JPEG/WebP."""
+    path = Path(path)
+    ext = path.suffix.lower()
+    depth = bit_depth if ext in (".png", ".tif", ".tiff") else 8
+    params = None
+    if ext in (".jpg", ".jpeg"):
+        params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+    elif ext == ".webp":
+        params = [cv2.IMWRITE_WEBP_QUALITY, int(quality)]
+    atomic_write_bytes(path, _encode(path, to_uint(rgb[..., ::-1], depth), params))
+
+
+def write_trimap(path: str | os.PathLike, trimap: np.ndarray) -> None:
+    """Write a uint8 (H, W) trimap as gray PNG, atomically."""
+    path = Path(path)
+    atomic_write_bytes(path, _encode(path, np.ascontiguousarray(trimap, dtype=np.uint8)))

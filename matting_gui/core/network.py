@@ -1,0 +1,156 @@
+"""The matting network: a DIM-style encoder–decoder with skip connections.
+
+Input ``(B, 8, H, W)`` float32 (see ``trimap.encode_inputs``), H and W multiples
+of 32. Output ``MattingOutput.alpha``: ``(B, 1, H, W)`` in [0, 1], plus the encoder
+features at strides 4, 8, 16 and 32 that distillation taps.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import NetConfig
+
+
+class MattingOutput(NamedTuple):
+    """alpha: (B, 1, H, W) in [0, 1]; features: 4 tensors (B, C_i, H/2^(i+2), W/2^(i+2))."""
+
+    alpha: torch.Tensor
+    features: tuple[torch.Tensor, ...]
+
+
+def conv_bn_relu(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, stride, 1, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+    )
+
+
+class BasicBlock(nn.Module):
+    """ResNet basic block; a strided block projects the shortcut with a 1x1 conv."""
+
+    def __init__(self, cin: int, cout: int, stride: int = 1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut: nn.Module = nn.Identity()
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)
+            )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = F.relu(self.bn1(self.conv1(x)), inplace=True)
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + self.shortcut(x), inplace=True)
+
+
+class Encoder(nn.Module):
+    def __init__(self, cfg: NetConfig):
+        super().__init__()
+        self.stem = nn.Sequential(conv_bn_relu(cfg.in_channels, cfg.stem, 2), conv_bn_relu(cfg.stem, cfg.stem))
+        stages = []
+        cin = cfg.stem
+        for width, depth in zip(cfg.widths, cfg.depths):
+            blocks = [BasicBlock(cin, width, 2)] + [BasicBlock(width, width) for _ in range(depth - 1)]
+            stages.append(nn.Sequential(*blocks))
+            cin = width
+        self.stages = nn.ModuleList(stages)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+        """Returns the stride-2 stem output and the 4 stage outputs (strides 4..32)."""
+        s2 = self.stem(x)
+        feats = []
+        h = s2
+        for stage in self.stages:
+            h = stage(h)
+            feats.append(h)
+        return s2, tuple(feats)
+
+
+class UpFuse(nn.Module):
+    """Upsample x2 (bilinear), concatenate the skip, fuse with a 3x3 conv."""
+
+    def __init__(self, cin: int, cskip: int, cout: int):
+        super().__init__()
+        self.fuse = conv_bn_relu(cin + cskip, cout)
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+        return self.fuse(torch.cat([x, skip], dim=1))
+
+
+class MattingNet(nn.Module):
+    """Encoder (stem + 4 residual stages) → decoder with skips → full-res refinement."""
+
+    def __init__(self, cfg: NetConfig):
+        super().__init__()
+        self.config = cfg
+        self.encoder = Encoder(cfg)
+        skips = (cfg.widths[2], cfg.widths[1], cfg.widths[0], cfg.stem)
+        ups = []
+        cin = cfg.widths[3]
+        for cskip, cout in zip(skips, cfg.decoder):
+            ups.append(UpFuse(cin, cskip, cout))
+            cin = cout
+        self.decoder = nn.ModuleList(ups)
+        # Full resolution: the upsampled decoder output sees the raw input again,
+        # so thin structures lost by striding can be recovered (DIM's refinement idea).
+        self.refine = nn.Sequential(
+            nn.Conv2d(cin + cfg.in_channels, cfg.refine, 3, 1, 1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(cfg.refine, 1, 3, 1, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> MattingOutput:
+        """x: (B, in_channels, H, W), H and W multiples of 32 → MattingOutput."""
+        s2, feats = self.encoder(x)
+        h = feats[3]
+        for up, skip in zip(self.decoder, (feats[2], feats[1], feats[0], s2)):
+            h = up(h, skip)
+        h = F.interpolate(h, size=x.shape[-2:], mode="bilinear", align_corners=False)
+        logits = self.refine(torch.cat([h, x], dim=1))
+        return MattingOutput(torch.sigmoid(logits), feats)
+
+
+def build_network(cfg: NetConfig) -> MattingNet:
+    """Build an untrained network from its config."""
+    return MattingNet(cfg)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def count_macs(model: nn.Module, height: int = 512, width: int = 512) -> int:
+    """Multiply-accumulates of one forward pass at (height, width), convs and linears only."""
+    total = 0
+
+    def hook(mod: nn.Module, inp, out) -> None:
+        nonlocal total
+        if isinstance(mod, nn.Conv2d):
+            k = mod.kernel_size[0] * mod.kernel_size[1] * (mod.in_channels // mod.groups)
+            total += out.numel() // out.shape[0] * k
+        elif isinstance(mod, nn.Linear):
+            total += mod.in_features * mod.out_features
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            cin = model.config.in_channels if hasattr(model, "config") else 3
+            model(torch.zeros(1, cin, height, width))
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+    return total

@@ -1,0 +1,412 @@
+"""Training and distillation: one linear loop, importable as ``main(TrainConfig)``.
+
+Checkpoints (``<out>/checkpoint.pt``, loaded with ``weights_only=True``) hold the
+network config, weights, optimizer, step and best metric, and are written at
+least every ``checkpoint_minutes`` and at the end; ``resume=True`` continues
+from there with the same step count, schedule and data (samples are a pure
+function of (seed, index)). The best and final weights are exported as
+``.safetensors`` + model card. Runs under ``torchrun`` with DDP (gloo on CPU).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import sys
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import DataLoader
+
+from .config import NetConfig, preset
+from .data.samples import StepSampler
+from .distill import Distiller, parse_kinds
+from .losses import matting_loss
+from .network import MattingNet, build_network, count_parameters
+from .predictor import run_network
+from .weights import load_network, save_weights
+
+
+@dataclass
+class TrainConfig:
+    """Everything a run needs; stored in the checkpoint. Unknown keys are rejected."""
+
+    preset: str = "teacher"  # network preset: teacher | student
+    out: str = "runs/teacher"  # folder for checkpoint, logs and exported weights
+    steps: int = 20000  # total optimisation steps (the schedule's length)
+    batch: int = 8  # samples per step per process
+    size: int = 256  # training crop side in pixels (multiple of 32)
+    lr: float = 1e-3  # peak learning rate (AdamW)
+    min_lr_ratio: float = 0.02  # cosine decays to lr * min_lr_ratio
+    warmup: int = 300  # linear warm-up steps
+    weight_decay: float = 1e-4
+    clip: float = 1.0  # gradient-norm clip
+    w_alpha: float = 1.0
+    w_comp: float = 0.5
+    w_grad: float = 0.5
+    kd: str = "none"  # distillation kinds joined with '+': spatial, channel, batch, attention, output
+    teacher: str = ""  # teacher weights (.safetensors) for distillation
+    w1: float = 0.5  # output term: weight of the teacher's alpha vs the ground truth
+    # per-kind weights of the feature terms (MSE of similarity matrices is small: these
+    # bring each term to the alpha loss's order of magnitude at the start of training)
+    kd_weights: dict = field(default_factory=lambda: {"spatial": 1.0, "channel": 1.0, "batch": 1.0, "attention": 1000.0})
+    init: str = ""  # start from these weights (.safetensors) instead of random
+    data: str = "auto"  # auto | shared | synthetic (generated only: for tests)
+    seed: int = 0
+    workers: int = 1  # DataLoader worker processes
+    threads: int = 1  # torch threads per process
+    val_every: int = 500  # validate every N steps (0: only at the end)
+    val_limit: int = 0  # evaluate only the first N validation items (0: all)
+    log_every: int = 20
+    checkpoint_minutes: float = 5.0
+    resume: bool = False
+    stop_at: int = 0  # end this invocation at this step (checkpointed), schedule unchanged; 0: run to `steps`
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        """Build from a dict (e.g. a TOML file), rejecting unknown keys."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValueError(f"unknown training config keys: {unknown}")
+        return cls(**data)
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike, **overrides) -> TrainConfig:
+        """Read a TOML file, then apply ``overrides`` (also checked)."""
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+        return cls.from_dict(data | overrides)
+
+
+def lr_at(step: int, base: float, warmup: int, total: int, min_ratio: float) -> float:
+    """Linear warm-up to ``base`` over ``warmup`` steps, then cosine down to base·min_ratio at ``total``."""
+    if step < warmup:
+        return base * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return base * (min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+class StudentWithDistiller(nn.Module):
+    """The trained network plus the distillation connectors, so DDP wraps one module."""
+
+    def __init__(self, net: MattingNet, distiller: Distiller | None):
+        super().__init__()
+        self.net = net
+        self.distiller = distiller
+
+    def forward(self, x: torch.Tensor, teacher_features=None):
+        out = self.net(x)
+        kd = self.distiller(out.features, teacher_features) if self.distiller is not None and teacher_features else {}
+        return out, kd
+
+
+# ---------------------------------------------------------------- data
+
+
+def _generated_backgrounds(seed: int, count: int = 12, side: int = 160) -> list[np.ndarray]:
+    """Smooth random colour fields standing in for photos when no data folder exists (tests)."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(count):
+        grid = rng.random((6, 6, 3)).astype(np.float32)
+        img = cv2.resize(grid, (side, side), interpolation=cv2.INTER_CUBIC)
+        img += rng.normal(0, 0.05, img.shape).astype(np.float32)
+        out.append(np.clip(img, 0, 1))
+    return out
+
+
+def _synthetic_validation(seed: int, count: int = 4, side: int = 96):
+    from .data.synthetic import synthetic_foreground
+    from .data.validation import ValItem
+    from .trimap import trimap_from_alpha
+
+    rng = np.random.default_rng(seed + 999)
+    bgs = _generated_backgrounds(seed + 999, count + 1, side)
+    items = []
+    for i in range(count):
+        fg, alpha = synthetic_foreground(rng, side, bgs[-1])
+        img = alpha[..., None] * fg + (1 - alpha[..., None]) * bgs[i]
+        tri = trimap_from_alpha(alpha, 4, 4)
+        if not (tri == 128).any():
+            continue
+        items.append(ValItem(f"synthetic{i}", "composite", img.astype(np.float32), tri, alpha))
+    return items
+
+
+def _data_mode(cfg: TrainConfig) -> str:
+    from .paths import data_root
+
+    if cfg.data != "auto":
+        return cfg.data
+    return "shared" if (data_root() / "alphamatting" / "image").is_dir() else "synthetic"
+
+
+def build_data(cfg: TrainConfig):
+    """(training dataset, validation items, description of the data for the model card)."""
+    from .data.samples import MattingSamples
+
+    mode = _data_mode(cfg)
+    if mode == "synthetic":
+        ds = MattingSamples([], _generated_backgrounds(cfg.seed), cfg.size, cfg.seed)
+        return ds, _synthetic_validation(cfg.seed), "generated synthetic foregrounds over generated backgrounds"
+    if mode != "shared":
+        raise ValueError(f"unknown data mode {cfg.data!r}; choose auto, shared or synthetic")
+    from .data.sources import background_paths, load_backgrounds, load_split, load_subjects
+    from .data.validation import build_validation_set
+
+    split = load_split()
+    subjects = load_subjects(split["train"])
+    backgrounds = load_backgrounds(background_paths("train"))
+    ds = MattingSamples(subjects, backgrounds, cfg.size, cfg.seed)
+    desc = (
+        f"alphamatting training images {split['train']} (composited over BSDS500 train backgrounds, "
+        "and as original photos) + procedural synthetic foregrounds"
+    )
+    return ds, build_validation_set(), desc
+
+
+def _worker_init(_: int) -> None:
+    import cv2
+
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+
+
+# ---------------------------------------------------------------- checkpoints
+
+
+def _atomic_torch_save(obj: dict, path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def validate(net: MattingNet, items, limit: int = 0) -> tuple[dict, dict]:
+    """Mean metrics per kind and per item (as plain dicts) of ``net`` on validation items."""
+    from .data.validation import evaluate
+
+    net.eval()
+    try:
+        means, per_item = evaluate(lambda img, tri: run_network(net, img, tri), items[: limit or None])
+    finally:
+        net.train()
+    return {k: v.as_dict() for k, v in means.items()}, {k: v.as_dict() for k, v in per_item.items()}
+
+
+class RunLog:
+    """JSON lines log (rank 0 only) plus human-readable progress."""
+
+    def __init__(self, path: Path, enabled: bool):
+        self.path = path
+        self.enabled = enabled
+
+    def write(self, record: dict) -> None:
+        if not self.enabled:
+            return
+        with open(self.path, "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def say(self, text: str) -> None:
+        if self.enabled:
+            print(text, file=sys.stderr, flush=True)
+
+
+def _setup_distributed() -> tuple[int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return (dist.get_rank(), world) if world > 1 else (0, 1)
+
+
+def main(cfg: TrainConfig) -> dict:
+    """Train (or distil) as configured. Returns a summary dict (rank 0; others get {})."""
+    rank, world = _setup_distributed()
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    if cfg.size % 32:
+        raise ValueError(f"size must be a multiple of 32, got {cfg.size}")
+    out_dir = Path(cfg.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log = RunLog(out_dir / "log.jsonl", rank == 0)
+    kinds = parse_kinds(cfg.kd)
+    ckpt_path = out_dir / "checkpoint.pt"
+
+    # ---- networks
+    net_cfg: NetConfig = preset(cfg.preset)
+    state = None
+    if cfg.resume and ckpt_path.exists():
+        state = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+        net_cfg = NetConfig.from_json(state["net_config"])
+    net = build_network(net_cfg)
+    if cfg.init and state is None:
+        init_net, _ = load_network(cfg.init)
+        net.load_state_dict(init_net.state_dict())
+        log.say(f"initialised from {cfg.init}")
+    teacher = None
+    if kinds:
+        if not cfg.teacher:
+            raise ValueError(f"--kd {cfg.kd} needs --teacher PATH")
+        teacher, _ = load_network(cfg.teacher)
+        teacher = teacher.to(memory_format=torch.channels_last).eval()
+        for p in teacher.parameters():
+            p.requires_grad_(False)
+    distiller = None
+    if any(k != "output" for k in kinds):
+        distiller = Distiller(kinds, net_cfg.widths, teacher.config.widths, cfg.kd_weights)
+    module = StudentWithDistiller(net, distiller).to(memory_format=torch.channels_last)
+    opt = torch.optim.AdamW(module.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    step, best, best_step = 0, math.inf, -1
+    if state is not None:
+        module.load_state_dict(state["module"])
+        opt.load_state_dict(state["optimizer"])
+        step, best, best_step = int(state["step"]), float(state["best"]), int(state["best_step"])
+        torch.set_rng_state(state["torch_rng"])
+        log.say(f"resumed from {ckpt_path} at step {step}")
+    train_module: nn.Module = module
+    if world > 1:
+        train_module = nn.parallel.DistributedDataParallel(module)
+
+    # ---- data
+    dataset, val_items, data_desc = build_data(cfg)
+    loader = DataLoader(
+        dataset,
+        batch_size=cfg.batch,
+        sampler=StepSampler(step, cfg.steps, cfg.batch, rank, world),
+        num_workers=cfg.workers,
+        worker_init_fn=_worker_init,
+        # fork() after OpenCV/OpenMP thread pools exist deadlocks the worker (seen here)
+        multiprocessing_context="spawn" if cfg.workers > 0 else None,
+        drop_last=True,
+    )
+
+    def save_checkpoint() -> None:
+        if rank != 0:
+            return
+        _atomic_torch_save(
+            {
+                "net_config": net_cfg.to_json(),
+                "train_config": json.dumps(dataclasses.asdict(cfg)),
+                "module": module.state_dict(),
+                "optimizer": opt.state_dict(),
+                "step": step,
+                "best": best,
+                "best_step": best_step,
+                "torch_rng": torch.get_rng_state(),
+            },
+            ckpt_path,
+        )
+
+    def card(extra: dict) -> dict:
+        return {
+            "training": {
+                "data": data_desc,
+                "steps": step,
+                "batch": cfg.batch * world,
+                "size": cfg.size,
+                "kd": "+".join(kinds) or "none",
+                "teacher": Path(cfg.teacher).name if cfg.teacher else None,
+                "seed": cfg.seed,
+                "samples_seen": step * cfg.batch * world,
+            }
+        } | extra
+
+    def run_validation() -> None:
+        nonlocal best, best_step
+        t0 = time.perf_counter()
+        means, _ = validate(net, val_items, cfg.val_limit)
+        score = means["all"]["sad"]
+        log.write({"step": step, "val": means, "val_seconds": round(time.perf_counter() - t0, 1)})
+        summary = "  ".join(f"{k}: SAD {v['sad']:.2f} MSE {v['mse']:.4f}" for k, v in means.items())
+        log.say(f"[val] step {step}: {summary}")
+        if score < best:
+            best, best_step = score, step
+            save_weights(out_dir / "best.safetensors", net, card({"validation": means, "best_step": step}))
+
+    # ---- loop
+    net.train()
+    total_start = time.time()
+    last_ckpt = time.time()
+    window_t, window_n = time.perf_counter(), 0
+    progress = None
+    if rank == 0 and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        progress = tqdm(total=cfg.steps, initial=step, unit="step", dynamic_ncols=True)
+    losses: dict[str, float] = {}
+    for batch in loader:
+        lr = lr_at(step, cfg.lr, cfg.warmup, cfg.steps, cfg.min_lr_ratio)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        x = batch["inputs"].contiguous(memory_format=torch.channels_last)
+        t_feats, t_alpha = None, None
+        if teacher is not None:
+            with torch.inference_mode():
+                t_out = teacher(x)
+            # inference tensors cannot enter autograd: clone them into normal tensors
+            t_alpha = t_out.alpha.clone() if "output" in kinds else None
+            t_feats = tuple(f.clone() for f in t_out.features) if distiller is not None else None
+        out, kd_terms = train_module(x, t_feats)
+        terms = matting_loss(out.alpha, batch, cfg.w_alpha, cfg.w_comp, cfg.w_grad, t_alpha, cfg.w1)
+        total = terms["total"] + kd_terms.get("kd_total", 0.0)
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(module.parameters(), cfg.clip)
+        opt.step()
+        step += 1
+        window_n += cfg.batch * world
+        losses = {k: round(float(v.detach()), 6) for k, v in (terms | kd_terms).items()}
+        losses["total"] = round(float(total.detach()), 6)
+        if progress is not None:
+            progress.update(1)
+            progress.set_postfix(loss=f"{losses['total']:.4f}", lr=f"{lr:.2e}")
+        if step % cfg.log_every == 0 or step == cfg.steps:
+            rate = window_n / max(1e-9, time.perf_counter() - window_t)
+            log.write({"step": step, "lr": lr, "grad_norm": round(float(grad_norm), 4), "samples_per_s": round(rate, 2)} | losses)
+            if progress is None:
+                eta = (cfg.steps - step) * cfg.batch * world / max(rate, 1e-9)
+                log.say(f"step {step}/{cfg.steps} loss {losses['total']:.4f} lr {lr:.2e} {rate * 3600:.0f} samples/h ETA {eta / 60:.0f} min")
+            window_t, window_n = time.perf_counter(), 0
+        if rank == 0 and cfg.val_every and step % cfg.val_every == 0 and step < cfg.steps:
+            run_validation()
+        if time.time() - last_ckpt > cfg.checkpoint_minutes * 60:
+            save_checkpoint()
+            last_ckpt = time.time()
+        if cfg.stop_at and step >= cfg.stop_at:
+            break
+    if progress is not None:
+        progress.close()
+    summary: dict = {}
+    if rank == 0 and step < cfg.steps:  # stopped early (stop_at): checkpoint only
+        save_checkpoint()
+        log.say(f"stopped at step {step}; continue with --resume")
+        summary = {"step": step, "stopped": True}
+    elif rank == 0:
+        if val_items and (best_step != step):
+            run_validation()
+        save_checkpoint()
+        final_card = card({"final_loss": losses})
+        save_weights(out_dir / "final.safetensors", net, final_card)
+        summary = {
+            "step": step,
+            "best_sad": best,
+            "best_step": best_step,
+            "parameters": count_parameters(net),
+            "seconds": round(time.time() - total_start, 1),
+            "final_loss": losses,
+        }
+        log.write({"summary": summary})
+    if world > 1:
+        dist.barrier()
+        dist.destroy_process_group()
+    return summary

@@ -1,0 +1,117 @@
+"""Trimaps: validation, network input encoding, and trimaps generated from alpha.
+
+Convention everywhere: uint8 (H, W), 0 = background, 255 = foreground, anything
+strictly between = unknown (canonically 128).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+BACKGROUND, UNKNOWN, FOREGROUND = 0, 128, 255
+
+#: Scale (pixels) of the distance-to-known encoding exp(-d / DIST_SCALE).
+DIST_SCALE = 16.0
+
+
+class TrimapError(ValueError):
+    """A trimap that cannot be used with its image."""
+
+
+def normalize_trimap(trimap: np.ndarray) -> np.ndarray:
+    """Map any uint8 (H, W) trimap onto {0, 128, 255}: strictly-between values become 128."""
+    out = np.full(trimap.shape, UNKNOWN, np.uint8)
+    out[trimap == 0] = BACKGROUND
+    out[trimap == 255] = FOREGROUND
+    return out
+
+
+def validate_trimap(trimap: np.ndarray, image_shape: tuple[int, ...], name: str = "trimap") -> np.ndarray:
+    """Check a trimap against its image and return it normalised to {0, 128, 255}.
+
+    trimap: uint8 (H, W); image_shape: (H, W[, C]). Raises ``TrimapError`` on a size
+    mismatch, when nothing is unknown, or when nothing is known.
+    """
+    if trimap.ndim != 2:
+        raise TrimapError(f"{name}: expected a single-channel trimap, got shape {trimap.shape}")
+    if trimap.shape != tuple(image_shape[:2]):
+        raise TrimapError(
+            f"{name}: size {trimap.shape[1]}x{trimap.shape[0]} does not match the image "
+            f"({image_shape[1]}x{image_shape[0]})"
+        )
+    tri = normalize_trimap(trimap)
+    if not (tri == UNKNOWN).any():
+        raise TrimapError(f"{name}: has no unknown (gray) pixels, so there is nothing to matte")
+    if not (tri != UNKNOWN).any():
+        raise TrimapError(f"{name}: has no known pixels (all gray); mark some foreground or background")
+    return tri
+
+
+def encode_inputs(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
+    """Build the network input.
+
+    image: float32 (H, W, 3) RGB in [0, 1]; trimap: uint8 (H, W) in {0, 128, 255}.
+    Returns float32 (8, H, W): normalised RGB (≈[-2, 2]), trimap one-hot
+    (background, unknown, foreground) and exp(-d/16) of the distance d in pixels to
+    the nearest known foreground and background pixel (1 on it, → 0 far away).
+    The distance maps tell a network trained from scratch how far inside the
+    unknown band a pixel lies, which a single trimap channel cannot at stride 32.
+    """
+    h, w = trimap.shape
+    out = np.empty((8, h, w), np.float32)
+    rgb = np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float32)
+    np.subtract(rgb, 0.5, out=out[:3])
+    out[:3] /= 0.25
+    bg = trimap == BACKGROUND
+    fg = trimap == FOREGROUND
+    out[3] = bg
+    out[4] = ~(bg | fg)
+    out[5] = fg
+    out[6] = _known_proximity(fg)
+    out[7] = _known_proximity(bg)
+    return out
+
+
+def _known_proximity(known: np.ndarray) -> np.ndarray:
+    """exp(-distance to the nearest True pixel / DIST_SCALE); zeros when none is True."""
+    if not known.any():
+        return np.zeros(known.shape, np.float32)
+    # distanceTransform measures distance to the nearest zero pixel.
+    dist = cv2.distanceTransform((~known).astype(np.uint8), cv2.DIST_L2, 3)
+    return np.exp(-dist / DIST_SCALE).astype(np.float32)
+
+
+def trimap_from_alpha(alpha: np.ndarray, erode_iters: int, dilate_iters: int, kernel: int = 3) -> np.ndarray:
+    """Generate a trimap from ground-truth alpha, as in Deep Image Matting.
+
+    alpha: float32 (H, W) in [0, 1]. The definite foreground (α = 1) is eroded
+    and the support (α > 0) dilated with an elliptical ``kernel`` for the given
+    iteration counts; what lies between is unknown. Returns uint8 {0, 128, 255}.
+    """
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kernel, kernel))
+    fg = (alpha >= 1.0 - 1e-3).astype(np.uint8)
+    support = (alpha > 1e-3).astype(np.uint8)
+    if erode_iters > 0:
+        fg = cv2.erode(fg, k, iterations=erode_iters)
+    if dilate_iters > 0:
+        support = cv2.dilate(support, k, iterations=dilate_iters)
+    tri = np.full(alpha.shape, UNKNOWN, np.uint8)
+    tri[support == 0] = BACKGROUND
+    tri[fg == 1] = FOREGROUND
+    return tri
+
+
+def band_trimap(mask: np.ndarray, radius: int) -> np.ndarray:
+    """Trimap from a binary foreground mask with an unknown band of ``radius`` px around its edge.
+
+    mask: bool/uint8 (H, W); radius >= 1. Returns uint8 {0, 128, 255}.
+    """
+    m = (mask > 0).astype(np.uint8)
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    inner = cv2.erode(m, k)
+    outer = cv2.dilate(m, k)
+    tri = np.full(m.shape, UNKNOWN, np.uint8)
+    tri[outer == 0] = BACKGROUND
+    tri[inner == 1] = FOREGROUND
+    return tri

@@ -1,0 +1,102 @@
+"""Saving and loading network weights: ``.safetensors`` + a JSON model card.
+
+The safetensors header carries the network config (metadata ``config``), so a
+weights file alone rebuilds its network. Loading never unpickles: safetensors
+parses a JSON header and raw tensor bytes, and anything else (a pickle, a
+truncated file) is refused with a ``WeightsError``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file
+from safetensors.torch import save as save_bytes
+
+from .config import NetConfig
+from .imageio import atomic_write_bytes
+from .network import MattingNet, build_network, count_macs, count_parameters
+from .paths import models_dir
+
+FORMAT = "matting-gui/1"
+
+
+class WeightsError(RuntimeError):
+    """Missing, corrupt or incompatible weights. ``str()`` is a one-line reason."""
+
+
+def card_path(weights: Path) -> Path:
+    """The model card beside a weights file: ``x.safetensors`` → ``x.json``."""
+    return weights.with_suffix(".json")
+
+
+def save_weights(path: str | os.PathLike, model: MattingNet, card: dict | None = None) -> Path:
+    """Write ``model``'s weights to ``path`` (.safetensors) and its card (.json), atomically.
+
+    The card gets the config, parameter count and MACs at 512² added.
+    """
+    path = Path(path)
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    meta = {"format": FORMAT, "config": model.config.to_json()}
+    atomic_write_bytes(path, save_bytes(state, metadata=meta))
+    full = {
+        "name": model.config.name,
+        "config": json.loads(model.config.to_json()),
+        "parameters": count_parameters(model),
+        "macs_512": count_macs(model, 512, 512),
+    } | dict(card or {})
+    atomic_write_bytes(card_path(path), (json.dumps(full, indent=2, sort_keys=False) + "\n").encode())
+    return path
+
+
+def resolve_model(name_or_path: str | os.PathLike) -> Path:
+    """A preset name ('student', 'teacher') → ``models/<name>.safetensors``; else the path itself."""
+    text = str(name_or_path)
+    if text in ("student", "teacher"):
+        path = models_dir() / f"{text}.safetensors"
+        if not path.exists():
+            raise WeightsError(
+                f"no trained {text} weights at {path}; train them with "
+                f"`matting-cli train --preset {text} ...` (see README, 'Training') "
+                f"or pass --model PATH"
+            )
+        return path
+    path = Path(text)
+    if not path.exists():
+        raise WeightsError(f"{path}: weights file not found")
+    return path
+
+
+def load_network(name_or_path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[MattingNet, dict]:
+    """Rebuild a network from a weights file; returns (model in eval mode, card dict)."""
+    path = resolve_model(name_or_path)
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise WeightsError(f"{path}: not a valid safetensors weights file ({str(exc).splitlines()[0]})") from None
+    if meta.get("format") != FORMAT or "config" not in meta:
+        raise WeightsError(f"{path}: safetensors file is not a matting-gui network (no config in its header)")
+    try:
+        cfg = NetConfig.from_json(meta["config"])
+        model = build_network(cfg)
+        model.load_state_dict(state, strict=True)
+    except (ValueError, RuntimeError, TypeError) as exc:
+        raise WeightsError(f"{path}: weights do not match their config ({str(exc).splitlines()[0]})") from None
+    card: dict = {}
+    cp = card_path(path)
+    if cp.exists():
+        try:
+            card = json.loads(cp.read_text())
+        except (OSError, ValueError):
+            card = {}
+    card.setdefault("name", cfg.name)
+    card.setdefault("parameters", count_parameters(model))
+    return model.to(device).eval(), card

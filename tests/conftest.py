@@ -1,0 +1,66 @@
+"""Shared fixtures: tiny generated images and trimaps, and model files with random weights."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_API", "pyside6")
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from matting_gui.core.config import STUDENT, TEACHER  # noqa: E402
+from matting_gui.core.network import build_network  # noqa: E402
+from matting_gui.core.weights import save_weights  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "resources" / "samples" / "astronaut.png"
+SAMPLE_TRIMAP = REPO / "resources" / "samples" / "astronaut_trimap.png"
+
+
+def make_photo(h: int = 48, w: int = 64, seed: int = 0) -> np.ndarray:
+    """A smooth random RGB float32 (h, w, 3) image in [0, 1]."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
+    base = np.stack([np.sin(3 * xx + c) * 0.5 + 0.5 for c in range(3)], axis=2)
+    return np.clip(base * 0.8 + rng.random((h, w, 3)) * 0.2, 0, 1).astype(np.float32)
+
+
+def make_trimap(h: int = 48, w: int = 64) -> np.ndarray:
+    """A disc of foreground with an unknown ring, uint8 (h, w) {0, 128, 255}."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    r = np.hypot(yy - h / 2, xx - w / 2)
+    tri = np.zeros((h, w), np.uint8)
+    tri[r < min(h, w) * 0.4] = 128
+    tri[r < min(h, w) * 0.25] = 255
+    return tri
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path_factory, monkeypatch):
+    """Each test gets its own cache and an empty models folder unless it provides one."""
+    cache = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("MATTING_CACHE", str(cache))
+    monkeypatch.setenv("MATTING_MODELS", str(tmp_path_factory.mktemp("models-empty")))
+    torch.manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory) -> Path:
+    """A models folder with random-weight student and teacher files (as `models/` will hold)."""
+    folder = tmp_path_factory.mktemp("models")
+    torch.manual_seed(0)
+    for cfg in (STUDENT, TEACHER):
+        save_weights(folder / f"{cfg.name}.safetensors", build_network(cfg), {"note": "random weights (test fixture)"})
+    return folder
+
+
+@pytest.fixture
+def models(model_dir, monkeypatch) -> Path:
+    """Point the app and CLI at the fixture models folder."""
+    monkeypatch.setenv("MATTING_MODELS", str(model_dir))
+    return model_dir

@@ -1,0 +1,123 @@
+"""The CLI end to end, on the bundled photo and on a corpus of bad inputs."""
+
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from matting_gui.core.cli import main, parse_colour
+from tests.conftest import SAMPLE, SAMPLE_TRIMAP, make_photo, make_trimap
+
+
+def test_matte_on_real_photo_writes_valid_alpha(models, tmp_path):
+    code = main(["matte", str(SAMPLE), "--trimap", str(SAMPLE_TRIMAP), "--out", str(tmp_path),
+                 "--cutout", "--composite", "#00ff00"])
+    assert code == 0
+    alpha = cv2.imread(str(tmp_path / "astronaut.png"), cv2.IMREAD_UNCHANGED)
+    tri = cv2.imread(str(SAMPLE_TRIMAP), cv2.IMREAD_GRAYSCALE)
+    assert alpha.shape == tri.shape and alpha.dtype == np.uint8
+    assert np.all(alpha[tri == 0] == 0) and np.all(alpha[tri == 255] == 255)
+    cut = np.asarray(Image.open(tmp_path / "astronaut_cutout.png"))
+    assert cut.shape == (512, 512, 4) and np.array_equal(cut[..., 3], alpha)
+    comp = cv2.imread(str(tmp_path / "astronaut_composite.png"))
+    assert tuple(comp[0, 0]) == (0, 255, 0)  # background pixel replaced by green (BGR)
+
+
+def _corpus(folder):
+    """Good and bad inputs side by side; returns (images, trimap_dir)."""
+    tri_dir = folder / "trimaps"
+    tri_dir.mkdir()
+    photo = (make_photo() * 255).astype(np.uint8)
+    Image.fromarray(photo).save(folder / "good.png")
+    Image.fromarray(make_trimap()).save(tri_dir / "good.png")
+    cv2.imwrite(str(folder / "deep.png"), (make_photo()[..., ::-1] * 65535).astype(np.uint16))
+    Image.fromarray(make_trimap()).save(tri_dir / "deep.png")
+    Image.fromarray(photo).convert("CMYK").save(folder / "cmyk.jpg")
+    Image.fromarray(make_trimap()).save(tri_dir / "cmyk.png")
+    rot = Image.fromarray(photo.transpose(1, 0, 2).copy())  # stored 64x48 rotated; EXIF 6 → 48 high... shown upright
+    exif = rot.getexif()
+    exif[0x0112] = 8
+    rot.save(folder / "rotated.jpg", exif=exif)
+    Image.fromarray(make_trimap()).save(tri_dir / "rotated.png")
+    (folder / "text.png").write_text("not an image")
+    Image.fromarray(make_trimap()).save(tri_dir / "text.png")
+    data = (folder / "good.png").read_bytes()
+    (folder / "trunc.png").write_bytes(data[: len(data) // 2])
+    Image.fromarray(make_trimap()).save(tri_dir / "trunc.png")
+    Image.fromarray(photo).save(folder / "wrongsize.png")
+    Image.fromarray(make_trimap(20, 20)).save(tri_dir / "wrongsize.png")
+    names = ["good.png", "deep.png", "cmyk.jpg", "rotated.jpg", "text.png", "trunc.png", "wrongsize.png"]
+    return [str(folder / n) for n in names], tri_dir
+
+
+def test_bad_files_are_reported_and_the_rest_processed(models, tmp_path, capsys):
+    images, tri_dir = _corpus(tmp_path)
+    out = tmp_path / "out"
+    code = main(["matte", *images, "--trimap-dir", str(tri_dir), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "3 of 7 images failed" in err
+    assert "text.png: not a recognised image format" in err
+    assert "trunc.png: cannot be decoded" in err
+    assert "does not match the image" in err
+    for ok in ("good", "deep", "cmyk", "rotated"):
+        assert (out / f"{ok}.png").exists(), ok
+    deep = cv2.imread(str(out / "deep.png"), cv2.IMREAD_UNCHANGED)
+    assert deep.dtype == np.uint16  # 16-bit in, 16-bit alpha out
+    assert cv2.imread(str(out / "rotated.png"), cv2.IMREAD_UNCHANGED).shape == (48, 64)  # EXIF applied
+    assert not (out / "text.png").exists()
+
+
+def test_missing_model_exit_2_with_how_to(tmp_path, capsys):
+    Image.fromarray((make_photo() * 255).astype(np.uint8)).save(tmp_path / "p.png")
+    Image.fromarray(make_trimap()).save(tmp_path / "t.png")
+    code = main(["matte", str(tmp_path / "p.png"), "--trimap", str(tmp_path / "t.png"), "--out", str(tmp_path / "o")])
+    assert code == 2
+    assert "matting-cli train" in capsys.readouterr().err
+
+
+def test_trimap_count_mismatch(models, tmp_path, capsys):
+    assert main(["matte", "a.png", "b.png", "--trimap", "t.png", "--out", str(tmp_path)]) == 2
+    assert "one --trimap per image" in capsys.readouterr().err
+
+
+def test_evaluate_prints_table_and_json(models, tmp_path, capsys):
+    for d in ("img", "tri", "gt"):
+        (tmp_path / d).mkdir()
+    for i in range(2):
+        Image.fromarray((make_photo(seed=i) * 255).astype(np.uint8)).save(tmp_path / "img" / f"x{i}.png")
+        Image.fromarray(make_trimap()).save(tmp_path / "tri" / f"x{i}.png")
+        Image.fromarray((make_trimap() > 100).astype(np.uint8) * 255).save(tmp_path / "gt" / f"x{i}.png")
+    code = main(["evaluate", "--images", str(tmp_path / "img"), "--trimaps", str(tmp_path / "tri"),
+                 "--alphas", str(tmp_path / "gt"), "--json", str(tmp_path / "s.json")])
+    out = capsys.readouterr().out
+    assert code == 0 and "| mean" in out and "SAD" in out
+    data = json.loads((tmp_path / "s.json").read_text())
+    assert set(data["images"]) == {"x0", "x1"} and data["mean"]["sad"] > 0
+
+
+def test_info_lists_models(models, capsys):
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "student.safetensors" in out and "teacher.safetensors" in out and "torch" in out
+
+
+def test_parse_colour():
+    assert parse_colour("#ff0000") == (1.0, 0.0, 0.0)
+    assert parse_colour("0,128,255") == (0.0, 128 / 255, 1.0)
+    assert parse_colour("white") == (1.0, 1.0, 1.0)
+    assert parse_colour("nonsense") is None and parse_colour("300,0,0") is None
+
+
+def test_console_script_module_runs():
+    res = subprocess.run([sys.executable, "-m", "matting_gui.core.cli", "--help"], capture_output=True, text=True)
+    assert res.returncode == 0 and "matte" in res.stdout
+
+
+@pytest.mark.parametrize("bad", ["0,0", "#12"])
+def test_bad_composite_argument(models, tmp_path, bad, capsys):
+    assert main(["matte", str(SAMPLE), "--trimap", str(SAMPLE_TRIMAP), "--out", str(tmp_path), "--composite", bad]) == 2

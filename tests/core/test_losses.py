@@ -1,0 +1,83 @@
+import pytest
+import torch
+
+from matting_gui.core.distill import (
+    Distiller,
+    attention_map,
+    batch_similarity,
+    channel_similarity,
+    parse_kinds,
+    spatial_similarity,
+)
+from matting_gui.core.losses import charbonnier, composition_loss, matting_loss
+
+
+def _feats(b=3, widths=(8, 16, 24, 32), side=64, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return [torch.rand(b, c, side // 2 ** (i + 2), side // 2 ** (i + 2), generator=g) for i, c in enumerate(widths)]
+
+
+def test_charbonnier_normalised_by_unknown_count():
+    pred = torch.zeros(1, 1, 4, 4)
+    gt = torch.ones(1, 1, 4, 4)
+    mask = torch.zeros(1, 1, 4, 4)
+    mask[..., :2, :] = 1
+    assert charbonnier(pred, gt, mask).item() == pytest.approx(1.0, abs=1e-5)
+    assert charbonnier(gt, gt, mask).item() == pytest.approx(1e-6, abs=1e-9)
+
+
+def test_composition_loss_zero_for_true_alpha():
+    a = torch.rand(2, 1, 8, 8)
+    fg, bg = torch.rand(2, 3, 8, 8), torch.rand(2, 3, 8, 8)
+    img = a * fg + (1 - a) * bg
+    assert composition_loss(a, fg, bg, img, torch.ones_like(a)).item() < 1e-5
+
+
+def test_matting_loss_output_term_mixes_teacher_and_gt():
+    b = {"alpha": torch.ones(1, 1, 8, 8), "unknown": torch.ones(1, 1, 8, 8), "fg": torch.rand(1, 3, 8, 8),
+         "bg": torch.rand(1, 3, 8, 8), "image": torch.rand(1, 3, 8, 8), "has_fb": torch.ones(1)}
+    pred = torch.zeros(1, 1, 8, 8)
+    t = matting_loss(pred, b, teacher_alpha=torch.zeros(1, 1, 8, 8), w1=0.5)
+    assert t["alpha"].item() == pytest.approx(0.5 * 1e-6 + 0.5 * 1.0, abs=1e-4)
+    assert set(t) >= {"alpha", "alpha_gt", "alpha_teacher", "comp", "grad", "total"}
+
+
+def test_similarity_shapes():
+    f = torch.rand(2, 16, 64, 48)
+    assert spatial_similarity(f).shape == (2, 32 * 32, 32 * 32)  # pooled to ≤ 32 per side
+    assert spatial_similarity(torch.rand(2, 16, 8, 6)).shape == (2, 48, 48)
+    assert channel_similarity(f).shape == (2, 16, 16)
+    assert batch_similarity(f).shape == (2, 2)
+    assert attention_map(f).shape == (2, 64 * 48)
+
+
+@pytest.mark.parametrize("kind", ["spatial", "channel", "batch", "attention"])
+def test_zero_when_equal_and_scale_invariant(kind):
+    widths = (8, 16, 24, 32)
+    d = Distiller([kind], widths, widths)
+    if kind == "channel":  # identity connectors, so equal features give equal matrices
+        for c in d.connectors:
+            torch.nn.init.dirac_(c.weight)
+    f = _feats()
+    assert d(f, f)[f"kd_{kind}"].item() == pytest.approx(0.0, abs=1e-10)
+    scaled = [x * 7.5 for x in f]
+    assert d(scaled, f)[f"kd_{kind}"].item() == pytest.approx(0.0, abs=1e-8)
+    assert d(_feats(seed=1), f)[f"kd_{kind}"].item() > 0
+
+
+def test_mismatched_channels_and_gradients_only_to_student():
+    d = Distiller(["spatial", "channel", "batch", "attention"], (4, 8, 12, 16), (8, 16, 24, 32))
+    student = [x.requires_grad_() for x in _feats(widths=(4, 8, 12, 16))]
+    teacher = [x.requires_grad_() for x in _feats(widths=(8, 16, 24, 32), seed=2)]
+    terms = d(student, teacher)
+    terms["kd_total"].backward()
+    assert all(s.grad is not None and s.grad.abs().sum() > 0 for s in student)
+    assert all(t.grad is None for t in teacher)
+    assert all(c.weight.grad is not None for c in d.connectors)
+
+
+def test_parse_kinds():
+    assert parse_kinds("spatial+channel") == ("spatial", "channel")
+    assert parse_kinds("none") == ()
+    with pytest.raises(ValueError, match="unknown distillation"):
+        parse_kinds("spatial+magic")

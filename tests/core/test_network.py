@@ -1,0 +1,51 @@
+import json
+
+import pytest
+import torch
+
+from matting_gui.core.config import STUDENT, TEACHER, NetConfig, preset
+from matting_gui.core.network import build_network, count_macs, count_parameters
+
+
+@pytest.mark.parametrize("cfg", [TEACHER, STUDENT], ids=["teacher", "student"])
+def test_forward_shapes_and_range(cfg):
+    net = build_network(cfg).eval()
+    x = torch.randn(2, cfg.in_channels, 96, 64)
+    with torch.inference_mode():
+        out = net(x)
+    assert out.alpha.shape == (2, 1, 96, 64)
+    assert 0 <= out.alpha.min() and out.alpha.max() <= 1
+    assert len(out.features) == 4
+    for i, (f, width) in enumerate(zip(out.features, cfg.widths)):
+        stride = 2 ** (i + 2)
+        assert f.shape == (2, width, 96 // stride, 64 // stride)
+
+
+def test_student_is_light():
+    t, s = build_network(TEACHER), build_network(STUDENT)
+    assert count_parameters(s) <= 0.25 * count_parameters(t)
+    assert count_macs(s, 512, 512) <= 0.25 * count_macs(t, 512, 512)
+    assert sum(STUDENT.depths) < sum(TEACHER.depths)
+
+
+def test_config_roundtrip_and_unknown_keys():
+    assert NetConfig.from_json(STUDENT.to_json()) == STUDENT
+    data = json.loads(TEACHER.to_json()) | {"bogus": 1}
+    with pytest.raises(ValueError, match="bogus"):
+        NetConfig.from_dict(data)
+    with pytest.raises(ValueError, match="unknown preset"):
+        preset("huge")
+
+
+def test_count_macs_of_one_conv():
+    net = torch.nn.Sequential(torch.nn.Conv2d(8, 4, 3, padding=1))
+    net.config = NetConfig(in_channels=8)
+    assert count_macs(net, 10, 10) == 10 * 10 * 4 * 8 * 9
+
+
+def test_channels_last_training_step_student():
+    # guards the heap corruption seen with 12-channel stems under channels_last backward
+    net = build_network(STUDENT).to(memory_format=torch.channels_last)
+    x = torch.randn(2, 8, 64, 64).contiguous(memory_format=torch.channels_last)
+    net(x).alpha.mean().backward()
+    assert all(p.grad is not None for p in net.parameters())

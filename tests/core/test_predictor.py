@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+
+from matting_gui.core.predictor import Predictor, pick_device, run_network
+from matting_gui.core.upsample import guided_upsample
+from matting_gui.core.weights import load_network
+from tests.conftest import make_photo, make_trimap
+
+
+def test_run_network_pads_crops_and_forces_known(models):
+    net, _ = load_network(models / "student.safetensors")
+    img, tri = make_photo(37, 53), make_trimap(37, 53)
+    alpha = run_network(net, img, tri)
+    assert alpha.shape == (37, 53) and alpha.dtype == np.float32
+    assert np.all(alpha[tri == 0] == 0) and np.all(alpha[tri == 255] == 1)
+    assert 0 <= alpha.min() and alpha.max() <= 1
+
+
+def test_predictor_by_name_and_working_size(models):
+    p = Predictor("student", "cpu", working_pixels=40 * 40)
+    img, tri = make_photo(80, 120), make_trimap(80, 120)
+    res = p.predict(img, tri)
+    assert res.alpha.shape == (80, 120)
+    assert res.working_size[0] * res.working_size[1] <= 40 * 40 * 1.1
+    assert res.model_name == "student"
+    full = p.predict(img, tri, max_pixels=10**7)
+    assert full.working_size == (120, 80)
+    with pytest.raises(ValueError, match="does not match"):
+        p.predict(img, tri[:10])
+
+
+def test_pick_device():
+    assert pick_device("cpu").type == "cpu"
+    assert pick_device("auto").type in ("cpu", "cuda", "mps")
+    with pytest.raises(ValueError):
+        pick_device("tpu")
+
+
+def test_guided_upsample_keeps_sharp_edge():
+    h, w = 64, 64
+    img = np.zeros((h, w, 3), np.float32)
+    img[:, 33:] = 1.0  # a sharp edge not on the low-res grid
+    alpha_true = img[..., 0]
+    import cv2
+
+    low_img = cv2.resize(img, (16, 16), interpolation=cv2.INTER_AREA)
+    low_alpha = low_img[..., 0].copy()
+    guided = guided_upsample(low_alpha, low_img, img)
+    plain = cv2.resize(low_alpha, (w, h), interpolation=cv2.INTER_LINEAR)
+    assert np.abs(guided - alpha_true).mean() < 0.5 * np.abs(plain - alpha_true).mean()

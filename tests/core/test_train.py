@@ -1,0 +1,86 @@
+"""Smoke runs of the trainer on generated data: teacher, then a distilled student."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from matting_gui.core.cli import main as cli_main
+from matting_gui.core.predictor import Predictor
+from matting_gui.core.train import TrainConfig, lr_at, main
+from tests.conftest import make_photo, make_trimap
+
+SMOKE = dict(batch=4, size=64, data="synthetic", workers=0, warmup=2, log_every=1, val_every=0, lr=3e-3)
+
+
+def _losses(out):
+    return [r["total"] for r in map(json.loads, (out / "log.jsonl").read_text().splitlines()) if "total" in r]
+
+
+@pytest.fixture(scope="module")
+def teacher_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("teacher")
+    summary = main(TrainConfig(preset="teacher", out=str(out), steps=24, **SMOKE))
+    return out, summary
+
+
+def test_teacher_smoke_loss_decreases_and_exports(teacher_run):
+    out, summary = teacher_run
+    losses = _losses(out)
+    assert len(losses) == 24
+    assert np.mean(losses[-6:]) < np.mean(losses[:6])
+    assert summary["step"] == 24
+    for name in ("final", "best"):
+        card = json.loads((out / f"{name}.json").read_text())
+        assert card["name"] == "teacher" and "validation" in card or name == "final"
+    p = Predictor(out / "final.safetensors", "cpu")
+    assert p.predict(make_photo(), make_trimap()).alpha.shape == (48, 64)
+
+
+def test_distilled_student_smoke_and_cli(teacher_run, tmp_path):
+    t_out, _ = teacher_run
+    out = tmp_path / "student"
+    summary = main(TrainConfig(preset="student", out=str(out), steps=12, kd="spatial+channel+output",
+                               teacher=str(t_out / "final.safetensors"), **SMOKE))
+    rows = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
+    assert all({"kd_spatial", "kd_channel", "alpha_teacher"} <= set(r) for r in rows if "total" in r)
+    assert summary["parameters"] < 1_000_000
+    from PIL import Image
+
+    Image.fromarray((make_photo() * 255).astype(np.uint8)).save(tmp_path / "p.png")
+    Image.fromarray(make_trimap()).save(tmp_path / "t.png")
+    code = cli_main(["matte", str(tmp_path / "p.png"), "--trimap", str(tmp_path / "t.png"),
+                     "--model", str(out / "final.safetensors"), "--out", str(tmp_path / "res")])
+    assert code == 0 and (tmp_path / "res" / "p.png").exists()
+
+
+def test_resume_continues_exactly(tmp_path):
+    """6 steps straight == 3 steps, stop, resume to 6: identical weights and loss log."""
+    from matting_gui.core.weights import load_network
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    main(TrainConfig(preset="student", out=str(a), steps=6, seed=3, **SMOKE))
+    assert main(TrainConfig(preset="student", out=str(b), steps=6, seed=3, stop_at=3, **SMOKE))["stopped"]
+    assert torch.load(b / "checkpoint.pt", weights_only=True)["step"] == 3
+    assert not (b / "final.safetensors").exists()
+    main(TrainConfig(preset="student", out=str(b), steps=6, seed=3, resume=True, **SMOKE))
+    assert _losses(a) == _losses(b)
+    na, _ = load_network(a / "final.safetensors")
+    nb, _ = load_network(b / "final.safetensors")
+    for (k, x), (_, y) in zip(na.state_dict().items(), nb.state_dict().items()):
+        assert torch.equal(x, y), k
+
+
+def test_lr_schedule_is_pure():
+    assert lr_at(0, 1.0, 10, 100, 0.1) == pytest.approx(0.1)
+    assert lr_at(9, 1.0, 10, 100, 0.1) == pytest.approx(1.0)
+    assert lr_at(100, 1.0, 10, 100, 0.1) == pytest.approx(0.1)
+    assert lr_at(55, 1.0, 10, 100, 0.1) == pytest.approx(0.55)
+
+
+def test_train_config_rejects_unknown_keys(tmp_path):
+    (tmp_path / "c.toml").write_text('preset = "student"\nstepz = 3\n')
+    with pytest.raises(ValueError, match="stepz"):
+        TrainConfig.from_toml(tmp_path / "c.toml")
+    assert cli_main(["train", "--config", str(tmp_path / "c.toml"), "--out", str(tmp_path / "o")]) == 2
