@@ -1,8 +1,9 @@
-"""Application entry point: ``matting-gui [PHOTO] [--trimap FILE]``."""
+"""Application entry point: ``matting-gui [PHOTO] [--trimap FILE] [--sample]``."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -11,15 +12,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="matting-gui", description="Paint a trimap, get a live alpha matte.")
     parser.add_argument("photo", nargs="?", help="photo to open")
     parser.add_argument("--trimap", help="trimap to load with the photo")
-    parser.add_argument("--sample", action="store_true", help="open the bundled sample")
-    args = parser.parse_args(argv)
+    parser.add_argument("--sample", action="store_true", help="open the bundled sample photo and trimap")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
 
-    from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+    os.environ.setdefault("QT_API", "pyside6")
+    from PySide6.QtWidgets import QApplication
+
+    from .main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    window = QMainWindow()
-    window.setWindowTitle("matting-gui")
-    window.setCentralWidget(QLabel("matting-gui: the editor arrives with the GUI issue."))
-    window.resize(800, 600)
+    app.setApplicationName("matting-gui")
+    app.setOrganizationName("matting-gui")
+    window = MainWindow()
     window.show()
+    if args.sample:
+        window.open_sample()
+    elif args.photo:
+        window.open_photo(args.photo, args.trimap)
     return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

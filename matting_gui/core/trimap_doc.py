@@ -1,0 +1,208 @@
+"""The editable trimap of one photo, with per-stroke undo/redo. Qt-free.
+
+Painting happens in strokes: ``begin_stroke(value)``, any number of
+``paint_segment`` calls, ``end_stroke()``. Each stroke (or fill, or auto band)
+becomes one history entry holding only the changed rectangle's old and new
+pixels, so undo on a 24 MP trimap costs memory proportional to what was painted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .trimap import BACKGROUND, FOREGROUND, UNKNOWN, band_trimap
+
+#: The state of a new document and what the eraser paints back: all background.
+#: The user paints (or fills) the subject as foreground, then the unknown band by
+#: brush or Auto band, as with Select and Mask's refine-edge brush.
+INITIAL_VALUE = BACKGROUND
+
+
+@dataclass
+class _Edit:
+    y0: int
+    x0: int
+    old: np.ndarray
+    new: np.ndarray
+
+
+class TrimapDocument:
+    """trimap: uint8 (H, W) in {0, 128, 255}. ``revision`` changes on every edit, undo and redo."""
+
+    def __init__(self, height: int, width: int, trimap: np.ndarray | None = None, history_limit: int = 200):
+        if trimap is not None and trimap.shape != (height, width):
+            raise ValueError(f"trimap shape {trimap.shape} != image ({height}, {width})")
+        self.trimap = np.full((height, width), INITIAL_VALUE, np.uint8) if trimap is None else trimap.copy()
+        self._undo: list[_Edit] = []
+        self._redo: list[_Edit] = []
+        self._history_limit = history_limit
+        self._stroke_backup: dict[tuple[int, int], np.ndarray] | None = None  # tile → pre-stroke pixels
+        self._stroke_box: list[int] | None = None  # y0, x0, y1, x1
+        self._stroke_value = UNKNOWN
+        self.revision = 0
+        self._saved_revision = 0
+
+    # ---------------------------------------------------------------- state
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.trimap.shape  # type: ignore[return-value]
+
+    @property
+    def dirty(self) -> bool:
+        """True when the trimap differs from the last ``mark_saved`` point."""
+        return self.revision != self._saved_revision
+
+    def mark_saved(self) -> None:
+        self._saved_revision = self.revision
+
+    @property
+    def in_stroke(self) -> bool:
+        return self._stroke_backup is not None
+
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    # ---------------------------------------------------------------- strokes
+    def begin_stroke(self, value: int) -> None:
+        """Start a stroke painting ``value`` (0, 128 or 255)."""
+        if value not in (BACKGROUND, UNKNOWN, FOREGROUND):
+            raise ValueError(f"brush value must be 0, 128 or 255, got {value}")
+        self._stroke_backup = {}
+        self._stroke_box = None
+        self._stroke_value = value
+
+    def paint_segment(self, x0: float, y0: float, x1: float, y1: float, radius: float) -> tuple[int, int, int, int] | None:
+        """Paint a round-capped line (image pixel coords). Returns the touched (x, y, w, h) or None."""
+        if self._stroke_backup is None:
+            raise RuntimeError("paint_segment outside a stroke")
+        h, w = self.trimap.shape
+        r = max(0.5, float(radius))
+        bx0 = int(max(0, np.floor(min(x0, x1) - r - 1)))
+        by0 = int(max(0, np.floor(min(y0, y1) - r - 1)))
+        bx1 = int(min(w, np.ceil(max(x0, x1) + r + 2)))
+        by1 = int(min(h, np.ceil(max(y0, y1) + r + 2)))
+        if bx0 >= bx1 or by0 >= by1:
+            return None
+        self._backup_tiles(by0, bx0, by1, bx1)
+        region = self.trimap[by0:by1, bx0:bx1]
+        # cv2.line with a thick round brush; coordinates shifted by 4 fractional bits
+        shift = 4
+        p0 = (int(round((x0 - bx0) * 16)), int(round((y0 - by0) * 16)))
+        p1 = (int(round((x1 - bx0) * 16)), int(round((y1 - by0) * 16)))
+        mask = np.zeros(region.shape, np.uint8)
+        thickness = max(1, int(round(2 * r)))
+        cv2.line(mask, p0, p1, 1, thickness, cv2.LINE_8, shift)
+        cv2.circle(mask, p0, int(round(r * 16)), 1, -1, cv2.LINE_8, shift)
+        cv2.circle(mask, p1, int(round(r * 16)), 1, -1, cv2.LINE_8, shift)
+        region[mask.astype(bool)] = self._stroke_value
+        self._grow_box(by0, bx0, by1, bx1)
+        self.revision += 1
+        return bx0, by0, bx1 - bx0, by1 - by0
+
+    def end_stroke(self) -> bool:
+        """Close the stroke into one undo step. Returns False if it changed nothing."""
+        box, backup = self._stroke_box, self._stroke_backup or {}
+        self._stroke_box, self._stroke_backup = None, None
+        if box is None:
+            return False
+        y0, x0, y1, x1 = box
+        old = self._assemble_backup(backup, y0, x0, y1, x1)
+        new = self.trimap[y0:y1, x0:x1].copy()
+        if np.array_equal(old, new):
+            return False
+        self._push(_Edit(y0, x0, old, new))
+        return True
+
+    TILE = 256
+
+    def _backup_tiles(self, y0: int, x0: int, y1: int, x1: int) -> None:
+        """Keep the pre-stroke pixels of every tile the stroke touches (first touch only)."""
+        t = self.TILE
+        for ty in range(y0 // t, (y1 - 1) // t + 1):
+            for tx in range(x0 // t, (x1 - 1) // t + 1):
+                key = (ty, tx)
+                if key not in self._stroke_backup:
+                    self._stroke_backup[key] = self.trimap[ty * t : (ty + 1) * t, tx * t : (tx + 1) * t].copy()
+
+    def _assemble_backup(self, backup: dict, y0: int, x0: int, y1: int, x1: int) -> np.ndarray:
+        old = self.trimap[y0:y1, x0:x1].copy()
+        t = self.TILE
+        for (ty, tx), tile in backup.items():
+            ty0, tx0 = ty * t, tx * t
+            sy0, sx0 = max(y0, ty0), max(x0, tx0)
+            sy1, sx1 = min(y1, ty0 + tile.shape[0]), min(x1, tx0 + tile.shape[1])
+            if sy0 < sy1 and sx0 < sx1:
+                old[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = tile[sy0 - ty0 : sy1 - ty0, sx0 - tx0 : sx1 - tx0]
+        return old
+
+    def _grow_box(self, y0: int, x0: int, y1: int, x1: int) -> None:
+        if self._stroke_box is None:
+            self._stroke_box = [y0, x0, y1, x1]
+        else:
+            b = self._stroke_box
+            self._stroke_box = [min(b[0], y0), min(b[1], x0), max(b[2], y1), max(b[3], x1)]
+
+    # ---------------------------------------------------------------- whole-image edits
+    def replace(self, new_trimap: np.ndarray) -> bool:
+        """Replace the whole trimap as one undo step (fill, auto band, load). False if unchanged."""
+        if new_trimap.shape != self.trimap.shape:
+            raise ValueError(f"trimap shape {new_trimap.shape} != document {self.trimap.shape}")
+        changed = np.argwhere(new_trimap != self.trimap)
+        if len(changed) == 0:
+            return False
+        (y0, x0), (y1, x1) = changed.min(0), changed.max(0) + 1
+        edit = _Edit(int(y0), int(x0), self.trimap[y0:y1, x0:x1].copy(), new_trimap[y0:y1, x0:x1].copy())
+        self.trimap[y0:y1, x0:x1] = edit.new
+        self._push(edit)
+        return True
+
+    def fill(self, x: int, y: int, value: int) -> bool:
+        """Flood-fill the 4-connected region of equal trimap value at (x, y) with ``value``."""
+        h, w = self.trimap.shape
+        if not (0 <= x < w and 0 <= y < h) or self.trimap[y, x] == value:
+            return False
+        new = self.trimap.copy()
+        mask = np.zeros((h + 2, w + 2), np.uint8)
+        cv2.floodFill(new, mask, (int(x), int(y)), int(value), 0, 0, 4)
+        return self.replace(new)
+
+    def auto_band(self, radius: int) -> bool:
+        """Turn the painted foreground (value 255) into a trimap with a ``radius`` px unknown band."""
+        fg = self.trimap == FOREGROUND
+        if not fg.any():
+            raise ValueError("paint or fill some foreground first: the band is built around it")
+        return self.replace(band_trimap(fg, max(1, int(radius))))
+
+    # ---------------------------------------------------------------- history
+    def _push(self, edit: _Edit) -> None:
+        self._undo.append(edit)
+        if len(self._undo) > self._history_limit:
+            self._undo.pop(0)
+        self._redo.clear()
+        self.revision += 1
+
+    def undo(self) -> tuple[int, int, int, int] | None:
+        """Undo one step; returns the changed (x, y, w, h) or None if there was nothing."""
+        if not self._undo:
+            return None
+        e = self._undo.pop()
+        self.trimap[e.y0 : e.y0 + e.old.shape[0], e.x0 : e.x0 + e.old.shape[1]] = e.old
+        self._redo.append(e)
+        self.revision += 1
+        return e.x0, e.y0, e.old.shape[1], e.old.shape[0]
+
+    def redo(self) -> tuple[int, int, int, int] | None:
+        """Redo one step; returns the changed (x, y, w, h) or None."""
+        if not self._redo:
+            return None
+        e = self._redo.pop()
+        self.trimap[e.y0 : e.y0 + e.new.shape[0], e.x0 : e.x0 + e.new.shape[1]] = e.new
+        self._undo.append(e)
+        self.revision += 1
+        return e.x0, e.y0, e.new.shape[1], e.new.shape[0]

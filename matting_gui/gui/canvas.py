@@ -1,0 +1,186 @@
+"""The image canvas: shows a QImage with zoom and pan, turns mouse drags into strokes.
+
+It knows nothing about trimaps: it reports strokes in image pixel coordinates
+(``strokeStarted``, ``strokeMoved``, ``strokeFinished``, ``clicked``) and the
+owner edits the document and calls ``update_rect``.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtWidgets import QWidget
+
+MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
+
+
+class Canvas(QWidget):
+    strokeStarted = Signal(float, float)
+    strokeMoved = Signal(float, float, float, float)  # from x, y → to x, y (image px)
+    strokeFinished = Signal()
+    clicked = Signal(float, float)  # for click tools (fill)
+    zoomChanged = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAcceptDrops(False)  # the main window handles drops
+        self.setMinimumSize(200, 150)
+        self._image: QImage | None = None
+        self.zoom = 1.0
+        self.offset = QPointF(0, 0)  # widget position of the image's top-left corner
+        self.brush_radius = 20.0  # image pixels
+        self.click_tool = False  # True: clicks emit `clicked` instead of strokes
+        self._stroking = False
+        self._last: QPointF | None = None
+        self._panning = False
+        self._pan_start = QPointF()
+        self._space = False
+        self._mouse: QPointF | None = None
+
+    # ---------------------------------------------------------------- image and view
+    def set_image(self, image: QImage | None, fit: bool = True) -> None:
+        self._image = image
+        if fit:
+            self.fit()
+        self.update()
+
+    def image(self) -> QImage | None:
+        return self._image
+
+    def update_rect(self, x: int, y: int, w: int, h: int) -> None:
+        """Repaint only the widget area showing image rect (x, y, w, h)."""
+        r = self.image_to_widget_rect(QRectF(x, y, w, h)).toAlignedRect().adjusted(-2, -2, 2, 2)
+        self.update(r)
+
+    def image_to_widget_rect(self, r: QRectF) -> QRectF:
+        return QRectF(self.offset.x() + r.x() * self.zoom, self.offset.y() + r.y() * self.zoom,
+                      r.width() * self.zoom, r.height() * self.zoom)
+
+    def widget_to_image(self, p: QPointF) -> QPointF:
+        return QPointF((p.x() - self.offset.x()) / self.zoom, (p.y() - self.offset.y()) / self.zoom)
+
+    def fit(self) -> None:
+        """Zoom so the whole image fits, centred (Ctrl+0)."""
+        if self._image is None or self._image.isNull():
+            return
+        iw, ih = self._image.width(), self._image.height()
+        z = min(max(1, self.width() - 20) / iw, max(1, self.height() - 20) / ih)
+        self._set_zoom(z, QPointF(self.width() / 2, self.height() / 2), centre=True)
+
+    def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
+        """Zoom keeping the image point under ``anchor`` (widget coords, default centre) fixed."""
+        self._set_zoom(zoom, anchor if anchor is not None else QPointF(self.width() / 2, self.height() / 2))
+
+    def _set_zoom(self, zoom: float, anchor: QPointF, centre: bool = False) -> None:
+        zoom = max(MIN_ZOOM, min(MAX_ZOOM, zoom))
+        if centre and self._image is not None:
+            self.zoom = zoom
+            self.offset = QPointF((self.width() - self._image.width() * zoom) / 2,
+                                  (self.height() - self._image.height() * zoom) / 2)
+        else:
+            img_pt = self.widget_to_image(anchor)
+            self.zoom = zoom
+            self.offset = QPointF(anchor.x() - img_pt.x() * zoom, anchor.y() - img_pt.y() * zoom)
+        self.zoomChanged.emit(self.zoom)
+        self.update()
+
+    def zoom_by(self, factor: float) -> None:
+        self.set_zoom(self.zoom * factor)
+
+    # ---------------------------------------------------------------- painting
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
+        p = QPainter(self)
+        p.fillRect(event.rect(), QColor(60, 60, 64))
+        if self._image is not None and not self._image.isNull():
+            # draw only the part of the image inside the exposed area: cheap on 24 MP photos
+            exposed = QRectF(event.rect())
+            src = QRectF(self.widget_to_image(exposed.topLeft()), self.widget_to_image(exposed.bottomRight()))
+            src = src.intersected(QRectF(0, 0, self._image.width(), self._image.height()))
+            if not src.isEmpty():
+                src = QRectF(QRect(int(src.left()), int(src.top()), int(src.width()) + 2, int(src.height()) + 2)).intersected(
+                    QRectF(0, 0, self._image.width(), self._image.height()))
+                p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.zoom < 1.0)
+                p.drawImage(self.image_to_widget_rect(src), self._image, src)
+        if self._mouse is not None and not self.click_tool and not self._panning:
+            r = self.brush_radius * self.zoom
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            p.setPen(QPen(QColor(0, 0, 0, 200), 3))
+            p.drawEllipse(self._mouse, r, r)
+            p.setPen(QPen(QColor(255, 255, 255, 230), 1))
+            p.drawEllipse(self._mouse, r, r)
+        p.end()
+
+    def _cursor_area(self, pos: QPointF | None) -> QRect:
+        if pos is None:
+            return QRect()
+        r = int(self.brush_radius * self.zoom) + 4
+        return QRect(int(pos.x()) - r, int(pos.y()) - r, 2 * r, 2 * r)
+
+    # ---------------------------------------------------------------- input
+    def set_space_held(self, held: bool) -> None:
+        self._space = held
+        self.setCursor(Qt.CursorShape.OpenHandCursor if held else Qt.CursorShape.CrossCursor)
+
+    def mousePressEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        pos = e.position()
+        if e.button() == Qt.MouseButton.MiddleButton or (e.button() == Qt.MouseButton.LeftButton and self._space):
+            self._panning = True
+            self._pan_start = pos
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+            return
+        if e.button() != Qt.MouseButton.LeftButton or self._image is None:
+            return
+        ip = self.widget_to_image(pos)
+        if self.click_tool:
+            self.clicked.emit(ip.x(), ip.y())
+            return
+        self._stroking = True
+        self._last = ip
+        self.strokeStarted.emit(ip.x(), ip.y())
+        self.strokeMoved.emit(ip.x(), ip.y(), ip.x(), ip.y())
+
+    def mouseMoveEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        pos = e.position()
+        old = self._mouse
+        self._mouse = pos
+        if self._panning:
+            d = pos - self._pan_start
+            self._pan_start = pos
+            self.offset += d
+            self.update()
+            return
+        if self._stroking and self._last is not None:
+            ip = self.widget_to_image(pos)
+            self.strokeMoved.emit(self._last.x(), self._last.y(), ip.x(), ip.y())
+            self._last = ip
+        self.update(self._cursor_area(old).united(self._cursor_area(pos)))
+
+    def mouseReleaseEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        if self._panning and e.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
+            self._panning = False
+            self.set_space_held(self._space)
+            return
+        if e.button() == Qt.MouseButton.LeftButton and self._stroking:
+            self._stroking = False
+            self._last = None
+            self.strokeFinished.emit()
+
+    def leaveEvent(self, e) -> None:  # noqa: N802
+        area = self._cursor_area(self._mouse)
+        self._mouse = None
+        self.update(area)
+
+    def wheelEvent(self, e: QWheelEvent) -> None:  # noqa: N802
+        dy = e.angleDelta().y()
+        if e.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            if dy:
+                self.set_zoom(self.zoom * (1.25 if dy > 0 else 0.8), e.position())
+        else:
+            self.offset += QPointF(e.angleDelta().x() / 2, dy / 2)
+            self.update()
+        e.accept()
+
+    def resizeEvent(self, e) -> None:  # noqa: N802
+        super().resizeEvent(e)

@@ -1,0 +1,110 @@
+import numpy as np
+import pytest
+
+from matting_gui.core.adjust import EdgeAdjustments, apply_adjustments
+from matting_gui.core.trimap import BACKGROUND, FOREGROUND, UNKNOWN
+from matting_gui.core.trimap_doc import TrimapDocument
+from matting_gui.core.view import ViewStyle, render
+
+
+def test_stroke_is_one_undo_step_and_redo_restores():
+    doc = TrimapDocument(100, 120)
+    assert (doc.trimap == BACKGROUND).all() and not doc.dirty
+    doc.begin_stroke(FOREGROUND)
+    for x in range(10, 90, 5):
+        doc.paint_segment(x, 50, x + 5, 50, 4)
+    assert doc.end_stroke() and doc.dirty
+    painted = doc.trimap.copy()
+    assert painted[50, 50] == FOREGROUND and painted[50, 5] == BACKGROUND and painted[40, 50] == BACKGROUND
+    assert doc.undo() is not None
+    assert (doc.trimap == BACKGROUND).all()
+    assert doc.redo() is not None
+    assert np.array_equal(doc.trimap, painted)
+    assert doc.undo() and doc.undo() is None  # only one step existed
+
+
+def test_stroke_across_tiles_on_large_trimap():
+    doc = TrimapDocument(1000, 1200)
+    doc.begin_stroke(UNKNOWN)
+    doc.paint_segment(10, 10, 1190, 990, 30)  # crosses many 256-px tiles
+    doc.end_stroke()
+    doc.begin_stroke(FOREGROUND)
+    doc.paint_segment(600, 500, 610, 500, 50)
+    doc.end_stroke()
+    after_two = doc.trimap.copy()
+    doc.undo()
+    assert doc.trimap[500, 605] == UNKNOWN  # second stroke undone exactly to the first's result
+    doc.undo()
+    assert (doc.trimap == BACKGROUND).all()
+    doc.redo()
+    doc.redo()
+    assert np.array_equal(doc.trimap, after_two)
+
+
+def test_saved_point_and_new_edit_clears_redo():
+    doc = TrimapDocument(20, 20)
+    doc.begin_stroke(FOREGROUND)
+    doc.paint_segment(5, 5, 5, 5, 2)
+    doc.end_stroke()
+    doc.mark_saved()
+    assert not doc.dirty
+    doc.undo()
+    assert doc.dirty
+    doc.begin_stroke(UNKNOWN)
+    doc.paint_segment(10, 10, 10, 10, 2)
+    doc.end_stroke()
+    assert not doc.can_redo()
+
+
+def test_empty_stroke_adds_no_history_and_bad_value():
+    doc = TrimapDocument(20, 20)
+    doc.begin_stroke(BACKGROUND)
+    doc.paint_segment(5, 5, 6, 5, 2)  # paints background on background: no change
+    assert not doc.end_stroke() and not doc.can_undo()
+    with pytest.raises(ValueError):
+        doc.begin_stroke(7)
+    with pytest.raises(RuntimeError):
+        doc.paint_segment(1, 1, 2, 2, 1)
+
+
+def test_fill_and_auto_band():
+    doc = TrimapDocument(60, 60)
+    with pytest.raises(ValueError, match="foreground first"):
+        doc.auto_band(3)
+    tri = np.zeros((60, 60), np.uint8)
+    tri[10:50, 10:50] = UNKNOWN
+    tri[12:48, 12:48] = BACKGROUND  # a closed unknown outline
+    doc.replace(tri)
+    assert doc.fill(30, 30, FOREGROUND)
+    assert doc.trimap[30, 30] == FOREGROUND and doc.trimap[0, 0] == BACKGROUND and doc.trimap[11, 11] == UNKNOWN
+    assert doc.auto_band(4)
+    assert doc.trimap[30, 30] == FOREGROUND and doc.trimap[12, 30] == UNKNOWN and doc.trimap[2, 2] == BACKGROUND
+    doc.undo()
+    doc.undo()
+    assert doc.trimap[30, 30] == BACKGROUND
+
+
+def test_adjustments_are_pure_and_ordered():
+    alpha = np.zeros((40, 40), np.float32)
+    alpha[:, 20:] = 1
+    alpha[:, 19] = 0.5
+    assert np.array_equal(apply_adjustments(alpha, EdgeAdjustments()), alpha)
+    feathered = apply_adjustments(alpha, EdgeAdjustments(feather=6))
+    assert 0 < feathered[20, 17] < feathered[20, 22] < 1
+    out = apply_adjustments(alpha, EdgeAdjustments(shift=50))
+    assert out[20, 19] > 0.5  # positive shift grows the foreground
+    assert apply_adjustments(alpha, EdgeAdjustments(shift=-50))[20, 19] < 0.5
+    assert apply_adjustments(alpha, EdgeAdjustments(contrast=100))[20, 19] == pytest.approx(0.5)
+    assert alpha[20, 19] == 0.5  # input untouched
+
+
+def test_render_rect_only_touches_rect():
+    img = np.full((10, 10, 3), 0.5, np.float32)
+    tri = np.zeros((10, 10), np.uint8)
+    out = np.zeros((10, 10, 3), np.uint8)
+    render(out, "trimap", img, tri, None, None, None, ViewStyle(), (2, 3, 4, 2))
+    assert out[3:5, 2:6].any() and not out[:3].any() and not out[5:].any()
+    render(out, "alpha", img, tri, np.ones((10, 10), np.float32), None, None, ViewStyle())
+    assert (out == 255).all()
+    with pytest.raises(ValueError):
+        render(out, "bogus", img, tri, None, None, None, ViewStyle())

@@ -1,0 +1,323 @@
+"""The editor, driven like a user would: offscreen, with simulated mouse and keys."""
+
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QPoint, QPointF, Qt
+
+from matting_gui.core.trimap import BACKGROUND, FOREGROUND, UNKNOWN
+from tests.conftest import make_photo
+
+TIMEOUT = 20000
+
+
+def _full(res):
+    return not res.job.preview
+
+
+def _open(qtbot, window, path, trimap=None):
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=_full) as blocker:
+        assert window.open_photo(path, trimap)
+    return blocker.args[0]
+
+
+def _widget_point(window, x, y) -> QPoint:
+    c = window.canvas
+    return QPoint(int(c.offset.x() + x * c.zoom), int(c.offset.y() + y * c.zoom))
+
+
+def _stroke(qtbot, window, points):
+    c = window.canvas
+    qtbot.mousePress(c, Qt.MouseButton.LeftButton, pos=_widget_point(window, *points[0]))
+    for p in points[1:]:
+        qtbot.mouseMove(c, _widget_point(window, *p))
+    qtbot.mouseRelease(c, Qt.MouseButton.LeftButton, pos=_widget_point(window, *points[-1]))
+
+
+def test_open_loads_sidecar_trimap_and_shows_matte(qtbot, window, photo):
+    res = _open(qtbot, window, photo)
+    assert window.doc.trimap[60, 80] == FOREGROUND and window.trimap_path.name == "photo_trimap.png"
+    assert res.alpha.shape == (120, 160)
+    assert window.alpha[60, 80] == 1.0 and window.alpha[0, 0] == 0.0
+    assert "photo.png" in window.windowTitle() and "*" not in window.windowTitle()
+    assert window.model_label.text().startswith("student")
+
+
+def test_paint_stroke_changes_matte_where_painted_then_undo_redo(qtbot, window, photo):
+    _open(qtbot, window, photo)
+    before = window.alpha.copy()
+    window.set_tool("unknown")
+    window.set_brush_radius(6)
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=_full):
+        _stroke(qtbot, window, [(70, 60), (80, 60), (90, 60)])
+    assert window.doc.trimap[60, 80] == UNKNOWN
+    assert window.alpha[60, 80] != before[60, 80]  # was forced to 1, now the network's estimate
+    assert np.array_equal(window.alpha[0:10, 0:10], before[0:10, 0:10])  # untouched far away
+    assert window.windowTitle().startswith("photo.png*")
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=_full):
+        qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.doc.trimap[60, 80] == FOREGROUND and window.alpha[60, 80] == 1.0
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=_full):
+        qtbot.keyClick(window, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert window.doc.trimap[60, 80] == UNKNOWN
+
+
+def test_brush_keys_and_tool_shortcuts(qtbot, window, photo):
+    _open(qtbot, window, photo)
+    qtbot.keyClick(window, Qt.Key.Key_B)
+    assert window.tool == "background"
+    qtbot.keyClick(window, Qt.Key.Key_1)
+    assert window.tool == "foreground"
+    r = window.canvas.brush_radius
+    qtbot.keyClick(window, Qt.Key.Key_BracketRight)
+    assert window.canvas.brush_radius > r
+    assert "(B, 2)" in window.tool_actions["background"].toolTip()
+
+
+def test_fifty_rapid_edits_never_show_a_stale_matte(qtbot, window, photo):
+    _open(qtbot, window, photo)
+    shown = []
+    window.matteShown.connect(lambda r: shown.append((r.job.revision, window.doc.revision)))
+    gate = threading.Event()
+    original = window.service._worker.predictor
+
+    def slow_predictor(model, device):  # hold the worker so requests pile up
+        gate.wait(10)
+        return original(model, device)
+
+    window.service._worker.predictor = slow_predictor
+    window.set_tool("unknown")
+    window.set_brush_radius(2)
+    for i in range(50):
+        window.doc.begin_stroke(UNKNOWN if i % 2 else BACKGROUND)
+        window.doc.paint_segment(10 + i, 5, 10 + i, 8, 2)
+        window.doc.end_stroke()
+        window._trimap_changed(None)
+        window.request_matte()
+    gate.set()
+    final_rev = window.doc.revision
+    qtbot.waitUntil(lambda: window.alpha_info is not None and window.alpha_info[0] == final_rev
+                    and not window.alpha_info[2], timeout=TIMEOUT)
+    assert all(job_rev == doc_rev for job_rev, doc_rev in shown)  # every shown matte was current
+    assert window.service.superseded >= 40  # piled-up requests were replaced, not run
+
+
+def test_worker_error_is_reported_and_app_recovers(qtbot, window, photo):
+    _open(qtbot, window, photo)
+    kept = window.alpha.copy()
+    window.service.fail_next = RuntimeError("simulated failure in the worker")
+    with qtbot.waitSignal(window.errorShown, timeout=TIMEOUT) as blocker:
+        window.request_matte()
+    assert "simulated failure" in blocker.args[0]
+    assert np.array_equal(window.alpha, kept)  # previous matte stays
+    window.service.fail_next = MemoryError()
+    with qtbot.waitSignal(window.errorShown, timeout=TIMEOUT) as blocker:
+        window.request_matte()
+    assert "out of memory" in blocker.args[0]
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=_full):
+        window.request_matte()
+
+
+def test_model_switch_reruns_with_teacher(qtbot, window, photo):
+    _open(qtbot, window, photo)
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=_full) as blocker:
+        window.model_combo.setCurrentText("teacher")
+    assert blocker.args[0].model_name == "teacher"
+    assert window.model_label.text().startswith("teacher")
+    assert window.settings.value("model") == "teacher"
+
+
+def test_export_writes_matte_cutout_composite(qtbot, window, photo, tmp_path):
+    _open(qtbot, window, photo)
+    window.set_background_kind("white")
+    out = tmp_path / "out"
+    out.mkdir()
+    opts = {"stem": "x", "matte": True, "cutout": True, "composite": True, "composite_format": "jpg", "quality": 90}
+    with qtbot.waitSignal(window.exported, timeout=60000) as blocker:
+        window.export(out, opts)
+    names = sorted(p.name for p in blocker.args[0])
+    assert names == ["x_composite.jpg", "x_cutout.png", "x_matte.png"]
+    matte = np.asarray(Image.open(out / "x_matte.png"))
+    assert matte.shape == (120, 160) and matte[60, 80] == 255 and matte[0, 0] == 0
+    cut = np.asarray(Image.open(out / "x_cutout.png"))
+    assert cut.shape == (120, 160, 4) and np.array_equal(cut[..., 3], matte)
+    comp = np.asarray(Image.open(out / "x_composite.jpg"))
+    assert comp[2, 2].min() > 240  # background replaced by white
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+def test_export_to_unwritable_folder_keeps_everything(qtbot, window, photo, tmp_path):
+    _open(qtbot, window, photo)
+    window.set_tool("unknown")
+    _stroke(qtbot, window, [(20, 20), (30, 20)])
+    rev = window.doc.revision
+    with qtbot.waitSignal(window.errorShown, timeout=60000) as blocker:
+        window.export(tmp_path / "missing" / "folder", {"stem": "x", "matte": True})
+    assert "export failed" in blocker.args[0]
+    assert window.doc.revision == rev and window.doc.dirty and window.alpha is not None
+
+
+def test_unsaved_changes_prompt(qtbot, window, photo, tmp_path):
+    _open(qtbot, window, photo)
+    window.set_tool("background")
+    _stroke(qtbot, window, [(80, 60), (82, 60)])
+    assert window.doc.dirty
+    asked = []
+    window.ask_save_choice = lambda: asked.append(1) or "cancel"
+    other = tmp_path / "other.png"
+    Image.fromarray((make_photo(50, 50, seed=5) * 255).astype(np.uint8)).save(other)
+    assert not window.open_photo(other)  # cancelled: nothing lost
+    assert asked and window.path.name == "photo.png" and window.doc.dirty
+    window.ask_save_choice = lambda: "save"
+    assert window.open_photo(other)
+    saved = np.asarray(Image.open(tmp_path / "photo_trimap.png"))
+    assert saved[60, 81] == BACKGROUND  # the stroke was saved before switching
+
+
+def test_close_with_unsaved_changes_can_be_cancelled(qtbot, window, photo):
+    _open(qtbot, window, photo)
+    window.set_tool("background")
+    _stroke(qtbot, window, [(80, 60), (82, 60)])
+    window.ask_save_choice = lambda: "cancel"
+    assert not window.close()
+    assert window.isVisible()
+
+
+def test_bad_file_shows_error_and_keeps_document(qtbot, window, photo, tmp_path):
+    _open(qtbot, window, photo)
+    bad = tmp_path / "bad.png"
+    bad.write_text("not an image")
+    with qtbot.waitSignal(window.errorShown, timeout=5000) as blocker:
+        assert not window.open_photo(bad)
+    assert "not a recognised image" in blocker.args[0]
+    assert window.path == photo and window.image is not None
+    wrong = tmp_path / "wrong_trimap.png"
+    Image.fromarray(np.zeros((10, 10), np.uint8)).save(wrong)
+    with qtbot.waitSignal(window.errorShown, timeout=5000) as blocker:
+        assert not window.load_trimap(wrong)
+    assert "does not match" in blocker.args[0]
+
+
+def test_auto_band_and_fill(qtbot, window, tmp_path):
+    p = tmp_path / "plain.png"
+    Image.fromarray((make_photo(100, 100) * 255).astype(np.uint8)).save(p)
+    window.open_photo(p)
+    assert (window.doc.trimap == BACKGROUND).all()  # a new photo starts all background
+    window.band_spin.setValue(5)
+    window.auto_band()  # nothing painted yet → a clear message, no crash
+    assert "foreground first" in window.last_error
+    window.set_tool("foreground")
+    window.set_brush_radius(20)
+    _stroke(qtbot, window, [(50, 50), (51, 50)])
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=_full):
+        window.auto_band()
+    tri = window.doc.trimap
+    assert tri[50, 50] == FOREGROUND and tri[50, 71] == UNKNOWN and tri[0, 0] == BACKGROUND
+    window.set_tool("fill")
+    qtbot.mouseClick(window.canvas, Qt.MouseButton.LeftButton, pos=_widget_point(window, 2, 2))
+    assert window.doc.trimap[2, 2] == FOREGROUND  # the outer background region was filled
+    window.undo()
+    assert window.doc.trimap[2, 2] == BACKGROUND
+
+
+def test_view_modes_and_before_after(qtbot, window, photo):
+    _open(qtbot, window, photo)
+    from matting_gui.gui.convert import qimage_to_rgb
+
+    shots = {}
+    for key, mode in ((Qt.Key.Key_A, "alpha"), (Qt.Key.Key_C, "composite"), (Qt.Key.Key_T, "trimap"), (Qt.Key.Key_P, "photo")):
+        qtbot.keyClick(window, key)
+        assert window.view_mode == mode
+        shots[mode] = qimage_to_rgb(window.canvas.image())
+    assert shots["alpha"][0, 0].max() == 0 and shots["alpha"][60, 80].min() == 1.0
+    assert np.allclose(shots["photo"], window.image, atol=1 / 255 + 1e-6)
+    window.set_view_mode("alpha")
+    window.act_before.trigger()
+    assert np.allclose(qimage_to_rgb(window.canvas.image()), window.image, atol=1 / 255 + 1e-6)
+
+
+def test_edge_adjustments_non_destructive_and_remembered(qtbot, window, photo, settings):
+    _open(qtbot, window, photo)
+    raw = window.raw_alpha.copy()
+    window.sliders["feather"].setValue(10)
+    assert not np.array_equal(window.alpha, raw)
+    assert np.array_equal(window.raw_alpha, raw)
+    window.reset_adjustments()
+    assert np.array_equal(window.alpha, raw)
+    window.sliders["contrast"].setValue(40)
+    window.doc.mark_saved()
+    _open(qtbot, window, photo)  # reopening the same photo restores its adjustments
+    assert window.adjust.contrast == 40 and window.sliders["contrast"].value() == 40
+
+
+def test_zoom_and_pan(qtbot, window, photo):
+    _open(qtbot, window, photo)
+    c = window.canvas
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert c.zoom == 1.0
+    anchor = window.canvas.widget_to_image(QPointF(c.width() / 2, c.height() / 2))
+    c.zoom_by(2.0)
+    after = window.canvas.widget_to_image(QPointF(c.width() / 2, c.height() / 2))
+    assert abs(anchor.x() - after.x()) < 1e-6
+    off = QPointF(c.offset)
+    qtbot.mousePress(c, Qt.MouseButton.MiddleButton, pos=QPoint(100, 100))
+    qtbot.mouseMove(c, QPoint(140, 120))
+    qtbot.mouseRelease(c, Qt.MouseButton.MiddleButton, pos=QPoint(140, 120))
+    assert c.offset.x() - off.x() == pytest.approx(40) and c.offset.y() - off.y() == pytest.approx(20)
+    qtbot.keyClick(window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert c.zoom > 1.0  # fit: a 160x120 photo in a big window is enlarged
+
+
+def test_settings_persist(qtbot, settings, models, photo):
+    from matting_gui.gui.main_window import MainWindow
+
+    w = MainWindow(settings)
+    w.ask_save_choice = lambda: "discard"
+    qtbot.addWidget(w)
+    w.set_brush_radius(33)
+    w.set_view_mode("alpha")
+    w.open_photo(photo)
+    w.close()
+    w2 = MainWindow(settings)
+    w2.ask_save_choice = lambda: "discard"
+    qtbot.addWidget(w2)
+    assert w2.canvas.brush_radius == 33 and w2.view_mode == "alpha"
+    assert w2._recent()[0] == str(photo)
+    w2.close()
+
+
+def test_crash_recovery_offers_autosaved_trimap(qtbot, settings, models, photo):
+    from matting_gui.gui.main_window import MainWindow
+
+    w = MainWindow(settings)
+    w.ask_save_choice = lambda: "discard"
+    qtbot.addWidget(w)
+    w.open_photo(photo)
+    w.doc.replace(np.full_like(w.doc.trimap, UNKNOWN) | (w.doc.trimap == 255).astype(np.uint8) * 255)
+    assert w.autosave_recovery() is not None
+    # simulate a crash: the window goes away without saving or asking
+    w.doc = None
+    w.service.shutdown()
+    w2 = MainWindow(settings)
+    w2.ask_save_choice = lambda: "discard"
+    qtbot.addWidget(w2)
+    w2.confirm = lambda title, text: True
+    w2.open_photo(photo)
+    assert (w2.doc.trimap == UNKNOWN).sum() > (np.asarray(Image.open(photo.with_name("photo_trimap.png"))) == 128).sum()
+    assert w2.doc.dirty  # restored work is unsaved until the user saves it
+    w2.doc = None
+    w2.service.shutdown()
+
+
+def test_no_thread_leak_after_many_windows(qtbot, settings, models):
+    from matting_gui.gui.main_window import MainWindow
+
+    before = threading.active_count()
+    for _ in range(20):
+        w = MainWindow(settings)
+        w.close()
+        w.deleteLater()
+    qtbot.wait(50)
+    assert threading.active_count() <= before + 1
