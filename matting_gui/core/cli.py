@@ -236,6 +236,18 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_plot_log(args) -> int:
+    from .plot_log import plot_log
+
+    try:
+        out = plot_log(args.log, args.out)
+    except (OSError, ValueError) as exc:
+        _err(f"{args.log}: {exc}")
+        return 2
+    print(out)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="matting-cli", description="Alpha matting from the command line.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -292,6 +304,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--resume", action="store_true", default=None)
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("plot-log", help="plot a training log.jsonl to PNG")
+    p.add_argument("log")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_plot_log)
     return parser
 
 

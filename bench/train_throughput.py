@@ -1,0 +1,114 @@
+"""Training throughput: samples/hour for teacher, student and student + each distillation kind.
+
+    python bench/train_throughput.py [--threads 1] [--batch 8] [--size 256] [--steps 6]
+
+Times full optimisation steps (forward, losses, backward, AdamW) on random inputs,
+channels_last, after 2 warm-up steps; the teacher forward for distillation is
+included. Also times sample generation (the DataLoader's per-sample work). Prints
+a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+
+import torch
+
+from matting_gui.core.config import STUDENT, TEACHER
+from matting_gui.core.distill import Distiller
+from matting_gui.core.losses import matting_loss
+from matting_gui.core.network import build_network
+from matting_gui.core.train import StudentWithDistiller, _generated_backgrounds
+
+
+def fake_batch(b: int, s: int) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    return {
+        "inputs": torch.randn(b, 8, s, s, generator=g).contiguous(memory_format=torch.channels_last),
+        "alpha": torch.rand(b, 1, s, s, generator=g),
+        "unknown": (torch.rand(b, 1, s, s, generator=g) > 0.5).float(),
+        "image": torch.rand(b, 3, s, s, generator=g),
+        "fg": torch.rand(b, 3, s, s, generator=g),
+        "bg": torch.rand(b, 3, s, s, generator=g),
+        "has_fb": torch.ones(b),
+    }
+
+
+def time_variant(preset: str, kd: tuple[str, ...], batch: int, size: int, steps: int) -> list[float]:
+    cfg = TEACHER if preset == "teacher" else STUDENT
+    net = build_network(cfg)
+    teacher = build_network(TEACHER).to(memory_format=torch.channels_last).eval() if kd else None
+    feat = [k for k in kd if k != "output"]
+    distiller = Distiller(feat, cfg.widths, TEACHER.widths) if feat else None
+    module = StudentWithDistiller(net, distiller).to(memory_format=torch.channels_last).train()
+    opt = torch.optim.AdamW(module.parameters(), 1e-3)
+    batch_data = fake_batch(batch, size)
+    times = []
+    for i in range(steps + 2):
+        t0 = time.perf_counter()
+        t_feats = t_alpha = None
+        if teacher is not None:
+            with torch.inference_mode():
+                t = teacher(batch_data["inputs"])
+            t_alpha = t.alpha.clone() if "output" in kd else None
+            t_feats = tuple(f.clone() for f in t.features) if distiller else None
+        out, kd_terms = module(batch_data["inputs"], t_feats)
+        loss = matting_loss(out.alpha, batch_data, teacher_alpha=t_alpha)["total"] + kd_terms.get("kd_total", 0.0)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if i >= 2:
+            times.append(time.perf_counter() - t0)
+    return times
+
+
+def time_samples(size: int, count: int = 60) -> float:
+    """Seconds per generated training sample (synthetic + shared data when present)."""
+    from matting_gui.core.data.samples import MattingSamples
+    from matting_gui.core.paths import data_root
+
+    subjects, bgs = [], _generated_backgrounds(0)
+    if (data_root() / "alphamatting").is_dir():
+        from matting_gui.core.data.sources import background_paths, load_backgrounds, load_split, load_subjects
+
+        subjects = load_subjects(load_split()["train"])
+        bgs = load_backgrounds(background_paths("train")[:50])
+    ds = MattingSamples(subjects, bgs, size, seed=0)
+    ds[0]
+    t0 = time.perf_counter()
+    for i in range(1, count + 1):
+        ds[i]
+    return (time.perf_counter() - t0) / count
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--steps", type=int, default=6)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"machine: {platform.processor() or platform.machine()}, torch {torch.__version__}, "
+          f"{args.threads} thread(s), batch {args.batch}, {args.size}x{args.size}, channels_last, fp32\n")
+    print("| model | distillation | s/step (median) | spread | samples/hour |")
+    print("|---|---|---:|---:|---:|")
+    variants = [("teacher", ()), ("student", ()), ("student", ("output",)), ("student", ("attention",)),
+                ("student", ("batch",)), ("student", ("spatial",)), ("student", ("channel",)),
+                ("student", ("spatial", "channel", "output"))]
+    for preset, kd in variants:
+        times = time_variant(preset, kd, args.batch, args.size, args.steps)
+        med = statistics.median(times)
+        spread = (max(times) - min(times)) / 2
+        print(f"| {preset} | {'+'.join(kd) or 'none'} | {med:.3f} | ±{spread:.3f} | {args.batch * 3600 / med:,.0f} |",
+              flush=True)
+    per = time_samples(args.size)
+    print(f"\nsample generation: {per * 1000:.1f} ms/sample in one process "
+          f"({3600 / per:,.0f} samples/hour per DataLoader worker)")
+
+
+if __name__ == "__main__":
+    main()

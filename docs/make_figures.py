@@ -1,0 +1,43 @@
+"""Contact sheet of procedurally generated training subjects: docs/images/training_samples.png.
+
+    python docs/make_figures.py
+
+Uses only the bundled sample photo as colour texture and generated backgrounds,
+so the figure holds nothing from the research data sets. Each tile shows the
+composite, the exact alpha and a trimap generated from it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from matting_gui.core.data.samples import MattingSamples
+from matting_gui.core.imageio import read_image
+from matting_gui.core.train import _generated_backgrounds
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    texture = read_image(HERE.parent / "resources" / "samples" / "astronaut.png").rgb
+    ds = MattingSamples([], [texture] + _generated_backgrounds(1, 6, 256), size=160, seed=2)
+    tiles = []
+    for i in range(12):
+        s = ds[i]
+        img = s["image"].permute(1, 2, 0).numpy()
+        alpha = np.repeat(s["alpha"][0].numpy()[..., None], 3, axis=2)
+        tri = np.repeat(s["trimap"][0].numpy()[..., None].astype(np.float32) / 255, 3, axis=2)
+        tiles.append(np.concatenate([img, alpha, tri], axis=1))
+    pad = lambda t: cv2.copyMakeBorder(t, 4, 4, 4, 4, cv2.BORDER_CONSTANT, value=(1, 1, 1))  # noqa: E731
+    rows = [np.concatenate([pad(t) for t in tiles[r * 3:(r + 1) * 3]], axis=1) for r in range(4)]
+    sheet = np.concatenate(rows, axis=0)
+    out = HERE / "images" / "training_samples.png"
+    cv2.imwrite(str(out), np.round(sheet[..., ::-1] * 255).astype(np.uint8))
+    print(out)
+
+
+if __name__ == "__main__":
+    main()
