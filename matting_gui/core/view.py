@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from .compose import checkerboard
@@ -29,6 +30,11 @@ class ViewStyle:
     background_colour: tuple[float, float, float] = (0.0, 0.6, 0.2)
 
 
+def to_display_u8(image: np.ndarray) -> np.ndarray:
+    """float32 (H, W, 3) in [0, 1] → uint8 (H, W, 3), the base the editor blends overlays onto."""
+    return cv2.convertScaleAbs(image, alpha=255.0)
+
+
 def render(
     out: np.ndarray,
     mode: str,
@@ -39,13 +45,16 @@ def render(
     background: np.ndarray | None,
     style: ViewStyle,
     rect: tuple[int, int, int, int] | None = None,
+    image_u8: np.ndarray | None = None,
 ) -> None:
     """Render ``mode`` into ``out`` (uint8 (H, W, 3), written in place) over rect (x, y, w, h).
 
     image: float32 (H, W, 3); trimap uint8 (H, W); alpha float32 (H, W) or None
     (no matte yet: the alpha view shows the trimap, the composite view the photo);
     foreground: decontaminated colours or None (use the photo's); background:
-    (H, W, 3) float32 for kinds image/blurred/checkerboard, else None.
+    (H, W, 3) float32 for kinds image/blurred/checkerboard, else None; image_u8:
+    ``to_display_u8(image)`` cached by the caller (the trimap, photo and alpha views
+    then work in uint8 with OpenCV: ~10x faster on a 24 MP photo).
     """
     h, w = trimap.shape
     x, y, rw, rh = rect if rect is not None else (0, 0, w, h)
@@ -53,33 +62,36 @@ def render(
     if x0 >= x1 or y0 >= y1:
         return
     sl = (slice(y0, y1), slice(x0, x1))
-    img = image[sl]
+    base = image_u8[sl] if image_u8 is not None else to_display_u8(image[sl])
     if mode == "photo":
-        res = img
+        out[sl] = base
     elif mode == "trimap":
         tri = trimap[sl]
-        a = np.float32(style.opacity)
-        res = img.copy()
-        for value, colour in ((FOREGROUND, style.fg_colour), (BACKGROUND, style.bg_colour), (None, style.unknown_colour)):
-            m = (tri == value) if value is not None else ((tri != FOREGROUND) & (tri != BACKGROUND))
-            if m.any():
-                res[m] = res[m] * (1 - a) + np.asarray(colour, np.float32) * a
+        index = np.zeros(tri.shape, np.uint8)  # 0 unknown, 1 foreground, 2 background
+        index[tri == FOREGROUND] = 1
+        index[tri == BACKGROUND] = 2
+        lut = np.array([style.unknown_colour, style.fg_colour, style.bg_colour], np.float32)
+        tint = np.round(lut * 255).astype(np.uint8)[index]
+        a = float(style.opacity)
+        out[sl] = cv2.addWeighted(np.ascontiguousarray(base), 1.0 - a, tint, a, 0.0)
     elif mode == "alpha":
         src = alpha[sl] if alpha is not None else trimap[sl].astype(np.float32) / 255.0
-        res = np.repeat(src[..., None], 3, axis=2)
+        out[sl] = cv2.cvtColor(cv2.convertScaleAbs(np.ascontiguousarray(src), alpha=255.0), cv2.COLOR_GRAY2RGB)
     elif mode == "composite":
         if alpha is None:
-            res = img
+            out[sl] = base
+            return
+        a = np.ascontiguousarray(alpha[sl], dtype=np.float32)
+        fg = np.ascontiguousarray(foreground[sl] if foreground is not None else image[sl], dtype=np.float32)
+        if style.background in ("black", "white", "colour"):
+            colour = {"black": (0, 0, 0), "white": (1, 1, 1)}.get(style.background, style.background_colour)
+            bg = np.empty_like(fg)
+            bg[:] = np.asarray(colour, np.float32)
+        elif background is not None:
+            bg = np.ascontiguousarray(background[sl], dtype=np.float32)
         else:
-            a = alpha[sl][..., None]
-            fg = foreground[sl] if foreground is not None else img
-            if style.background in ("black", "white", "colour"):
-                bg = np.asarray({"black": (0, 0, 0), "white": (1, 1, 1)}.get(style.background, style.background_colour), np.float32)
-            elif background is not None:
-                bg = background[sl]
-            else:
-                bg = checkerboard(y1 - y0, x1 - x0)
-            res = a * fg + (1 - a) * bg
+            bg = checkerboard(y1 - y0, x1 - x0)
+        res = cv2.blendLinear(fg, bg, a, 1.0 - a)  # αF + (1−α)B in one SIMD pass
+        out[sl] = cv2.convertScaleAbs(res, alpha=255.0)
     else:
         raise ValueError(f"unknown view mode {mode!r}; choose one of {VIEW_MODES}")
-    out[sl] = np.clip(res * 255 + 0.5, 0, 255).astype(np.uint8)

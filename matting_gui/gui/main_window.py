@@ -48,7 +48,7 @@ from ..core.imageio import (
 from ..core.paths import REPO_DIR, cache_dir
 from ..core.trimap import BACKGROUND, FOREGROUND, UNKNOWN, TrimapError, normalize_trimap
 from ..core.trimap_doc import TrimapDocument
-from ..core.view import VIEW_MODES, ViewStyle, render
+from ..core.view import VIEW_MODES, ViewStyle, render, to_display_u8
 from .canvas import Canvas
 from .convert import qimage_to_rgb, writable_rgb_view
 from .worker import MatteJob, MatteJobResult, MatteService
@@ -443,6 +443,7 @@ class MainWindow(QMainWindow):
     def _set_document(self, loaded: LoadedImage, path: Path | None, trimap: np.ndarray | None, tri_path: Path | None) -> None:
         self.service.cancel_pending()
         self.loaded, self.path, self.image = loaded, path, loaded.rgb
+        self.image_u8 = to_display_u8(loaded.rgb)
         h, w = loaded.rgb.shape[:2]
         self.doc = TrimapDocument(h, w, trimap)
         self.trimap_path = tri_path
@@ -845,7 +846,8 @@ class MainWindow(QMainWindow):
             return
         mode = "photo" if self.before else self.view_mode
         fg = self.foreground if self.decontaminate else None
-        render(self._display_view, mode, self.image, self.doc.trimap, self.alpha, fg, self._background_array(), self.style, rect)
+        render(self._display_view, mode, self.image, self.doc.trimap, self.alpha, fg, self._background_array(),
+               self.style, rect, self.image_u8)
         if rect is None:
             self.canvas.update()
         else:

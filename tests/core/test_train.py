@@ -84,3 +84,7 @@ def test_train_config_rejects_unknown_keys(tmp_path):
     with pytest.raises(ValueError, match="stepz"):
         TrainConfig.from_toml(tmp_path / "c.toml")
     assert cli_main(["train", "--config", str(tmp_path / "c.toml"), "--out", str(tmp_path / "o")]) == 2
+    (tmp_path / "k.toml").write_text('preset = "student"\n[kd_weights]\nspatial = 3.0\n')
+    cfg = TrainConfig.from_toml(tmp_path / "k.toml", steps=5)
+    assert cfg.kd_weights["spatial"] == 3.0 and cfg.kd_weights["channel"] == TrainConfig().kd_weights["channel"]
+    assert cfg.steps == 5
