@@ -846,8 +846,8 @@ class MainWindow(QMainWindow):
             return
         mode = "photo" if self.before else self.view_mode
         fg = self.foreground if self.decontaminate else None
-        render(self._display_view, mode, self.image, self.doc.trimap, self.alpha, fg, self._background_array(),
-               self.style, rect, self.image_u8)
+        bg = self._background_array() if mode == "composite" else None
+        render(self._display_view, mode, self.image, self.doc.trimap, self.alpha, fg, bg, self.style, rect, self.image_u8)
         if rect is None:
             self.canvas.update()
         else:

@@ -321,3 +321,67 @@ def test_no_thread_leak_after_many_windows(qtbot, settings, models):
         w.deleteLater()
     qtbot.wait(50)
     assert threading.active_count() <= before + 1
+
+
+def test_end_to_end_sample_flow(qtbot, window, tmp_path):
+    """open sample → auto band → live matte → teacher → replace background → export the three files."""
+    from tests.conftest import SAMPLE
+
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=_full):
+        window.act_sample.trigger()
+    assert window.path == SAMPLE and (window.doc.trimap == UNKNOWN).any()
+    window.set_tool("foreground")
+    window.set_brush_radius(30)
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=_full):
+        _stroke(qtbot, window, [(250, 300), (260, 320)])
+        window.band_spin.setValue(10)
+        window.auto_band()
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=_full) as blocker:
+        window.model_combo.setCurrentText("teacher")
+    assert blocker.args[0].model_name == "teacher"
+    window.set_background_kind("colour")
+    window.set_view_mode("composite")
+    with qtbot.waitSignal(window.exported, timeout=60000) as blocker:
+        window.export(tmp_path, {"stem": "astro", "matte": True, "cutout": True, "composite": True})
+    assert sorted(p.name for p in blocker.args[0]) == ["astro_composite.png", "astro_cutout.png", "astro_matte.png"]
+    comp = np.asarray(Image.open(tmp_path / "astro_composite.png"))
+    assert tuple(comp[5, 5]) == (0, 153, 51)  # the default composite colour replaced the background
+
+
+def test_paste_and_drop_open_photos(qtbot, window, photo):
+    from PySide6.QtCore import QMimeData, QUrl
+    from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
+
+    QGuiApplication.clipboard().setImage(QImage(str(photo)))
+    window.paste_image()
+    assert window.path is None and window.image.shape == (120, 160, 3)
+    assert "pasted image" in window.windowTitle()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(photo))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    assert window.path == photo
+
+
+def test_command_line_opens_photo_and_trimap(qtbot, models, photo, monkeypatch, settings):
+    from matting_gui.gui import app as app_module
+    from matting_gui.gui import main_window
+
+    created = []
+    real = main_window.MainWindow
+
+    class Probe(real):
+        def __init__(self):
+            super().__init__(settings)
+            self.ask_save_choice = lambda: "discard"
+            created.append(self)
+
+    monkeypatch.setattr(main_window, "MainWindow", Probe)
+    from PySide6.QtWidgets import QApplication
+
+    monkeypatch.setattr(QApplication, "exec", lambda self: 0)
+    assert app_module.main([str(photo), "--trimap", str(photo.with_name("photo_trimap.png"))]) == 0
+    w = created[0]
+    qtbot.addWidget(w)
+    assert w.path == photo and w.trimap_path.name == "photo_trimap.png"
+    w.service.shutdown()
