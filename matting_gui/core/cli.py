@@ -253,6 +253,58 @@ def cmd_plot_log(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    import torch
+
+    from .report import default_models, evaluate_models, markdown, write_json
+
+    torch.set_num_threads(args.threads or torch.get_num_threads())
+    models = default_models()
+    for spec in args.model or []:
+        label, _, path = spec.partition("=")
+        models[label] = Path(path or label)
+    if not models:
+        _err("no weights found in models/ (and none given with --model LABEL=PATH)")
+        return 2
+    try:
+        rows = evaluate_models(models, include_closed_form=not args.no_closed_form)
+    except (WeightsError, ImageError, OSError) as exc:
+        _err(str(exc))
+        return 2
+    text = markdown(rows)
+    print(text)
+    if args.json:
+        write_json(rows, args.json)
+    return 0
+
+
+def cmd_ablation(args) -> int:
+    from .report import ABLATION_VARIANTS
+    from .train import TrainConfig, main as train_main
+
+    names = args.variants.split(",") if args.variants else list(ABLATION_VARIANTS)
+    bad = [n for n in names if n not in ABLATION_VARIANTS]
+    if bad:
+        _err(f"unknown variants {bad}; choose from {list(ABLATION_VARIANTS)}")
+        return 2
+    for name in names:
+        out = Path(args.out) / name.replace("+", "_")
+        if (out / "final.safetensors").exists():
+            print(f"{name}: done already ({out})", file=sys.stderr)
+            continue
+        kd = ABLATION_VARIANTS[name]
+        cfg = TrainConfig(preset="student", out=str(out), steps=args.steps, batch=args.batch, size=args.size,
+                          seed=args.seed, kd=kd, teacher=args.teacher if kd != "none" else "", resume=True,
+                          workers=args.workers, threads=args.threads or 1, val_every=args.val_every)
+        print(f"{name}: training ({kd}) → {out}", file=sys.stderr, flush=True)
+        try:
+            train_main(cfg)
+        except (ValueError, WeightsError, OSError) as exc:
+            _err(f"{name}: {exc}")
+            return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="matting-cli", description="Alpha matting from the command line.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -309,6 +361,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--resume", action="store_true", default=None)
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("report", help="the results table: all committed models and closed-form on the validation set")
+    p.add_argument("--model", action="append", metavar="LABEL=PATH", help="add a model (repeatable)")
+    p.add_argument("--no-closed-form", action="store_true", help="skip closed-form matting (slow)")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--json", help="also write the rows as JSON")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("ablation", help="train the distillation ablation variants one after another (resumable)")
+    p.add_argument("--teacher", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--variants", help="comma-separated subset (default: all)")
+    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--size", type=int, default=256)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--val-every", dest="val_every", type=int, default=500)
+    p.set_defaults(func=cmd_ablation)
 
     p = sub.add_parser("plot-log", help="plot a training log.jsonl to PNG")
     p.add_argument("log")

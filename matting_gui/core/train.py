@@ -131,7 +131,7 @@ def _generated_backgrounds(seed: int, count: int = 12, side: int = 160) -> list[
     return out
 
 
-def _synthetic_validation(seed: int, count: int = 4, side: int = 96):
+def _synthetic_validation(seed: int, count: int = 6, side: int = 96):
     from .data.synthetic import synthetic_foreground
     from .data.validation import ValItem
     from .trimap import trimap_from_alpha
@@ -143,8 +143,8 @@ def _synthetic_validation(seed: int, count: int = 4, side: int = 96):
         fg, alpha = synthetic_foreground(rng, side, bgs[-1])
         img = alpha[..., None] * fg + (1 - alpha[..., None]) * bgs[i]
         tri = trimap_from_alpha(alpha, 4, 4)
-        if not (tri == 128).any():
-            continue
+        if not ((tri == 128).any() and (tri == 0).any() and (tri == 255).any()):
+            continue  # every validation trimap has all three regions (closed-form needs them)
         items.append(ValItem(f"synthetic{i}", "composite", img.astype(np.float32), tri, alpha))
     return items
 

@@ -88,3 +88,30 @@ def test_train_config_rejects_unknown_keys(tmp_path):
     cfg = TrainConfig.from_toml(tmp_path / "k.toml", steps=5)
     assert cfg.kd_weights["spatial"] == 3.0 and cfg.kd_weights["channel"] == TrainConfig().kd_weights["channel"]
     assert cfg.steps == 5
+
+
+def test_ablation_and_report_commands(teacher_run, tmp_path, monkeypatch, capsys):
+    """The ablation runner trains the chosen variants (skipping finished ones); report tabulates them."""
+    import matting_gui.core.cli as cli
+    import matting_gui.core.train as train_mod
+
+    t_out, _ = teacher_run
+    real_main = train_mod.main
+    monkeypatch.setattr(train_mod, "main", lambda cfg: real_main(
+        TrainConfig(**{**cfg.__dict__, "data": "synthetic", "workers": 0, "val_every": 0, "size": 64})))
+    args = ["ablation", "--teacher", str(t_out / "final.safetensors"), "--out", str(tmp_path / "abl"),
+            "--variants", "none,spatial+channel", "--steps", "3", "--batch", "2", "--workers", "0"]
+    assert cli.main(args) == 0
+    assert (tmp_path / "abl" / "spatial_channel" / "final.safetensors").exists()
+    assert cli.main(args) == 0 and "done already" in capsys.readouterr().err
+    assert cli.main(["ablation", "--teacher", "x", "--out", str(tmp_path), "--variants", "magic"]) == 2
+
+    from matting_gui.core.report import evaluate_models, markdown
+    from matting_gui.core.train import _synthetic_validation
+
+    rows = evaluate_models({"teacher": t_out / "final.safetensors",
+                            "student (none)": tmp_path / "abl" / "none" / "final.safetensors"},
+                           include_closed_form=True, items=_synthetic_validation(0, 2, 48))
+    text = markdown(rows)
+    assert "| student (none) |" in text and "closed-form" in text and "MACs at 512²" in text
+    assert rows[0]["metrics"]["composite"]["sad"] >= 0

@@ -1,0 +1,127 @@
+"""The results table: every model (and closed-form matting) on the validation set.
+
+``matting-cli report`` evaluates the committed weights — ``models/teacher``,
+``models/student`` and every ``models/ablation/*.safetensors`` — plus pymatting's
+closed-form matting, on the validation photos (official trimaps) and the
+validation composites, and prints Markdown tables with MSE, SAD, Grad and Conn,
+parameters, MACs at 512² and CPU latency.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .data.validation import ValItem, build_validation_set, evaluate
+from .network import count_macs
+from .paths import models_dir
+from .predictor import Predictor, run_network
+from .weights import load_network
+
+#: The ablation variants: each feature kind is trained together with the output term,
+#: as in the letter's full loss, so each row isolates what the feature term adds to "output".
+ABLATION_VARIANTS = {
+    "none": "none",
+    "output": "output",
+    "attention": "attention+output",
+    "batch": "batch+output",
+    "spatial": "spatial+output",
+    "channel": "channel+output",
+    "spatial+channel": "spatial+channel+output",
+    "batch+spatial+channel": "batch+spatial+channel+output",
+}
+
+
+def default_models() -> dict[str, Path]:
+    """Label → weights path for everything committed under ``models/``."""
+    found: dict[str, Path] = {}
+    for name in ("teacher", "student"):
+        p = models_dir() / f"{name}.safetensors"
+        if p.exists():
+            found[name] = p
+    for p in sorted((models_dir() / "ablation").glob("*.safetensors")):
+        found[f"student ({p.stem.replace('_', '+')})"] = p
+    return found
+
+
+def latency_ms(model, side: int = 512, repeats: int = 5) -> float:
+    """Median wall time (ms) of one forward pass at side×side on the model's device."""
+    from .trimap import UNKNOWN
+
+    img = np.random.default_rng(0).random((side, side, 3), dtype=np.float32)
+    tri = np.full((side, side), UNKNOWN, np.uint8)
+    tri[: side // 4] = 0
+    tri[-side // 4 :] = 255
+    run_network(model, img, tri)  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        run_network(model, img, tri)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1000
+
+
+def closed_form(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
+    """pymatting's closed-form matting (Levin et al.) as a reference method."""
+    from pymatting import estimate_alpha_cf
+
+    return estimate_alpha_cf(image.astype(np.float64), trimap.astype(np.float64) / 255.0).astype(np.float32)
+
+
+def evaluate_models(models: dict[str, Path], include_closed_form: bool = True, items: list[ValItem] | None = None,
+                    threads: int | None = None) -> list[dict]:
+    """One row per model: label, params, MACs, latency and mean metrics per validation kind."""
+    if threads:
+        torch.set_num_threads(threads)
+    items = items if items is not None else build_validation_set()
+    rows = []
+    for label, path in models.items():
+        net, card = load_network(path)
+        net = net.to(memory_format=torch.channels_last)
+        pred = Predictor(path, "cpu")
+        means, _ = evaluate(lambda img, tri: pred.predict(img, tri).alpha, items)
+        rows.append({
+            "label": label, "path": str(path), "parameters": card.get("parameters"),
+            "macs_512": count_macs(net, 512, 512), "latency_ms_512": latency_ms(net),
+            "steps": card.get("training", {}).get("steps"), "kd": card.get("training", {}).get("kd"),
+            "metrics": {k: v.as_dict() for k, v in means.items()},
+        })
+    if include_closed_form:
+        t0 = time.perf_counter()
+        means, _ = evaluate(closed_form, items)
+        rows.append({"label": "closed-form (pymatting)", "parameters": None, "macs_512": None,
+                     "latency_ms_512": None, "seconds_per_image": (time.perf_counter() - t0) / max(1, len(items)),
+                     "metrics": {k: v.as_dict() for k, v in means.items()}})
+    return rows
+
+
+def markdown(rows: list[dict]) -> str:
+    """The README tables: one per validation kind, plus model size and speed."""
+    out = []
+    for kind, title in (("photo", "Validation photos, official trimaps"), ("composite", "Validation composites")):
+        if not any(kind in r["metrics"] for r in rows):
+            continue
+        out += [f"**{title}** (lower is better)", "", "| method | MSE | SAD | Grad | Conn |", "|---|---:|---:|---:|---:|"]
+        for r in rows:
+            m = r["metrics"].get(kind)
+            if m:
+                out.append(f"| {r['label']} | {m['mse']:.4f} | {m['sad']:.2f} | {m['grad']:.2f} | {m['conn']:.2f} |")
+        out.append("")
+    out += ["| model | parameters | MACs at 512² | CPU latency at 512² | steps | distillation |",
+            "|---|---:|---:|---:|---:|---|"]
+    for r in rows:
+        if r.get("parameters"):
+            out.append(f"| {r['label']} | {r['parameters']:,} | {r['macs_512'] / 1e9:.2f} G | "
+                       f"{r['latency_ms_512']:.0f} ms | {r.get('steps') or '?'} | {r.get('kd') or 'none'} |")
+    return "\n".join(out) + "\n"
+
+
+def write_json(rows: list[dict], path: str | Path) -> None:
+    from .imageio import atomic_write_bytes
+
+    atomic_write_bytes(path, (json.dumps(rows, indent=2) + "\n").encode())
