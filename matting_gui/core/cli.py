@@ -280,7 +280,8 @@ def cmd_report(args) -> int:
 
 def cmd_ablation(args) -> int:
     from .report import ABLATION_VARIANTS
-    from .train import TrainConfig, main as train_main
+    from .train import TrainConfig
+    from .train import main as train_main
 
     names = args.variants.split(",") if args.variants else list(ABLATION_VARIANTS)
     bad = [n for n in names if n not in ABLATION_VARIANTS]

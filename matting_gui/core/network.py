@@ -120,6 +120,32 @@ class MattingNet(nn.Module):
         return MattingOutput(torch.sigmoid(logits), feats)
 
 
+def fuse_for_inference(model: MattingNet) -> MattingNet:
+    """Fold every BatchNorm into the conv before it (eval mode), in place; returns the model.
+
+    Outputs are unchanged up to float rounding; each fused pair saves one memory
+    pass over its feature map. Only for inference: the fused model cannot train.
+    """
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    model.eval()
+    for module in model.modules():
+        if isinstance(module, nn.Sequential):
+            layers = list(module)
+            for i in range(len(layers) - 1):
+                if isinstance(layers[i], nn.Conv2d) and isinstance(layers[i + 1], nn.BatchNorm2d):
+                    module[i] = fuse_conv_bn_eval(layers[i], layers[i + 1])
+                    module[i + 1] = nn.Identity()
+        elif isinstance(module, BasicBlock):
+            if isinstance(module.bn1, nn.BatchNorm2d):
+                module.conv1 = fuse_conv_bn_eval(module.conv1, module.bn1)
+                module.bn1 = nn.Identity()
+            if isinstance(module.bn2, nn.BatchNorm2d):
+                module.conv2 = fuse_conv_bn_eval(module.conv2, module.bn2)
+                module.bn2 = nn.Identity()
+    return model
+
+
 def build_network(cfg: NetConfig) -> MattingNet:
     """Build an untrained network from its config."""
     return MattingNet(cfg)

