@@ -31,6 +31,11 @@ class NetConfig:
     decoder: tuple[int, int, int, int] = (128, 80, 40, 24)
     # width of the full-resolution refinement head
     refine: int = 16
+    # Light decoder: each fusion is up(1x1(x)) + 3x3(skip) instead of 3x3(cat(up(x), skip)).
+    # A 1x1 conv commutes with bilinear upsampling, so the coarse path is mixed at low
+    # resolution and no full-size concatenation is ever copied (cat was 21% of the
+    # student's CPU time at 1 MP); the refinement head likewise.
+    light_decoder: bool = False
 
     def to_json(self) -> str:
         """Serialise to a JSON string (tuples become lists)."""
@@ -63,6 +68,7 @@ STUDENT = NetConfig(
     depths=(1, 1, 1, 1),
     decoder=(64, 40, 24, 16),
     refine=8,
+    light_decoder=True,
 )
 
 PRESETS: dict[str, NetConfig] = {"teacher": TEACHER, "student": STUDENT}

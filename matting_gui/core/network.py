@@ -87,6 +87,34 @@ class UpFuse(nn.Module):
         return self.fuse(torch.cat([x, skip], dim=1))
 
 
+class LightUpFuse(nn.Module):
+    """relu(bn(up(1x1(x)) + 3x3(skip))): the coarse path is mixed before upsampling, no concat."""
+
+    def __init__(self, cin: int, cskip: int, cout: int):
+        super().__init__()
+        self.coarse = nn.Conv2d(cin, cout, 1, bias=False)
+        self.skip = nn.Conv2d(cskip, cout, 3, 1, 1, bias=False)
+        self.bn = nn.BatchNorm2d(cout)
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        up = F.interpolate(self.coarse(x), size=skip.shape[-2:], mode="bilinear", align_corners=False)
+        return F.relu(self.bn(self.skip(skip) + up), inplace=True)
+
+
+class LightRefine(nn.Module):
+    """Full-resolution head: relu(up(1x1(h)) + 3x3(input)) → 3x3 → 1 logit."""
+
+    def __init__(self, cin: int, cinput: int, width: int):
+        super().__init__()
+        self.coarse = nn.Conv2d(cin, width, 1)
+        self.input = nn.Conv2d(cinput, width, 3, 1, 1, bias=False)
+        self.out = nn.Conv2d(width, 1, 3, 1, 1)
+
+    def forward(self, h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        up = F.interpolate(self.coarse(h), size=x.shape[-2:], mode="bilinear", align_corners=False)
+        return self.out(F.relu(self.input(x) + up, inplace=True))
+
+
 class MattingNet(nn.Module):
     """Encoder (stem + 4 residual stages) → decoder with skips → full-res refinement."""
 
@@ -97,17 +125,21 @@ class MattingNet(nn.Module):
         skips = (cfg.widths[2], cfg.widths[1], cfg.widths[0], cfg.stem)
         ups = []
         cin = cfg.widths[3]
+        fuse_cls = LightUpFuse if cfg.light_decoder else UpFuse
         for cskip, cout in zip(skips, cfg.decoder):
-            ups.append(UpFuse(cin, cskip, cout))
+            ups.append(fuse_cls(cin, cskip, cout))
             cin = cout
         self.decoder = nn.ModuleList(ups)
         # Full resolution: the upsampled decoder output sees the raw input again,
         # so thin structures lost by striding can be recovered (DIM's refinement idea).
-        self.refine = nn.Sequential(
-            nn.Conv2d(cin + cfg.in_channels, cfg.refine, 3, 1, 1),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(cfg.refine, 1, 3, 1, 1),
-        )
+        if cfg.light_decoder:
+            self.refine = LightRefine(cin, cfg.in_channels, cfg.refine)
+        else:
+            self.refine = nn.Sequential(
+                nn.Conv2d(cin + cfg.in_channels, cfg.refine, 3, 1, 1),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(cfg.refine, 1, 3, 1, 1),
+            )
 
     def forward(self, x: torch.Tensor) -> MattingOutput:
         """x: (B, in_channels, H, W), H and W multiples of 32 → MattingOutput."""
@@ -115,8 +147,11 @@ class MattingNet(nn.Module):
         h = feats[3]
         for up, skip in zip(self.decoder, (feats[2], feats[1], feats[0], s2)):
             h = up(h, skip)
-        h = F.interpolate(h, size=x.shape[-2:], mode="bilinear", align_corners=False)
-        logits = self.refine(torch.cat([h, x], dim=1))
+        if isinstance(self.refine, LightRefine):
+            logits = self.refine(h, x)
+        else:
+            h = F.interpolate(h, size=x.shape[-2:], mode="bilinear", align_corners=False)
+            logits = self.refine(torch.cat([h, x], dim=1))
         return MattingOutput(torch.sigmoid(logits), feats)
 
 
@@ -136,6 +171,14 @@ def fuse_for_inference(model: MattingNet) -> MattingNet:
                 if isinstance(layers[i], nn.Conv2d) and isinstance(layers[i + 1], nn.BatchNorm2d):
                     module[i] = fuse_conv_bn_eval(layers[i], layers[i + 1])
                     module[i + 1] = nn.Identity()
+        elif isinstance(module, LightUpFuse) and isinstance(module.bn, nn.BatchNorm2d):
+            # bn(a + b) = bn_scale·a + (bn_scale·b + shift): scale the coarse conv, fold the rest into skip
+            bn = module.bn
+            scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+            with torch.no_grad():
+                module.coarse.weight.mul_(scale.view(-1, 1, 1, 1))
+            module.skip = fuse_conv_bn_eval(module.skip, bn)
+            module.bn = nn.Identity()
         elif isinstance(module, BasicBlock):
             if isinstance(module.bn1, nn.BatchNorm2d):
                 module.conv1 = fuse_conv_bn_eval(module.conv1, module.bn1)

@@ -1,0 +1,123 @@
+"""Latency and peak memory of a full alpha computation, student vs teacher vs closed-form.
+
+    python bench/latency.py [--threads N] [--sizes 512,1mp,4mp,24mp] [--repeats 5]
+
+Each case runs in a fresh process (so peak RSS is its own) through the same
+``Predictor`` the app and CLI use: photos above the 2 MP working size are matted
+at 2 MP and upsampled with the guided filter. GFLOP/s counts 2 FLOPs per MAC of
+the network at the size it actually ran, against a measured fp32 matmul peak of
+this machine at the same thread count. Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import platform
+import resource
+import statistics
+import time
+
+SIZES = {"512": (512, 512), "1mp": (1000, 1000), "4mp": (2000, 2000), "24mp": (6000, 4000)}
+
+
+def _inputs(w: int, h: int):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    image = rng.random((h, w, 3), dtype=np.float32)
+    yy, xx = np.mgrid[0:h, 0:w]
+    r = np.hypot((yy - h / 2) / h, (xx - w / 2) / w)
+    trimap = np.where(r < 0.25, 255, np.where(r < 0.32, 128, 0)).astype(np.uint8)
+    return image, trimap
+
+
+def _case(model: str, size: str, threads: int, repeats: int, queue) -> None:
+    import numpy as np
+    import torch
+
+    torch.set_num_threads(threads)
+    w, h = SIZES[size]
+    image, trimap = _inputs(w, h)
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if model == "closed-form":
+        from pymatting import estimate_alpha_cf
+
+        run = lambda: estimate_alpha_cf(image.astype(np.float64), trimap / 255.0)  # noqa: E731
+        macs = None
+        working = (w, h)
+    else:
+        from matting_gui.core.network import count_macs
+        from matting_gui.core.predictor import Predictor
+
+        pred = Predictor(model, "cpu", threads=threads)
+        res = pred.predict(image, trimap)
+        working = res.working_size
+        macs = count_macs(pred.model, *[((v + 31) // 32) * 32 for v in working[::-1]])
+        run = lambda: pred.predict(image, trimap)  # noqa: E731
+    run()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t0)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    queue.put({"model": model, "size": size, "times": times, "peak_mb": peak / 1024,
+               "delta_mb": (peak - base_rss) / 1024, "macs": macs, "working": working})
+
+
+def matmul_peak_gflops(threads: int) -> float:
+    import torch
+
+    torch.set_num_threads(threads)
+    a = torch.randn(2048, 2048)
+    b = torch.randn(2048, 2048)
+    a @ b
+    best = 0.0
+    for _ in range(5):
+        t0 = time.perf_counter()
+        a @ b
+        best = max(best, 2 * 2048**3 / (time.perf_counter() - t0) / 1e9)
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    ap.add_argument("--sizes", default="512,1mp,4mp,24mp")
+    ap.add_argument("--models", default="student,teacher,closed-form")
+    ap.add_argument("--repeats", type=int, default=5)
+    args = ap.parse_args()
+    threads = args.threads or mp.cpu_count()
+    ctx = mp.get_context("spawn")
+    peak = matmul_peak_gflops(threads)
+    print(f"machine: {platform.machine()} {platform.processor() or ''}, {mp.cpu_count()} cores, "
+          f"torch threads {threads}, fp32 matmul peak {peak:.0f} GFLOP/s\n")
+    print("| model | photo | ran at | median | spread (min–max) | GFLOP/s | % of peak | peak RSS |")
+    print("|---|---|---|---:|---:|---:|---:|---:|")
+    for model in args.models.split(","):
+        for size in args.sizes.split(","):
+            if model == "closed-form" and size in ("4mp", "24mp"):
+                print(f"| {model} | {size} | — | not run (sparse solve needs > 10 GB and minutes) | | | | |")
+                continue
+            q = ctx.Queue()
+            p = ctx.Process(target=_case, args=(model, size, threads, args.repeats if size != "24mp" else 3, q))
+            p.start()
+            p.join()
+            if p.exitcode != 0:
+                print(f"| {model} | {size} | failed (exit {p.exitcode}) | | | | | |")
+                continue
+            r = q.get()
+            med = statistics.median(r["times"])
+            gflops = 2 * r["macs"] / med / 1e9 if r["macs"] else None
+            w, h = r["working"]
+            print(f"| {model} | {size} ({SIZES[size][0]}×{SIZES[size][1]}) | {w}×{h} | {med * 1000:.0f} ms | "
+                  f"{min(r['times']) * 1000:.0f}–{max(r['times']) * 1000:.0f} ms | "
+                  f"{gflops:.1f} | {100 * gflops / peak:.0f} % | {r['peak_mb']:.0f} MB |" if gflops else
+                  f"| {model} | {size} ({SIZES[size][0]}×{SIZES[size][1]}) | {w}×{h} | {med * 1000:.0f} ms | "
+                  f"{min(r['times']) * 1000:.0f}–{max(r['times']) * 1000:.0f} ms | — | — | {r['peak_mb']:.0f} MB |",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
