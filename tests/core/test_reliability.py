@@ -132,3 +132,29 @@ def test_batch_of_500_images_constant_memory(models, corpus, capsys):
     out = cv2.imread(str(corpus / "out" / "i007.png"), cv2.IMREAD_UNCHANGED)
     tri = make_trimap(32, 32)
     assert np.all(out[tri == 255] == 255) and np.all(out[tri == 0] == 0)
+
+
+class _Payload:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_pickle_weights_through_cli_never_execute(corpus, capsys):
+    import pickle
+
+    _save_pair(corpus, "p", make_photo(), make_trimap())
+    marker = corpus / "pwned"
+    evil = corpus / "evil.safetensors"
+    evil.write_bytes(pickle.dumps(_Payload(str(marker))))
+    truncated = corpus / "trunc.safetensors"
+    truncated.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":")
+    for weights in (evil, truncated, corpus / "missing.safetensors"):
+        code = main(["matte", str(corpus / "p.png"), "--trimap-dir", str(corpus / "tri"), "--out", str(corpus / "o"),
+                     "--model", str(weights)])
+        assert code == 2
+    err = capsys.readouterr().err
+    assert err.count("not a valid safetensors") == 2 and "weights file not found" in err
+    assert not marker.exists()
