@@ -1,0 +1,152 @@
+"""Responsiveness of the real editor (offscreen): stroke end → preview painted, and event-loop stalls.
+
+    QT_QPA_PLATFORM=offscreen python bench/preview.py [--sizes 1mp,24mp] [--strokes 5]
+
+For each photo size: open a generated photo with a trimap, paint a stroke with
+simulated mouse events, and time from the mouse release until the first matte of
+the new trimap is on screen (the preview for large photos, else the full matte),
+and until the full-resolution matte is. A 5 ms timer records the longest gap in
+the Qt event loop over the whole run (opening excluded): the UI's worst stall.
+Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_API", "pyside6")
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QPoint, QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtGui import QMouseEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+SIZES = {"1mp": (1200, 834), "4mp": (2400, 1667), "24mp": (6000, 4000)}
+
+
+def make_photo(folder: Path, w: int, h: int) -> Path:
+    rng = np.random.default_rng(0)
+    small = (rng.random((h // 50 + 2, w // 50 + 2, 3)) * 255).astype(np.uint8)
+    img = np.asarray(Image.fromarray(small).resize((w, h), Image.BICUBIC))
+    path = folder / f"photo_{w}x{h}.png"
+    Image.fromarray(img).save(path)
+    yy, xx = np.mgrid[0:h, 0:w]
+    r = np.hypot((yy - h / 2) / h, (xx - w / 2) / w)
+    tri = np.where(r < 0.25, 255, np.where(r < 0.3, 128, 0)).astype(np.uint8)
+    Image.fromarray(tri).save(folder / f"photo_{w}x{h}_trimap.png")
+    return path
+
+
+class StallMeter:
+    """Longest interval between ticks of a 5 ms timer: how long the event loop was blocked."""
+
+    def __init__(self):
+        self.timer = QTimer(interval=5)
+        self.timer.timeout.connect(self._tick)
+        self.clock = QElapsedTimer()
+        self.worst = 0
+
+    def start(self):
+        self.worst = 0
+        self.clock.start()
+        self.timer.start()
+
+    def _tick(self):
+        self.worst = max(self.worst, self.clock.restart())
+
+    def stop(self) -> int:
+        self.timer.stop()
+        return self.worst
+
+
+def wait_for(window, predicate, timeout_s=120.0):
+    loop = QEventLoop()
+    deadline = time.perf_counter() + timeout_s
+
+    def check(*_):
+        if predicate() or time.perf_counter() > deadline:
+            loop.quit()
+
+    window.matteShown.connect(check)
+    guard = QTimer(interval=50)
+    guard.timeout.connect(check)
+    guard.start()
+    loop.exec()
+    guard.stop()
+    window.matteShown.disconnect(check)
+
+
+def mouse(widget, kind, pos):
+    ev = QMouseEvent(kind, pos, widget.mapToGlobal(pos), Qt.MouseButton.LeftButton,
+                     Qt.MouseButton.LeftButton if kind != QMouseEvent.Type.MouseButtonRelease else Qt.MouseButton.NoButton,
+                     Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, ev)
+
+
+def run_size(name: str, strokes: int, model: str) -> dict:
+    from matting_gui.gui.main_window import MainWindow
+
+    folder = Path(tempfile.mkdtemp())
+    photo = make_photo(folder, *SIZES[name])
+    settings = QSettings(str(folder / "s.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(settings)
+    w.ask_save_choice = lambda: "discard"
+    w.resize(1280, 800)
+    w.show()
+    w.set_model(model)
+    w.open_photo(photo)
+    wait_for(w, lambda: w.alpha_info is not None and not w.alpha_info[2])
+    meter = StallMeter()
+    meter.start()
+    first, full = [], []
+    c = w.canvas
+    w.set_tool("unknown")
+    w.set_brush_radius(40 / c.zoom)
+    for i in range(strokes):
+        y = c.height() // 2 + (i - strokes // 2) * 20
+        pts = [QPoint(c.width() // 2 - 60 + 20 * k, y) for k in range(7)]
+        mouse(c, QMouseEvent.Type.MouseButtonPress, pts[0])
+        for p in pts[1:]:
+            mouse(c, QMouseEvent.Type.MouseMove, p)
+        mouse(c, QMouseEvent.Type.MouseButtonRelease, pts[-1])
+        t0 = time.perf_counter()
+        rev = w.doc.revision
+        wait_for(w, lambda r=rev: w.alpha_info is not None and w.alpha_info[0] == r)
+        first.append(time.perf_counter() - t0)
+        wait_for(w, lambda r=rev: w.alpha_info is not None and w.alpha_info[0] == r and not w.alpha_info[2])
+        full.append(time.perf_counter() - t0)
+    stall = meter.stop()
+    w.doc.mark_saved()
+    w.close()
+    return {"size": name, "first": first, "full": full, "stall_ms": stall, "preview": w._needs_preview()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="1mp,24mp")
+    ap.add_argument("--strokes", type=int, default=5)
+    ap.add_argument("--model", default="student")
+    args = ap.parse_args()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    print(f"model {args.model}; includes the 100 ms debounce after the stroke\n")
+    print("| photo | stroke end → first matte painted (median) | → full-resolution matte (median) | longest event-loop stall |")
+    print("|---|---:|---:|---:|")
+    for name in args.sizes.split(","):
+        r = run_size(name, args.strokes, args.model)
+        w, h = SIZES[name]
+        kind = "preview" if r["preview"] else "full"
+        print(f"| {name} ({w}×{h}) | {statistics.median(r['first']) * 1000:.0f} ms ({kind}) | "
+              f"{statistics.median(r['full']) * 1000:.0f} ms | {r['stall_ms']} ms |", flush=True)
+    app.processEvents()
+
+
+if __name__ == "__main__":
+    main()
