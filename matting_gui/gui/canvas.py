@@ -7,11 +7,37 @@ owner edits the document and calls ``update_rect``.
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QWidget
 
 MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
+PYRAMID_MIN_PIXELS = 4_000_000  # below this, Qt scales the full image fast enough
+
+
+class _Level:
+    """A 1/factor downscaled copy of the display image, updated rect by rect."""
+
+    def __init__(self, source: np.ndarray, factor: int):
+        from .convert import writable_rgb_view
+
+        h, w = source.shape[:2]
+        self.factor = factor
+        self.image = QImage(max(1, w // factor), max(1, h // factor), QImage.Format.Format_RGB32)
+        self.view = writable_rgb_view(self.image)
+        self.update(source, 0, 0, w, h)
+
+    def update(self, source: np.ndarray, x: int, y: int, w: int, h: int) -> None:
+        f = self.factor
+        lh, lw = self.view.shape[:2]
+        x0, y0 = max(0, x // f), max(0, y // f)
+        x1, y1 = min(lw, -(-(x + w) // f)), min(lh, -(-(y + h) // f))
+        if x0 >= x1 or y0 >= y1:
+            return
+        src = np.ascontiguousarray(source[y0 * f : y1 * f, x0 * f : x1 * f])
+        self.view[y0:y1, x0:x1] = cv2.resize(src, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
 
 
 class Canvas(QWidget):
@@ -28,6 +54,8 @@ class Canvas(QWidget):
         self.setAcceptDrops(False)  # the main window handles drops
         self.setMinimumSize(200, 150)
         self._image: QImage | None = None
+        self._source: np.ndarray | None = None  # (H, W, 3) uint8 view of the image, for the pyramid
+        self._levels: list[_Level] = []
         self.zoom = 1.0
         self.offset = QPointF(0, 0)  # widget position of the image's top-left corner
         self.brush_radius = 20.0  # image pixels
@@ -40,14 +68,28 @@ class Canvas(QWidget):
         self._mouse: QPointF | None = None
 
     # ---------------------------------------------------------------- image and view
-    def set_image(self, image: QImage | None, fit: bool = True) -> None:
+    def set_image(self, image: QImage | None, fit: bool = True, pixels: np.ndarray | None = None) -> None:
+        """Show ``image``; ``pixels`` (its (H, W, 3) uint8 view) enables fast drawing when zoomed out
+        on large photos: 1/2, 1/4 and 1/8 copies kept up to date by ``update_rect``."""
         self._image = image
+        self._source = pixels
+        self._levels = []
+        if pixels is not None and pixels.shape[0] * pixels.shape[1] >= PYRAMID_MIN_PIXELS:
+            self._levels = [_Level(pixels, f) for f in (2, 4, 8)]
         if fit:
             self.fit()
         self.update()
 
     def image(self) -> QImage | None:
         return self._image
+
+    def refresh_levels(self, rect: tuple[int, int, int, int] | None = None) -> None:
+        """The display pixels changed (in rect, or everywhere): bring the downscaled copies up to date."""
+        if self._source is None:
+            return
+        x, y, w, h = rect if rect is not None else (0, 0, self._source.shape[1], self._source.shape[0])
+        for level in self._levels:
+            level.update(self._source, x, y, w, h)
 
     def update_rect(self, x: int, y: int, w: int, h: int) -> None:
         """Repaint only the widget area showing image rect (x, y, w, h)."""
@@ -101,8 +143,14 @@ class Canvas(QWidget):
             if not src.isEmpty():
                 src = QRectF(QRect(int(src.left()), int(src.top()), int(src.width()) + 2, int(src.height()) + 2)).intersected(
                     QRectF(0, 0, self._image.width(), self._image.height()))
-                p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.zoom < 1.0)
-                p.drawImage(self.image_to_widget_rect(src), self._image, src)
+                target = self.image_to_widget_rect(src)
+                image, scale = self._image, 1
+                for level in self._levels:  # the coarsest copy still at least as fine as the screen
+                    if self.zoom * level.factor <= 1.0:
+                        image, scale = level.image, level.factor
+                p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.zoom * scale < 1.0)
+                lsrc = QRectF(src.x() / scale, src.y() / scale, src.width() / scale, src.height() / scale)
+                p.drawImage(target, image, lsrc)
         if self._mouse is not None and not self.click_tool and not self._panning:
             r = self.brush_radius * self.zoom
             p.setRenderHint(QPainter.RenderHint.Antialiasing, True)

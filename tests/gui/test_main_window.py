@@ -311,3 +311,26 @@ def test_crash_recovery_offers_autosaved_trimap(qtbot, settings, models, photo):
     w2.service.shutdown()
 
 
+
+
+def test_zoomed_out_large_photo_draws_from_kept_up_to_date_pyramid(qtbot, window, tmp_path, monkeypatch):
+    import matting_gui.gui.canvas as canvas_mod
+
+    monkeypatch.setattr(canvas_mod, "PYRAMID_MIN_PIXELS", 10_000)
+    p = tmp_path / "big.png"
+    Image.fromarray((make_photo(300, 400) * 255).astype(np.uint8)).save(p)
+    window.open_photo(p)
+    c = window.canvas
+    assert [lv.factor for lv in c._levels] == [2, 4, 8]
+    window.set_tool("foreground")
+    window.set_brush_radius(30)
+    _stroke(qtbot, window, [(200, 150), (220, 150)])
+    import cv2
+
+    for lv in c._levels:  # each level equals a fresh downscale of the display
+        src = np.ascontiguousarray(c._source)
+        h, w = lv.view.shape[:2]
+        ref = cv2.resize(src[: h * lv.factor, : w * lv.factor], (w, h), interpolation=cv2.INTER_AREA)
+        assert np.abs(lv.view.astype(int) - ref.astype(int)).max() <= 1
+    c.set_zoom(0.2)
+    c.repaint()  # draws from the 1/4 level without error
