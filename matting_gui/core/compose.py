@@ -13,12 +13,34 @@ import cv2
 import numpy as np
 
 
-def estimate_foreground(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Foreground colours F with I ≈ αF + (1−α)B. image (H, W, 3), alpha (H, W) → (H, W, 3) float32."""
+#: Above this size the foreground is estimated at reduced size (pymatting's solver holds
+#: several float64 copies of the image: gigabytes at 24 MP) and brought back as a correction.
+FOREGROUND_MAX_PIXELS = 2_000_000
+
+
+def _estimate_ml(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     from pymatting import estimate_foreground_ml  # lazy: numba compile on first import
 
-    fg = estimate_foreground_ml(image.astype(np.float64), alpha.astype(np.float64))
-    return np.clip(fg, 0, 1).astype(np.float32)
+    return np.clip(estimate_foreground_ml(image.astype(np.float64), alpha.astype(np.float64)), 0, 1).astype(np.float32)
+
+
+def estimate_foreground(image: np.ndarray, alpha: np.ndarray, max_pixels: int = FOREGROUND_MAX_PIXELS) -> np.ndarray:
+    """Foreground colours F with I ≈ αF + (1−α)B. image (H, W, 3), alpha (H, W) → (H, W, 3) float32 in [0, 1].
+
+    Photos above ``max_pixels`` are solved at reduced size and the *correction* F − I
+    (smooth: it removes the background's colour spill) is upsampled and added to the
+    full-resolution photo, so texture detail stays that of the photo.
+    """
+    h, w = alpha.shape
+    if h * w <= max_pixels:
+        return _estimate_ml(image, alpha)
+    scale = (max_pixels / (h * w)) ** 0.5
+    sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
+    img_small = cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA)
+    alpha_small = cv2.resize(alpha, (sw, sh), interpolation=cv2.INTER_AREA)
+    correction = _estimate_ml(img_small, alpha_small) - img_small
+    fg = image + cv2.resize(correction, (w, h), interpolation=cv2.INTER_LINEAR)
+    return np.clip(fg, 0, 1, out=fg).astype(np.float32, copy=False)
 
 
 def warm_up_foreground() -> None:
