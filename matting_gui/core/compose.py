@@ -12,7 +12,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-
 #: Above this size the foreground is estimated at reduced size (pymatting's solver holds
 #: several float64 copies of the image: gigabytes at 24 MP) and brought back as a correction.
 FOREGROUND_MAX_PIXELS = 2_000_000
