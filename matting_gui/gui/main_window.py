@@ -975,9 +975,15 @@ class MainWindow(QMainWindow):
         """Show a one-line error without blocking (window-modal message box)."""
         self.last_error = message
         self.statusBar().showMessage(message, 10000)
-        box = QMessageBox(QMessageBox.Icon.Warning, "matting-gui", message, QMessageBox.StandardButton.Ok, self)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
+        box = getattr(self, "_error_box", None)
+        if box is not None and box.isVisible():  # one box at a time: a failing model must not stack dialogs
+            box.setText(message)
+        else:
+            box = QMessageBox(QMessageBox.Icon.Warning, "matting-gui", message, QMessageBox.StandardButton.Ok, self)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.finished.connect(lambda _=0: setattr(self, "_error_box", None))
+            self._error_box = box
+            box.open()
         self.errorShown.emit(message)
 
     def about(self) -> None:

@@ -146,3 +146,12 @@ def test_no_worker_thread_leak_after_100_cycles(qtbot, settings, models, photo):
         w.deleteLater()
     qtbot.wait(50)
     assert os_threads() <= before + 2
+
+
+def test_repeated_errors_reuse_one_dialog(qtbot, window, photo):
+    from PySide6.QtWidgets import QMessageBox
+
+    window.show_error("first")
+    window.show_error("second")
+    boxes = [w for w in window.findChildren(QMessageBox) if w.isVisible()]
+    assert len(boxes) == 1 and boxes[0].text() == "second"
