@@ -24,9 +24,11 @@ class EdgeAdjustments:
 
     @property
     def is_identity(self) -> bool:
+        """True when no adjustment is set (the raw matte is used as is)."""
         return self == EdgeAdjustments()
 
     def as_dict(self) -> dict[str, float]:
+        """The four values by name (for settings and JSON)."""
         return asdict(self)
 
 

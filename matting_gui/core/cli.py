@@ -85,6 +85,7 @@ def _make_predictor(args):
 
 
 def cmd_matte(args) -> int:
+    """Matte each image with its trimap; exit 1 if any file failed, 2 on usage or model errors."""
     images = [Path(p) for p in args.images]
     if args.trimap and len(args.trimap) != len(images):
         _err(f"{len(images)} images but {len(args.trimap)} trimaps: give one --trimap per image, or --trimap-dir")
@@ -158,6 +159,7 @@ def _method_predict(args):
 
 
 def cmd_evaluate(args) -> int:
+    """Print SAD/MSE/Grad/Conn per image and their mean against ground-truth alphas."""
     from .metrics import evaluate_alpha, mean_scores
 
     predict, name = _method_predict(args)
@@ -194,6 +196,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_info(args) -> int:
+    """Print versions, the compute device, the data folder and the installed models."""
     import platform
 
     import torch
@@ -226,6 +229,7 @@ def cmd_info(args) -> int:
 
 
 def cmd_train(args) -> int:
+    """Train or distil per TrainConfig (TOML file plus command-line overrides)."""
     from .train import TrainConfig
     from .train import main as train_main
 
@@ -242,6 +246,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_plot_log(args) -> int:
+    """Plot a training log.jsonl to a PNG."""
     from .plot_log import plot_log
 
     try:
@@ -254,6 +259,7 @@ def cmd_plot_log(args) -> int:
 
 
 def cmd_report(args) -> int:
+    """Evaluate all committed models (and closed-form) on the validation set; print the tables."""
     import torch
 
     from .report import default_models, evaluate_models, markdown, write_json
@@ -279,6 +285,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_ablation(args) -> int:
+    """Train the ablation variants one after another; finished variants are skipped."""
     from .report import ABLATION_VARIANTS
     from .train import TrainConfig
     from .train import main as train_main
@@ -307,6 +314,7 @@ def cmd_ablation(args) -> int:
 
 
 def cmd_export_onnx(args) -> int:
+    """Export a model to ONNX and check onnxruntime's alpha against torch's."""
     from .onnx_export import check_onnx, export_onnx
 
     try:
@@ -324,6 +332,7 @@ def cmd_export_onnx(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argparse tree of all sub-commands."""
     parser = argparse.ArgumentParser(prog="matting-cli", description="Alpha matting from the command line.")
     sub = parser.add_subparsers(dest="command", required=True)
 

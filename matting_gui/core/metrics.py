@@ -119,6 +119,7 @@ class MattingScores:
     conn: float
 
     def as_dict(self) -> dict[str, float]:
+        """{'sad', 'mse', 'grad', 'conn'} → value."""
         return asdict(self)
 
 

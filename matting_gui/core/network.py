@@ -24,6 +24,7 @@ class MattingOutput(NamedTuple):
 
 
 def conv_bn_relu(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
+    """3x3 conv (no bias) → BatchNorm → ReLU."""
     return nn.Sequential(
         nn.Conv2d(cin, cout, 3, stride, 1, bias=False),
         nn.BatchNorm2d(cout),
@@ -53,6 +54,7 @@ class BasicBlock(nn.Module):
 
 
 class Encoder(nn.Module):
+    """Stem (two 3x3 convs, stride 2) and four residual stages at strides 4, 8, 16, 32."""
     def __init__(self, cfg: NetConfig):
         super().__init__()
         self.stem = nn.Sequential(conv_bn_relu(cfg.in_channels, cfg.stem, 2), conv_bn_relu(cfg.stem, cfg.stem))

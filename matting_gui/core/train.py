@@ -217,12 +217,14 @@ class RunLog:
         self.enabled = enabled
 
     def write(self, record: dict) -> None:
+        """Append one JSON record (rank 0 only)."""
         if not self.enabled:
             return
         with open(self.path, "a") as f:
             f.write(json.dumps(record) + "\n")
 
     def say(self, text: str) -> None:
+        """Print a progress line to stderr (rank 0 only)."""
         if self.enabled:
             print(text, file=sys.stderr, flush=True)
 

@@ -48,6 +48,7 @@ class TrimapDocument:
     # ---------------------------------------------------------------- state
     @property
     def shape(self) -> tuple[int, int]:
+        """(H, W) of the trimap."""
         return self.trimap.shape  # type: ignore[return-value]
 
     @property
@@ -56,16 +57,20 @@ class TrimapDocument:
         return self.revision != self._saved_revision
 
     def mark_saved(self) -> None:
+        """Record the current state as saved (``dirty`` becomes False)."""
         self._saved_revision = self.revision
 
     @property
     def in_stroke(self) -> bool:
+        """True between ``begin_stroke`` and ``end_stroke``."""
         return self._stroke_backup is not None
 
     def can_undo(self) -> bool:
+        """True when there is a step to undo."""
         return bool(self._undo)
 
     def can_redo(self) -> bool:
+        """True when there is an undone step to redo."""
         return bool(self._redo)
 
     # ---------------------------------------------------------------- strokes

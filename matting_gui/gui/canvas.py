@@ -41,6 +41,7 @@ class _Level:
 
 
 class Canvas(QWidget):
+    """Zoomable, pannable view of the display image that reports brush strokes in image pixels."""
     strokeStarted = Signal(float, float)
     strokeMoved = Signal(float, float, float, float)  # from x, y → to x, y (image px)
     strokeFinished = Signal()

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 
 class ExportDialog(QDialog):
+    """Choose folder, name and which of matte, cutout and composite to write."""
     def __init__(self, parent: QWidget, folder: str, stem: str, bit_depth: int):
         super().__init__(parent)
         self.setWindowTitle("Export")

@@ -37,6 +37,7 @@ class MatteJob:
 
 @dataclass
 class MatteJobResult:
+    """alpha float32 (H, W) in [0, 1] at full size; foreground (H, W, 3) when requested."""
     job: MatteJob
     alpha: np.ndarray
     model_name: str
@@ -56,6 +57,7 @@ class _Worker(QObject):
         self._predictors: dict[tuple[str, str], Predictor] = {}
 
     def predictor(self, model: str, device: str) -> Predictor:
+        """The Predictor for (model, device), loaded on first use in the worker thread."""
         key = (model, device)
         if key not in self._predictors:
             self._predictors[key] = Predictor(model, device)
@@ -116,6 +118,7 @@ class MatteService(QObject):
         self._thread.start()
 
     def new_id(self) -> int:
+        """A fresh, increasing job id."""
         self._next_id += 1
         return self._next_id
 
@@ -133,6 +136,7 @@ class MatteService(QObject):
             return job
 
     def cancel_pending(self) -> None:
+        """Drop the waiting job, if any (the running one finishes)."""
         with self._lock:
             self._pending = None
 
