@@ -85,10 +85,15 @@ def wait_for(window, predicate, timeout_s=120.0):
 
 
 def mouse(widget, kind, pos):
+    """Deliver one mouse event, then let the event loop run for 16 ms, as a 60 Hz mouse would."""
     ev = QMouseEvent(kind, pos, widget.mapToGlobal(pos), Qt.MouseButton.LeftButton,
                      Qt.MouseButton.LeftButton if kind != QMouseEvent.Type.MouseButtonRelease else Qt.MouseButton.NoButton,
                      Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(widget, ev)
+    if kind != QMouseEvent.Type.MouseButtonRelease:
+        loop = QEventLoop()
+        QTimer.singleShot(16, loop.quit)
+        loop.exec()
 
 
 def run_size(name: str, strokes: int, model: str) -> dict:
@@ -136,7 +141,7 @@ def main() -> None:
     ap.add_argument("--model", default="student")
     args = ap.parse_args()
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    print(f"model {args.model}; includes the 100 ms debounce after the stroke\n")
+    print(f"model {args.model}; torch threads {__import__('torch').get_num_threads()}\n")
     print("| photo | stroke end → first matte painted (median) | → full-resolution matte (median) | longest event-loop stall |")
     print("|---|---:|---:|---:|")
     for name in args.sizes.split(","):

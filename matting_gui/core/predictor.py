@@ -58,9 +58,17 @@ def run_network(model: MattingNet, image: np.ndarray, trimap: np.ndarray, device
         tensor = tensor.contiguous(memory_format=torch.channels_last)
     with torch.inference_mode():
         alpha = model(tensor).alpha[0, 0, :h, :w].float().cpu().numpy()
-    alpha = np.array(alpha, dtype=np.float32)
-    alpha[trimap == BACKGROUND] = 0.0
-    alpha[trimap == FOREGROUND] = 1.0
+    return force_known(np.array(alpha, dtype=np.float32), trimap)
+
+
+def force_known(alpha: np.ndarray, trimap: np.ndarray) -> np.ndarray:
+    """Set α to 0 / 1 where the trimap is background / foreground, in place; returns alpha.
+
+    Written with ufuncs rather than boolean-mask assignment: ufuncs release the GIL, so a
+    24 MP matte finishing in the worker thread does not stall the UI thread.
+    """
+    np.multiply(alpha, trimap != BACKGROUND, out=alpha)
+    np.maximum(alpha, trimap == FOREGROUND, out=alpha)
     return alpha
 
 
@@ -102,11 +110,14 @@ class Predictor:
         self.working_pixels = working_pixels
         self._lock = threading.Lock()
 
-    def predict(self, image: np.ndarray, trimap: np.ndarray, max_pixels: int | None = None) -> MatteResult:
+    def predict(self, image: np.ndarray, trimap: np.ndarray, max_pixels: int | None = None,
+                fast_upsample: bool = False) -> MatteResult:
         """Full alpha for image float32 (H, W, 3) in [0, 1] and trimap uint8 (H, W).
 
         max_pixels (default: ``working_pixels``) lets callers ask for a faster,
-        lower-resolution preview. Returns a ``MatteResult`` at full size.
+        lower-resolution preview; fast_upsample brings it back with a bilinear resize
+        instead of the guided filter (10x cheaper at 24 MP, softer edges). Returns a
+        ``MatteResult`` at full size.
         """
         if image.shape[:2] != trimap.shape:
             raise ValueError(f"trimap size {trimap.shape[::-1]} does not match image {image.shape[1::-1]}")
@@ -123,8 +134,10 @@ class Predictor:
                 img_small = cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA)
                 tri_small = cv2.resize(trimap, (sw, sh), interpolation=cv2.INTER_NEAREST)
                 low = run_network(self.model, img_small, tri_small, self.device)
-                alpha = guided_upsample(low, img_small, image)
-                alpha[trimap == BACKGROUND] = 0.0
-                alpha[trimap == FOREGROUND] = 1.0
+                if fast_upsample:
+                    alpha = cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR)
+                else:
+                    alpha = guided_upsample(low, img_small, image)
+                force_known(alpha, trimap)
                 size = (sw, sh)
         return MatteResult(alpha, self.name, time.perf_counter() - start, size)

@@ -638,7 +638,9 @@ class MainWindow(QMainWindow):
         self._throttle.stop()
         changed = self.doc.end_stroke()
         if changed:
-            self._trimap_changed(None, redraw=False)
+            # a finished stroke is the moment the user waits for: request at once (the preview for
+            # large photos); other edits (undo, fill, band, sliders) go through the 100 ms debounce
+            self._trimap_changed(None, redraw=False, immediate=True)
 
     def _clicked(self, x: float, y: float) -> None:
         if self.doc is None or self.tool != "fill":
@@ -676,12 +678,16 @@ class MainWindow(QMainWindow):
         if self.doc is not None and self.doc.replace(np.zeros_like(self.doc.trimap)):
             self._trimap_changed(None)
 
-    def _trimap_changed(self, rect, redraw: bool = True) -> None:
+    def _trimap_changed(self, rect, redraw: bool = True, immediate: bool = False) -> None:
         if redraw and self.view_mode == "trimap":
             self.refresh_display(rect)
         self._update_title()
         self._update_actions()
-        self._schedule_matte()
+        if immediate:
+            self._debounce.stop()
+            self.request_matte(preview=self._needs_preview())
+        else:
+            self._schedule_matte()
 
     # ================================================================ matting
     def _needs_preview(self) -> bool:

@@ -77,7 +77,7 @@ class _Worker(QObject):
                     exc, self._service.fail_next = self._service.fail_next, None
                     raise exc
                 pred = self.predictor(job.model, job.device)
-                res = pred.predict(job.image, job.trimap, job.max_pixels)
+                res = pred.predict(job.image, job.trimap, job.max_pixels, fast_upsample=job.preview)
                 fg = None
                 if job.want_foreground:
                     from ..core.compose import estimate_foreground

@@ -48,3 +48,12 @@ def test_guided_upsample_keeps_sharp_edge():
     guided = guided_upsample(low_alpha, low_img, img)
     plain = cv2.resize(low_alpha, (w, h), interpolation=cv2.INTER_LINEAR)
     assert np.abs(guided - alpha_true).mean() < 0.5 * np.abs(plain - alpha_true).mean()
+
+
+def test_fast_upsample_preview(models):
+    p = Predictor("student", "cpu", working_pixels=40 * 40)
+    img, tri = make_photo(80, 120), make_trimap(80, 120)
+    fast = p.predict(img, tri, fast_upsample=True).alpha
+    guided = p.predict(img, tri).alpha
+    assert fast.shape == guided.shape == (80, 120)
+    assert np.all(fast[tri == 255] == 1) and np.all(fast[tri == 0] == 0)
