@@ -20,7 +20,7 @@ import torch
 from matting_gui.core.config import STUDENT, TEACHER
 from matting_gui.core.distill import Distiller
 from matting_gui.core.losses import matting_loss
-from matting_gui.core.network import build_network
+from matting_gui.core.network import build_network, fuse_for_inference
 from matting_gui.core.train import StudentWithDistiller, _generated_backgrounds
 
 
@@ -40,7 +40,7 @@ def fake_batch(b: int, s: int) -> dict[str, torch.Tensor]:
 def time_variant(preset: str, kd: tuple[str, ...], batch: int, size: int, steps: int) -> list[float]:
     cfg = TEACHER if preset == "teacher" else STUDENT
     net = build_network(cfg)
-    teacher = build_network(TEACHER).to(memory_format=torch.channels_last).eval() if kd else None
+    teacher = fuse_for_inference(build_network(TEACHER)).to(memory_format=torch.channels_last).eval() if kd else None
     feat = [k for k in kd if k != "output"]
     distiller = Distiller(feat, cfg.widths, TEACHER.widths) if feat else None
     module = StudentWithDistiller(net, distiller).to(memory_format=torch.channels_last).train()
