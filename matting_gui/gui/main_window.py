@@ -11,7 +11,6 @@ import json
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QGuiApplication, QImage, QKeySequence
@@ -52,7 +51,7 @@ from ..core.trimap_doc import TrimapDocument
 from ..core.view import VIEW_MODES, ViewStyle, render, to_display_u8
 from .canvas import Canvas
 from .convert import qimage_to_rgb, writable_rgb_view
-from .worker import MatteJob, MatteJobResult, MatteService
+from .worker import MatteJob, MatteJobResult, MatteService, trimap_problem
 
 SAMPLE_PHOTO = REPO_DIR / "resources" / "samples" / "astronaut.png"
 SAMPLE_TRIMAP = REPO_DIR / "resources" / "samples" / "astronaut_trimap.png"
@@ -79,6 +78,7 @@ class MainWindow(QMainWindow):
     matteShown = Signal(object)  # MatteJobResult that is now on screen
     exported = Signal(list)  # paths written
     errorShown = Signal(str)
+    noticeShown = Signal(str)  # why no matte was computed (incomplete trimap)
 
     def __init__(self, settings: QSettings | None = None, service: MatteService | None = None):
         super().__init__()
@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         self.service = service or MatteService(self)
         self.service.finished.connect(self._on_result)
         self.service.failed.connect(self._on_failed)
+        self.service.notice.connect(self._on_notice)
         self.service.busy.connect(self._on_busy)
         # document state
         self.path: Path | None = None
@@ -697,26 +698,12 @@ class MainWindow(QMainWindow):
         self._debounce.start()
 
     def _trimap_problem(self) -> str | None:
-        """Why the trimap cannot be matted yet, or None. Cached per revision (full scans cost ~30 ms at 24 MP)."""
-        cached = getattr(self, "_problem_cache", None)
-        if cached is not None and cached[0] is self.doc and cached[1] == self.doc.revision:
-            return cached[2]
-        counts = cv2.calcHist([self.doc.trimap], [0], None, [256], [0, 256]).ravel()
-        problem = None
-        if counts[1:255].sum() == 0:
-            problem = "no unknown region yet: paint the edge with the unknown brush or use Auto band (Ctrl+B)"
-        elif counts[0] + counts[255] == 0:
-            problem = "no known region: paint some foreground or background"
-        self._problem_cache = (self.doc, self.doc.revision, problem)
-        return problem
+        """Why the current trimap cannot be matted, or None (a full scan: for one-off actions only)."""
+        return trimap_problem(self.doc.trimap)
 
     def request_matte(self, preview: bool = False, tag: str = "", want_foreground: bool | None = None) -> int | None:
         """Send the current image + trimap to the worker; returns the job id (None if nothing to do)."""
         if self.doc is None or self.image is None:
-            return None
-        problem = self._trimap_problem()
-        if problem:
-            self.statusBar().showMessage(problem, 6000)
             return None
         if want_foreground is None:
             want_foreground = not preview and self.decontaminate and self.view_mode == "composite"
@@ -762,6 +749,14 @@ class MainWindow(QMainWindow):
             self.show_error(f"export failed: {message}")
             return
         self.show_error(f"matting failed: {message}")
+
+    def _on_notice(self, job_id: int, message: str) -> None:
+        if self._pending_export is not None and job_id == self._pending_export[1].get("job_id"):
+            self._pending_export = None
+            self.show_error(f"cannot export: {message}")
+            return
+        self.statusBar().showMessage(message, 6000)
+        self.noticeShown.emit(message)
 
     def _on_busy(self, busy: bool) -> None:
         self.busy_bar.setVisible(busy)

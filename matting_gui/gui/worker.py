@@ -46,9 +46,22 @@ class MatteJobResult:
     foreground: np.ndarray | None = field(default=None)
 
 
+def trimap_problem(trimap: np.ndarray) -> str | None:
+    """Why a trimap cannot be matted yet (no unknown or no known pixels), or None."""
+    import cv2
+
+    counts = cv2.calcHist([trimap], [0], None, [256], [0, 256]).ravel()
+    if counts[1:255].sum() == 0:
+        return "no unknown region yet: paint the edge with the unknown brush or use Auto band (Ctrl+B)"
+    if counts[0] + counts[255] == 0:
+        return "no known region: paint some foreground or background"
+    return None
+
+
 class _Worker(QObject):
     finished = Signal(object)  # MatteJobResult
     failed = Signal(int, str)  # job id, one-line message
+    notice = Signal(int, str)  # job id, why nothing was computed (an incomplete trimap, not an error)
     busy = Signal(bool)
 
     def __init__(self, service: MatteService):
@@ -76,6 +89,10 @@ class _Worker(QObject):
                 if self._service.fail_next is not None:  # test hook: inject a worker failure
                     exc, self._service.fail_next = self._service.fail_next, None
                     raise exc
+                problem = trimap_problem(job.trimap)  # a full scan: done here, not on the UI thread
+                if problem:
+                    self.notice.emit(job.job_id, problem)
+                    continue
                 pred = self.predictor(job.model, job.device)
                 res = pred.predict(job.image, job.trimap, job.max_pixels, fast_upsample=job.preview)
                 fg = None
@@ -97,6 +114,7 @@ class MatteService(QObject):
 
     finished = Signal(object)
     failed = Signal(int, str)
+    notice = Signal(int, str)
     busy = Signal(bool)
     _wake = Signal()
 
@@ -114,6 +132,7 @@ class MatteService(QObject):
         self._wake.connect(self._worker.drain)
         self._worker.finished.connect(self.finished)
         self._worker.failed.connect(self.failed)
+        self._worker.notice.connect(self.notice)
         self._worker.busy.connect(self.busy)
         self._thread.start()
 

@@ -334,3 +334,15 @@ def test_zoomed_out_large_photo_draws_from_kept_up_to_date_pyramid(qtbot, window
         assert np.abs(lv.view.astype(int) - ref.astype(int)).max() <= 1
     c.set_zoom(0.2)
     c.repaint()  # draws from the 1/4 level without error
+
+
+def test_incomplete_trimap_gives_a_notice_not_an_error(qtbot, window, tmp_path):
+    p = tmp_path / "plain.png"
+    Image.fromarray((make_photo(60, 80) * 255).astype(np.uint8)).save(p)
+    with qtbot.waitSignal(window.noticeShown, timeout=TIMEOUT) as blocker:
+        window.open_photo(p)  # all background: nothing to matte yet
+    assert "no unknown region" in blocker.args[0]
+    assert window.last_error is None
+    with qtbot.waitSignal(window.errorShown, timeout=TIMEOUT) as blocker:
+        window.export(tmp_path, {"stem": "x", "matte": True})
+    assert "cannot export" in blocker.args[0]
