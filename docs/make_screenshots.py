@@ -36,10 +36,17 @@ def wait_full(window, timeout_ms: int = 120_000) -> None:
     window.matteShown.disconnect(done)
 
 
-def settle(ms: int = 300) -> None:
+def settle(ms: int = 300, window=None) -> None:
+    """Let the event loop run ``ms``, then until the worker is idle (no busy bar in the shot)."""
     loop = QEventLoop()
     QTimer.singleShot(ms, loop.quit)
     loop.exec()
+    for _ in range(600):
+        if window is None or not window.busy_bar.isVisible():
+            return
+        loop = QEventLoop()
+        QTimer.singleShot(100, loop.quit)
+        loop.exec()
 
 
 def main() -> None:
@@ -53,19 +60,19 @@ def main() -> None:
     w.open_sample()
     wait_full(w)
     out = HERE / "images"
-    settle()
+    settle(window=w)
     w.grab().save(str(out / "screenshot_trimap.png"))
     w.set_view_mode("alpha")
-    settle()
+    settle(window=w)
     w.grab().save(str(out / "screenshot_alpha.png"))
     w.bg_combo.setCurrentText("blurred")
     w.set_view_mode("composite")
     wait_full(w)  # decontaminated foreground is computed for the composite view
-    settle()
+    settle(window=w)
     w.grab().save(str(out / "screenshot_composite.png"))
     w.model_combo.setCurrentText("teacher")
     wait_full(w)
-    settle()
+    settle(window=w)
     w.grab().save(str(out / "screenshot_teacher.png"))
     w.doc.mark_saved()
     w.close()
