@@ -346,3 +346,18 @@ def test_incomplete_trimap_gives_a_notice_not_an_error(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.errorShown, timeout=TIMEOUT) as blocker:
         window.export(tmp_path, {"stem": "x", "matte": True})
     assert "cannot export" in blocker.args[0]
+
+
+def test_space_drag_pans_instead_of_painting(qtbot, window, photo):
+    _open(qtbot, window, photo)
+    c = window.canvas
+    c.setFocus()
+    before_tri = window.doc.trimap.copy()
+    off = QPointF(c.offset)
+    qtbot.keyPress(c, Qt.Key.Key_Space)
+    qtbot.mousePress(c, Qt.MouseButton.LeftButton, pos=QPoint(100, 100))
+    qtbot.mouseMove(c, QPoint(130, 90))
+    qtbot.mouseRelease(c, Qt.MouseButton.LeftButton, pos=QPoint(130, 90))
+    qtbot.keyRelease(c, Qt.Key.Key_Space)
+    assert c.offset.x() - off.x() == pytest.approx(30) and c.offset.y() - off.y() == pytest.approx(-10)
+    assert np.array_equal(window.doc.trimap, before_tri)
