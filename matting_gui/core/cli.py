@@ -384,6 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--val-limit", dest="val_limit", type=int)
     p.add_argument("--log-every", dest="log_every", type=int)
     p.add_argument("--checkpoint-minutes", dest="checkpoint_minutes", type=float)
+    p.add_argument("--stop-at", dest="stop_at", type=int, help="end this invocation at this step (checkpointed)")
     p.add_argument("--data", choices=["auto", "shared", "synthetic"])
     p.add_argument("--out", required=True)
     p.add_argument("--resume", action="store_true", default=None)
