@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from pathlib import Path
 
@@ -70,6 +71,16 @@ TOOLS = {  # name: (label, value painted, shortcuts, tooltip)
     "fill": ("Fill", FOREGROUND, ("G",), "Fill a closed region with foreground (Alt+click: background)"),
 }
 VIEW_KEYS = {"trimap": "T", "alpha": "A", "composite": "C", "photo": "P"}
+
+
+def _path_key(path: Path) -> str:
+    """A stable short key for a file path (any bytes, including names that are not UTF-8)."""
+    return hashlib.sha1(os.fsencode(str(path.resolve()))).hexdigest()[:16]
+
+
+def _shown(path: Path | str) -> str:
+    """A path as text that Qt can display: undecodable bytes are shown escaped."""
+    return str(path).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class MainWindow(QMainWindow):
@@ -469,7 +480,7 @@ class MainWindow(QMainWindow):
         self._schedule_matte()
 
     def _update_title(self) -> None:
-        name = self.path.name if self.path else ("pasted image" if self.image is not None else "no photo")
+        name = _shown(self.path.name) if self.path else ("pasted image" if self.image is not None else "no photo")
         star = "*" if self.doc is not None and self.doc.dirty else ""
         self.setWindowTitle(f"{name}{star} — matting-gui")
 
@@ -525,14 +536,14 @@ class MainWindow(QMainWindow):
         self.doc.mark_saved()
         self._remove_recovery()
         self._update_title()
-        self.statusBar().showMessage(f"Saved trimap to {target}", 4000)
+        self.statusBar().showMessage(f"Saved trimap to {_shown(target)}", 4000)
         return True
 
     # ---------------------------------------------------------------- recovery (autosave)
     def _recovery_paths(self) -> tuple[Path, Path] | None:
         if self.path is None:
             return None
-        key = hashlib.sha1(str(self.path.resolve()).encode()).hexdigest()[:16]
+        key = _path_key(self.path)
         folder = cache_dir() / "recovery"
         return folder / f"{key}.png", folder / f"{key}.json"
 
@@ -598,7 +609,7 @@ class MainWindow(QMainWindow):
             return
         self.recent_menu.clear()
         for p in self._recent():
-            act = self.recent_menu.addAction(p)
+            act = self.recent_menu.addAction(_shown(p))
             act.triggered.connect(lambda checked=False, q=p: self.open_photo(q))
         self.recent_menu.setEnabled(bool(self._recent()))
 
@@ -890,7 +901,7 @@ class MainWindow(QMainWindow):
             s.blockSignals(False)
 
     def _adjust_key(self) -> str | None:
-        return None if self.path is None else "adjust/" + hashlib.sha1(str(self.path.resolve()).encode()).hexdigest()[:16]
+        return None if self.path is None else "adjust/" + _path_key(self.path)
 
     def _store_adjustments(self) -> None:
         key = self._adjust_key()
@@ -960,7 +971,7 @@ class MainWindow(QMainWindow):
         except (OSError, ImageError) as exc:
             self.show_error(f"export failed: {exc}")
             return
-        self.statusBar().showMessage(f"Exported {len(written)} file(s) to {folder}", 6000)
+        self.statusBar().showMessage(f"Exported {len(written)} file(s) to {_shown(folder)}", 6000)
         self.exported.emit(written)
 
     def _export_background(self):
@@ -974,6 +985,7 @@ class MainWindow(QMainWindow):
     # ================================================================ misc
     def show_error(self, message: str) -> None:
         """Show a one-line error without blocking (window-modal message box)."""
+        message = _shown(message)
         self.last_error = message
         self.statusBar().showMessage(message, 10000)
         box = getattr(self, "_error_box", None)

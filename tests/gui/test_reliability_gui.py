@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from matting_gui.core.trimap import UNKNOWN
-from tests.conftest import make_photo
+from tests.conftest import make_photo, make_trimap
 
 TIMEOUT = 20000
 
@@ -155,3 +155,20 @@ def test_repeated_errors_reuse_one_dialog(qtbot, window, photo):
     window.show_error("second")
     boxes = [w for w in window.findChildren(QMessageBox) if w.isVisible()]
     assert len(boxes) == 1 and boxes[0].text() == "second"
+
+
+def test_strange_file_names_open_save_and_export(qtbot, window, tmp_path):
+    folder = tmp_path / ("é" * 40 + "-long-folder")
+    folder.mkdir()
+    raw = os.fsencode(str(folder)) + b"/photo\xff" + b"x" * 150 + b".png"
+    Image.fromarray((make_photo() * 255).astype(np.uint8)).save(raw)
+    path = os.fsdecode(raw)
+    with qtbot.waitSignal(window.noticeShown, timeout=TIMEOUT):
+        assert window.open_photo(path)
+    window.doc.replace(make_trimap())
+    assert window.save_trimap()
+    assert os.path.exists(os.fsencode(str(window.trimap_path)))
+    assert "photo\\udcff" in window.windowTitle()  # undecodable byte shown escaped
+    with qtbot.waitSignal(window.exported, timeout=60000) as blocker:
+        window.export(folder, {"matte": True})
+    assert all(p.exists() for p in blocker.args[0])
