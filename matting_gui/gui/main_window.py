@@ -757,6 +757,7 @@ class MainWindow(QMainWindow):
     def _on_failed(self, job_id: int, message: str) -> None:
         if self._pending_export is not None and job_id == self._pending_export[1].get("job_id"):
             self._pending_export = None
+            self._close_export_progress()
             self.show_error(f"export failed: {message}")
             return
         self.show_error(f"matting failed: {message}")
@@ -764,6 +765,7 @@ class MainWindow(QMainWindow):
     def _on_notice(self, job_id: int, message: str) -> None:
         if self._pending_export is not None and job_id == self._pending_export[1].get("job_id"):
             self._pending_export = None
+            self._close_export_progress()
             self.show_error(f"cannot export: {message}")
             return
         self.statusBar().showMessage(message, 6000)
@@ -942,13 +944,40 @@ class MainWindow(QMainWindow):
         job_id = self.request_matte(preview=False, tag="export", want_foreground=options.get("cutout") or options.get("composite"))
         self._pending_export = (folder, options | {"job_id": job_id})
         self.statusBar().showMessage("Computing the full-resolution matte for export…")
+        self._show_export_progress()
         return job_id
+
+    def _show_export_progress(self) -> None:
+        from PySide6.QtWidgets import QProgressDialog
+
+        dlg = QProgressDialog(f"Computing the full-resolution matte ({self.model_name}) and writing the files…",
+                              "Cancel", 0, 0, self)
+        dlg.setWindowTitle("Export")
+        dlg.setWindowModality(Qt.WindowModality.WindowModal)
+        dlg.setMinimumDuration(300)  # quick exports never flash a dialog
+        dlg.canceled.connect(self._cancel_export)
+        self._export_progress = dlg
+
+    def _close_export_progress(self) -> None:
+        dlg = getattr(self, "_export_progress", None)
+        if dlg is not None:
+            dlg.canceled.disconnect(self._cancel_export)
+            dlg.close()
+            dlg.deleteLater()
+            self._export_progress = None
+
+    def _cancel_export(self) -> None:
+        """Forget the pending export: its result is ignored when it arrives; nothing is written."""
+        self._pending_export = None
+        self._close_export_progress()
+        self.statusBar().showMessage("Export cancelled", 4000)
 
     def _finish_export(self, res: MatteJobResult) -> None:
         if self._pending_export is None or res.job.job_id != self._pending_export[1].get("job_id"):
             return
         folder, opts = self._pending_export
         self._pending_export = None
+        self._close_export_progress()
         alpha = apply_adjustments(res.alpha, self.adjust)
         stem = opts.get("stem") or (self.path.stem if self.path else "pasted")
         depth = self.loaded.bit_depth if self.loaded else 8

@@ -361,3 +361,14 @@ def test_space_drag_pans_instead_of_painting(qtbot, window, photo):
     qtbot.keyRelease(c, Qt.Key.Key_Space)
     assert c.offset.x() - off.x() == pytest.approx(30) and c.offset.y() - off.y() == pytest.approx(-10)
     assert np.array_equal(window.doc.trimap, before_tri)
+
+
+def test_cancelled_export_writes_nothing(qtbot, window, photo, tmp_path):
+    _open(qtbot, window, photo)
+    out = tmp_path / "out"
+    out.mkdir()
+    with qtbot.waitSignal(window.service.finished, timeout=TIMEOUT):
+        window.export(out, {"stem": "x", "matte": True})
+        window._export_progress.canceled.emit()  # what the Cancel button does
+    qtbot.wait(50)
+    assert list(out.iterdir()) == [] and window._pending_export is None
