@@ -296,7 +296,7 @@ def test_crash_recovery_offers_autosaved_trimap(qtbot, settings, models, photo):
     qtbot.addWidget(w)
     w.open_photo(photo)
     w.doc.replace(np.full_like(w.doc.trimap, UNKNOWN) | (w.doc.trimap == 255).astype(np.uint8) * 255)
-    assert w.autosave_recovery() is not None
+    assert w.autosave_recovery(wait=True) is not None
     # simulate a crash: the window goes away without saving or asking
     w.doc = None
     w.service.shutdown()
