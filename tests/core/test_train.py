@@ -115,3 +115,18 @@ def test_ablation_and_report_commands(teacher_run, tmp_path, monkeypatch, capsys
     text = markdown(rows)
     assert "| student (none) |" in text and "closed-form" in text and "MACs at 512²" in text
     assert rows[0]["metrics"]["composite"]["sad"] >= 0
+
+
+def test_init_from_weights_starts_from_them(teacher_run, tmp_path, capsys):
+    """--init: a new schedule from committed weights (how a run continues on a replaced machine)."""
+    from matting_gui.core.weights import load_network
+
+    t_out, _ = teacher_run
+    out = tmp_path / "cont"
+    main(TrainConfig(preset="teacher", out=str(out), steps=1, init=str(t_out / "final.safetensors"),
+                     **(SMOKE | {"lr": 1e-12, "warmup": 1})))
+    assert "initialised from" in capsys.readouterr().err
+    start, _ = load_network(t_out / "final.safetensors")
+    after, _ = load_network(out / "final.safetensors")
+    convs = [k for k in start.state_dict() if k.endswith("conv1.weight")]
+    assert all(torch.allclose(start.state_dict()[k], after.state_dict()[k], atol=1e-6) for k in convs)
