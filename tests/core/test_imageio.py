@@ -194,3 +194,12 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path, monkeypatch):
 def test_atomic_write_unwritable_folder(tmp_path):
     with pytest.raises(OSError, match="does not exist"):
         atomic_write_bytes(tmp_path / "nope" / "x.png", b"1")
+
+
+def test_atomic_write_gives_normal_permissions(tmp_path):
+    import os
+
+    atomic_write_bytes(tmp_path / "x.bin", b"1")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "x.bin").stat().st_mode & 0o777 == 0o666 & ~umask
