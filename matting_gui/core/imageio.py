@@ -206,6 +206,18 @@ def read_alpha(path: str | os.PathLike) -> np.ndarray:
 # ---------------------------------------------------------------- writing
 
 
+def _umask() -> int:
+    """The process umask, read without changing it (os.umask would, briefly, for every thread)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o022
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (temp file in the same folder, fsync, rename).
 
@@ -222,9 +234,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         raise OSError(f"{path}: cannot write in {folder} ({exc.strerror or exc})") from None
     try:
         # mkstemp creates 0600 files; give the result the permissions a plain open() would
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
