@@ -194,20 +194,18 @@ class TrimapDocument:
 
     def undo(self) -> tuple[int, int, int, int] | None:
         """Undo one step; returns the changed (x, y, w, h) or None if there was nothing."""
-        if not self._undo:
-            return None
-        e = self._undo.pop()
-        self.trimap[e.y0 : e.y0 + e.old.shape[0], e.x0 : e.x0 + e.old.shape[1]] = e.old
-        self._redo.append(e)
-        self.revision += 1
-        return e.x0, e.y0, e.old.shape[1], e.old.shape[0]
+        return self._step(self._undo, self._redo, "old")
 
     def redo(self) -> tuple[int, int, int, int] | None:
         """Redo one step; returns the changed (x, y, w, h) or None."""
-        if not self._redo:
+        return self._step(self._redo, self._undo, "new")
+
+    def _step(self, source: list[_Edit], target: list[_Edit], side: str) -> tuple[int, int, int, int] | None:
+        if not source:
             return None
-        e = self._redo.pop()
-        self.trimap[e.y0 : e.y0 + e.new.shape[0], e.x0 : e.x0 + e.new.shape[1]] = e.new
-        self._undo.append(e)
+        e = source.pop()
+        pixels = getattr(e, side)
+        self.trimap[e.y0 : e.y0 + pixels.shape[0], e.x0 : e.x0 + pixels.shape[1]] = pixels
+        target.append(e)
         self.revision += 1
-        return e.x0, e.y0, e.new.shape[1], e.new.shape[0]
+        return e.x0, e.y0, pixels.shape[1], pixels.shape[0]

@@ -776,19 +776,21 @@ class MainWindow(QMainWindow):
         if res.job.preview and not self.doc.in_stroke:
             self.request_matte(preview=False)
 
+    def _export_ended_by(self, job_id: int, message: str) -> bool:
+        """If ``job_id`` is the pending export's job, end that export with ``message``; True if it was."""
+        if self._pending_export is None or job_id != self._pending_export[1].get("job_id"):
+            return False
+        self._pending_export = None
+        self._close_export_progress()
+        self.show_error(message)
+        return True
+
     def _on_failed(self, job_id: int, message: str) -> None:
-        if self._pending_export is not None and job_id == self._pending_export[1].get("job_id"):
-            self._pending_export = None
-            self._close_export_progress()
-            self.show_error(f"export failed: {message}")
-            return
-        self.show_error(f"matting failed: {message}")
+        if not self._export_ended_by(job_id, f"export failed: {message}"):
+            self.show_error(f"matting failed: {message}")
 
     def _on_notice(self, job_id: int, message: str) -> None:
-        if self._pending_export is not None and job_id == self._pending_export[1].get("job_id"):
-            self._pending_export = None
-            self._close_export_progress()
-            self.show_error(f"cannot export: {message}")
+        if self._export_ended_by(job_id, f"cannot export: {message}"):
             return
         self.statusBar().showMessage(message, 6000)
         self.noticeShown.emit(message)
