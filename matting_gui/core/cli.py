@@ -204,15 +204,15 @@ def cmd_info(args) -> int:
     from .paths import data_root, models_dir
     from .predictor import pick_device
 
-    print(f"python      {platform.python_version()} ({platform.machine()})")
+    print(f"{'python':<24}{platform.python_version()} ({platform.machine()})")
     for pkg in ("torch", "numpy", "opencv-python-headless", "pillow", "safetensors", "pymatting", "PySide6-Essentials"):
         try:
-            print(f"{pkg:<11} {metadata.version(pkg)}")
+            print(f"{pkg:<24}{metadata.version(pkg)}")
         except metadata.PackageNotFoundError:
-            print(f"{pkg:<11} (not installed)")
-    print(f"device      auto → {pick_device('auto')} (torch threads: {torch.get_num_threads()})")
-    print(f"data        {data_root()} ({'found' if data_root().is_dir() else 'missing'})")
-    print(f"models      {models_dir()}")
+            print(f"{pkg:<24}(not installed)")
+    print(f"{'device':<24}auto → {pick_device('auto')} (torch threads: {torch.get_num_threads()})")
+    print(f"{'data':<24}{data_root()} ({'found' if data_root().is_dir() else 'missing'})")
+    print(f"{'models':<24}{models_dir()}")
     found = sorted(models_dir().glob("*.safetensors")) if models_dir().is_dir() else []
     if not found:
         print("  (no trained weights: see README, 'Training')")
