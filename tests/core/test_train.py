@@ -130,3 +130,14 @@ def test_init_from_weights_starts_from_them(teacher_run, tmp_path, capsys):
     after, _ = load_network(out / "final.safetensors")
     convs = [k for k in start.state_dict() if k.endswith("conv1.weight")]
     assert all(torch.allclose(start.state_dict()[k], after.state_dict()[k], atol=1e-6) for k in convs)
+
+
+def test_plot_log_draws_losses_and_validation(teacher_run, tmp_path):
+    import cv2
+
+    t_out, _ = teacher_run
+    assert cli_main(["plot-log", str(t_out / "log.jsonl"), "--out", str(tmp_path / "p.png")]) == 0
+    img = cv2.imread(str(tmp_path / "p.png"))
+    assert img.shape == (640, 900, 3)
+    assert (img < 250).any(axis=2).mean() > 0.01  # curves and labels were drawn, not a blank canvas
+    assert cli_main(["plot-log", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "q.png")]) == 2
