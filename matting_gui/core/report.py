@@ -21,7 +21,6 @@ from .data.validation import ValItem, build_validation_set, evaluate
 from .network import count_macs
 from .paths import models_dir
 from .predictor import Predictor, run_network
-from .weights import load_network
 
 #: The ablation variants: each feature kind is trained together with the output term,
 #: as in the letter's full loss, so each row isolates what the feature term adds to "output".
@@ -81,8 +80,8 @@ def evaluate_models(models: dict[str, Path], include_closed_form: bool = True, i
     items = items if items is not None else build_validation_set()
     rows = []
     for label, path in models.items():
-        _, card = load_network(path)
         pred = Predictor(path, "cpu")
+        card = pred.card
         net = pred.model  # fused and channels_last: the latency the app and CLI see
         means, _ = evaluate(lambda img, tri, p=pred: p.predict(img, tri).alpha, items)
         rows.append({
