@@ -24,17 +24,13 @@ from .imageio import (
     write_rgb,
     write_rgba,
 )
+from .paths import printable
 from .trimap import TrimapError, validate_trimap
 from .weights import WeightsError
 
 
-def _printable(text: str) -> str:
-    """File names that are not valid UTF-8 carry surrogates: show them escaped instead of crashing."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
 def _err(msg: str) -> None:
-    print(_printable(f"error: {msg}"), file=sys.stderr, flush=True)
+    print(printable(f"error: {msg}"), file=sys.stderr, flush=True)
 
 
 def parse_colour(text: str) -> tuple[float, float, float] | None:
@@ -133,7 +129,7 @@ def cmd_matte(args) -> int:
                         bg = cover_resize(bg, *result.alpha.shape)
                     write_rgb(out / f"{path.stem}_composite.png", composite(fg, result.alpha, bg), bit_depth=loaded.bit_depth)
             note = f" ({'; '.join(loaded.notes)})" if loaded.notes else ""
-            print(_printable(f"{path.name}: {result.model_name} {result.seconds * 1000:.0f} ms{note}"), file=sys.stderr)
+            print(printable(f"{path.name}: {result.model_name} {result.seconds * 1000:.0f} ms{note}"), file=sys.stderr)
         except (ImageError, TrimapError, OSError, ValueError) as exc:
             failed += 1
             _err(str(exc).splitlines()[0] if str(exc) else f"{path}: {type(exc).__name__}")

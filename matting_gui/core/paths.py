@@ -32,3 +32,8 @@ def models_dir() -> Path:
     """Folder of the shipped weights: ``$MATTING_MODELS`` or ``models/`` beside the package."""
     env = os.environ.get("MATTING_MODELS")
     return Path(env).expanduser() if env else REPO_DIR / "models"
+
+
+def printable(text: object) -> str:
+    """Text safe to print or show in Qt: bytes of file names that are not UTF-8 appear escaped."""
+    return str(text).encode("utf-8", "backslashreplace").decode("utf-8")

@@ -46,7 +46,7 @@ from ..core.imageio import (
     write_rgba,
     write_trimap,
 )
-from ..core.paths import REPO_DIR, cache_dir
+from ..core.paths import REPO_DIR, cache_dir, printable
 from ..core.trimap import BACKGROUND, FOREGROUND, UNKNOWN, TrimapError, normalize_trimap
 from ..core.trimap_doc import TrimapDocument
 from ..core.view import VIEW_MODES, ViewStyle, render, to_display_u8
@@ -76,11 +76,6 @@ VIEW_KEYS = {"trimap": "T", "alpha": "A", "composite": "C", "photo": "P"}
 def _path_key(path: Path) -> str:
     """A stable short key for a file path (any bytes, including names that are not UTF-8)."""
     return hashlib.sha1(os.fsencode(str(path.resolve()))).hexdigest()[:16]
-
-
-def _shown(path: Path | str) -> str:
-    """A path as text that Qt can display: undecodable bytes are shown escaped."""
-    return str(path).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class MainWindow(QMainWindow):
@@ -480,7 +475,7 @@ class MainWindow(QMainWindow):
         self._schedule_matte()
 
     def _update_title(self) -> None:
-        name = _shown(self.path.name) if self.path else ("pasted image" if self.image is not None else "no photo")
+        name = printable(self.path.name) if self.path else ("pasted image" if self.image is not None else "no photo")
         star = "*" if self.doc is not None and self.doc.dirty else ""
         self.setWindowTitle(f"{name}{star} — matting-gui")
 
@@ -536,7 +531,7 @@ class MainWindow(QMainWindow):
         self.doc.mark_saved()
         self._remove_recovery()
         self._update_title()
-        self.statusBar().showMessage(f"Saved trimap to {_shown(target)}", 4000)
+        self.statusBar().showMessage(f"Saved trimap to {printable(target)}", 4000)
         return True
 
     # ---------------------------------------------------------------- recovery (autosave)
@@ -631,7 +626,7 @@ class MainWindow(QMainWindow):
             return
         self.recent_menu.clear()
         for p in self._recent():
-            act = self.recent_menu.addAction(_shown(p))
+            act = self.recent_menu.addAction(printable(p))
             act.triggered.connect(lambda checked=False, q=p: self.open_photo(q))
         self.recent_menu.setEnabled(bool(self._recent()))
 
@@ -1024,7 +1019,7 @@ class MainWindow(QMainWindow):
         except (OSError, ImageError) as exc:
             self.show_error(f"export failed: {exc}")
             return
-        self.statusBar().showMessage(f"Exported {len(written)} file(s) to {_shown(folder)}", 6000)
+        self.statusBar().showMessage(f"Exported {len(written)} file(s) to {printable(folder)}", 6000)
         self.exported.emit(written)
 
     def _export_background(self):
@@ -1038,7 +1033,7 @@ class MainWindow(QMainWindow):
     # ================================================================ misc
     def show_error(self, message: str) -> None:
         """Show a one-line error without blocking (window-modal message box)."""
-        message = _shown(message)
+        message = printable(message)
         self.last_error = message
         self.statusBar().showMessage(message, 10000)
         box = getattr(self, "_error_box", None)
