@@ -1,6 +1,7 @@
 """Latency and peak memory of a full alpha computation, student vs teacher vs closed-form.
 
     python bench/latency.py [--threads N] [--sizes 512,1mp,4mp,24mp] [--repeats 5]
+                            [--models student,student:int8,teacher,closed-form]
 
 Each case runs in a fresh process (so peak RSS is its own) through the same
 ``Predictor`` the app and CLI use: photos above the 2 MP working size are matted
@@ -50,10 +51,11 @@ def _case(model: str, size: str, threads: int, repeats: int, queue) -> None:
         from matting_gui.core.network import count_macs
         from matting_gui.core.predictor import Predictor
 
-        pred = Predictor(model, "cpu", threads=threads)
+        name, _, precision = model.partition(":")  # "student:int8" → the static-int8 network
+        pred = Predictor(name, "cpu", threads=threads, precision=precision or "fp32")
         res = pred.predict(image, trimap)
         working = res.working_size
-        macs = count_macs(pred.model, *[((v + 31) // 32) * 32 for v in working[::-1]])
+        macs = count_macs(pred.model, *[((v + 31) // 32) * 32 for v in working[::-1]])  # fp32 MACs
         run = lambda: pred.predict(image, trimap)  # noqa: E731
     run()  # warm-up
     times = []
@@ -85,7 +87,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
     ap.add_argument("--sizes", default="512,1mp,4mp,24mp")
-    ap.add_argument("--models", default="student,teacher,closed-form")
+    ap.add_argument("--models", default="student,student:int8,teacher,closed-form")
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
     threads = args.threads or mp.cpu_count()

@@ -7,6 +7,7 @@ features at strides 4, 8, 16 and 32 that distillation taps.
 
 from __future__ import annotations
 
+import threading
 from typing import NamedTuple
 
 import torch
@@ -14,6 +15,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import NetConfig
+
+#: torch.fx tracing (int8 quantization) patches ``nn.Module.__call__`` process-wide for its
+#: duration: a forward pass in another thread meanwhile fails. Inference and tracing hold this.
+FX_TRACE_LOCK = threading.Lock()
 
 
 class MattingOutput(NamedTuple):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import math
 import os
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,10 +15,20 @@ import cv2
 import numpy as np
 import torch
 
-from .network import MattingNet, fuse_for_inference
+from .network import FX_TRACE_LOCK, MattingNet, fuse_for_inference
 from .trimap import BACKGROUND, FOREGROUND, encode_inputs
 from .upsample import guided_upsample
 from .weights import load_network
+
+#: int8 builds still running; joined at exit (a thread killed inside a torch op aborts the process)
+_BUILDS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+
+
+@atexit.register
+def _join_int8_builds() -> None:
+    for thread in list(_BUILDS):
+        thread.join(timeout=60)
+
 
 #: Images larger than this many pixels are matted at reduced size, then upsampled.
 DEFAULT_WORKING_PIXELS = 2_000_000
@@ -46,17 +58,19 @@ def run_network(model: MattingNet, image: np.ndarray, trimap: np.ndarray, device
     Pads (reflect) to a multiple of 32, crops back, and forces α to 0/1 where the
     trimap is known. Returns float32 (H, W) in [0, 1].
     """
-    device = device or next(model.parameters()).device
+    device = device or next(model.parameters(), torch.empty(0)).device  # int8 graphs hold no Parameters
     h, w = trimap.shape
     ph, pw = (-h) % 32, (-w) % 32
-    x = encode_inputs(image, trimap)
+    cpu = device.type == "cpu"
+    x = encode_inputs(image, trimap, channels_last=cpu)  # CPU convs run channels_last: no relayout
     if ph or pw:
         mode = "reflect" if (h > ph and w > pw) else "edge"
-        x = np.pad(x, ((0, 0), (0, ph), (0, pw)), mode=mode)
+        hwc = np.pad(x.transpose(1, 2, 0), ((0, ph), (0, pw), (0, 0)), mode=mode)
+        x = hwc.transpose(2, 0, 1) if cpu else np.ascontiguousarray(hwc.transpose(2, 0, 1))
     tensor = torch.from_numpy(x)[None].to(device)
-    if device.type == "cpu":
-        tensor = tensor.contiguous(memory_format=torch.channels_last)
-    with torch.inference_mode():
+    if cpu:
+        tensor = tensor.contiguous(memory_format=torch.channels_last)  # a no-op: already laid out so
+    with torch.inference_mode(), FX_TRACE_LOCK:
         alpha = model(tensor).alpha[0, 0, :h, :w].float().cpu().numpy()
     return force_known(np.array(alpha, dtype=np.float32), trimap)
 
@@ -80,6 +94,7 @@ class MatteResult:
     model_name: str
     seconds: float
     working_size: tuple[int, int]  # (width, height) the network ran at
+    precision: str = "fp32"  # "int8" when the quantized network computed it
 
 
 class Predictor:
@@ -97,11 +112,24 @@ class Predictor:
         device: str = "auto",
         working_pixels: int = DEFAULT_WORKING_PIXELS,
         threads: int | None = None,
+        precision: str = "fp32",
     ):
+        if precision not in ("fp32", "int8"):
+            raise ValueError(f"unknown precision {precision!r}; choose fp32 or int8")
         self.device = pick_device(device)
+        if precision == "int8" and self.device.type != "cpu":
+            raise ValueError("int8 inference is CPU-only; use --device cpu")
         if threads:
             torch.set_num_threads(threads)
         self.model, self.card = load_network(model, self.device)
+        self.precision = precision
+        self._int8: torch.nn.Module | None = None
+        self._int8_thread: threading.Thread | None = None
+        self._int8_error: str | None = None
+        if precision == "int8":
+            self._build_int8(self.model)
+            if self._int8 is None:
+                raise RuntimeError(self._int8_error)
         fuse_for_inference(self.model)  # BN folded into convs: ~35% faster for the student on CPU
         if self.device.type == "cpu":
             self.model = self.model.to(memory_format=torch.channels_last)
@@ -110,14 +138,47 @@ class Predictor:
         self.working_pixels = working_pixels
         self._lock = threading.Lock()
 
+    def _build_int8(self, unfused: MattingNet) -> None:
+        from .quantize import quantize_int8
+
+        try:
+            self._int8 = quantize_int8(unfused)
+        except Exception as exc:  # noqa: BLE001 - previews fall back to fp32; the reason is kept
+            self._int8_error = f"int8 unavailable: {exc}"
+
+    def start_int8_build(self) -> None:
+        """Quantize a copy of the network in a background thread (~2–3 s, CPU only).
+
+        Until it is ready (or if it fails) ``predict(..., int8=True)`` uses fp32.
+        """
+        if self.device.type != "cpu" or self._int8 is not None or self._int8_thread is not None:
+            return
+        unfused, _ = load_network(self.source, "cpu")  # self.model is BN-fused; FX fuses on its own
+        self._int8_thread = threading.Thread(target=self._build_int8, args=(unfused,), daemon=True,
+                                             name="int8-quantize")
+        _BUILDS.add(self._int8_thread)
+        self._int8_thread.start()
+
+    @property
+    def network(self) -> torch.nn.Module:
+        """The network ``predict`` runs by default (the int8 copy when precision is int8)."""
+        return self._int8 if self.precision == "int8" and self._int8 is not None else self.model
+
+    def wait_int8(self, timeout: float | None = None) -> bool:
+        """Block until a started int8 build ends; True when the int8 network is usable."""
+        if self._int8_thread is not None:
+            self._int8_thread.join(timeout)
+        return self._int8 is not None
+
     def predict(self, image: np.ndarray, trimap: np.ndarray, max_pixels: int | None = None,
-                fast_upsample: bool = False) -> MatteResult:
+                fast_upsample: bool = False, int8: bool | None = None) -> MatteResult:
         """Full alpha for image float32 (H, W, 3) in [0, 1] and trimap uint8 (H, W).
 
         max_pixels (default: ``working_pixels``) lets callers ask for a faster,
         lower-resolution preview; fast_upsample brings it back with a bilinear resize
-        instead of the guided filter (10x cheaper at 24 MP, softer edges). Returns a
-        ``MatteResult`` at full size.
+        instead of the guided filter (10x cheaper at 24 MP, softer edges). int8 (default: the
+        predictor's precision) runs the quantized network when it is ready, else fp32.
+        Returns a ``MatteResult`` at full size.
         """
         if image.shape[:2] != trimap.shape:
             raise ValueError(f"trimap size {trimap.shape[::-1]} does not match image {image.shape[1::-1]}")
@@ -125,19 +186,21 @@ class Predictor:
         h, w = trimap.shape
         start = time.perf_counter()
         scale = min(1.0, math.sqrt(limit / (h * w)))
+        use_int8 = (self.precision == "int8" if int8 is None else int8) and self._int8 is not None
+        net = self._int8 if use_int8 else self.model
         with self._lock:
             if scale >= 1.0:
-                alpha = run_network(self.model, image, trimap, self.device)
+                alpha = run_network(net, image, trimap, self.device)
                 size = (w, h)
             else:
                 sw, sh = max(32, round(w * scale)), max(32, round(h * scale))
                 img_small = cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA)
                 tri_small = cv2.resize(trimap, (sw, sh), interpolation=cv2.INTER_NEAREST)
-                low = run_network(self.model, img_small, tri_small, self.device)
+                low = run_network(net, img_small, tri_small, self.device)
                 if fast_upsample:
                     alpha = cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR)
                 else:
                     alpha = guided_upsample(low, img_small, image)
                 force_known(alpha, trimap)
                 size = (sw, sh)
-        return MatteResult(alpha, self.name, time.perf_counter() - start, size)
+        return MatteResult(alpha, self.name, time.perf_counter() - start, size, "int8" if use_int8 else "fp32")

@@ -73,20 +73,25 @@ def closed_form(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
 
 
 def evaluate_models(models: dict[str, Path], include_closed_form: bool = True, items: list[ValItem] | None = None,
-                    threads: int | None = None) -> list[dict]:
-    """One row per model: label, params, MACs, latency and mean metrics per validation kind."""
+                    threads: int | None = None, int8: tuple[str, ...] = ()) -> list[dict]:
+    """One row per model: label, params, MACs, latency and mean metrics per validation kind.
+
+    int8: labels of ``models`` to evaluate a second time as static-int8 (an extra row each).
+    """
     if threads:
         torch.set_num_threads(threads)
     items = items if items is not None else build_validation_set()
     rows = []
-    for label, path in models.items():
-        pred = Predictor(path, "cpu")
+    runs = [(label, path, "fp32") for label, path in models.items()]
+    runs += [(f"{label}, int8", models[label], "int8") for label in int8 if label in models]
+    for label, path, precision in runs:
+        pred = Predictor(path, "cpu", precision=precision)
         card = pred.card
-        net = pred.model  # fused and channels_last: the latency the app and CLI see
+        net = pred.network  # fused and channels_last (or int8): the latency the app and CLI see
         means, _ = evaluate(lambda img, tri, p=pred: p.predict(img, tri).alpha, items)
         rows.append({
-            "label": label, "path": str(path), "parameters": card.get("parameters"),
-            "macs_512": count_macs(net, 512, 512), "latency_ms_512": latency_ms(net),
+            "label": label, "path": str(path), "parameters": card.get("parameters"), "precision": precision,
+            "macs_512": count_macs(pred.model, 512, 512), "latency_ms_512": latency_ms(net),
             "steps": card.get("training", {}).get("steps"), "kd": card.get("training", {}).get("kd"),
             "metrics": {k: v.as_dict() for k, v in means.items()},
         })

