@@ -4,7 +4,8 @@
 
 For each photo size: open a generated photo with a trimap, paint a stroke with
 simulated mouse events, and time from the mouse release until the first matte of
-the new trimap is on screen (the preview for large photos, else the full matte),
+the new trimap is on screen (the preview for large photos, else the full matte;
+previews run the int8 network, which is built in the background after loading),
 and until the full-resolution matte is. A 5 ms timer records the longest gap in
 the Qt event loop over the whole run (opening excluded): the UI's worst stall.
 Prints a Markdown table.
@@ -109,6 +110,10 @@ def run_size(name: str, strokes: int, model: str) -> dict:
     w.set_model(model)
     w.open_photo(photo)
     wait_for(w, lambda: w.alpha_info is not None and not w.alpha_info[2])
+    pred = w.service._worker._predictors[(w.model_name, w.device)]
+    wait_for(w, lambda: pred.wait_int8(0))  # previews run int8 once it is built (~3 s after loading)
+    precisions = set()
+    w.matteShown.connect(lambda res: precisions.add(res.precision) if res.job.preview else None)
     meter = StallMeter()
     meter.start()
     first, full = [], []
@@ -131,7 +136,8 @@ def run_size(name: str, strokes: int, model: str) -> dict:
     stall = meter.stop()
     w.doc.mark_saved()
     w.close()
-    return {"size": name, "first": first, "full": full, "stall_ms": stall, "preview": w._needs_preview()}
+    return {"size": name, "first": first, "full": full, "stall_ms": stall, "preview": w._needs_preview(),
+            "precision": "+".join(sorted(precisions))}
 
 
 def main() -> None:
@@ -147,7 +153,7 @@ def main() -> None:
     for name in args.sizes.split(","):
         r = run_size(name, args.strokes, args.model)
         w, h = SIZES[name]
-        kind = "preview" if r["preview"] else "full"
+        kind = f"preview, {r['precision']}" if r["preview"] else "full"
         print(f"| {name} ({w}×{h}) | {statistics.median(r['first']) * 1000:.0f} ms ({kind}) | "
               f"{statistics.median(r['full']) * 1000:.0f} ms | {r['stall_ms']} ms |", flush=True)
     app.processEvents()

@@ -23,8 +23,8 @@ from .network import FX_TRACE_LOCK, MattingNet, MattingOutput
 
 # torch.ao announces its move to torchao and reduce_range's deprecation on every call; a
 # module-level filter (warnings.catch_warnings is not thread-safe, and builds run in a thread)
-warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.ao\.quantization")
-warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.ao\.quantization")
+warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.ao\.")
+warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.ao\.")
 
 
 class _AlphaOnly(nn.Module):
