@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import qimage2ndarray
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QWidget
@@ -18,26 +19,28 @@ PYRAMID_MIN_PIXELS = 4_000_000  # below this, Qt scales the full image fast enou
 
 
 class _Level:
-    """A 1/factor downscaled copy of the display image, updated rect by rect."""
+    """A 1/factor downscaled copy of the display image, updated rect by rect from the next finer level."""
 
-    def __init__(self, source: np.ndarray, factor: int):
+    def __init__(self, finer: np.ndarray, factor: int):
         from .convert import writable_rgb_view
 
-        h, w = source.shape[:2]
+        h, w = finer.shape[:2]
         self.factor = factor
-        self.image = QImage(max(1, w // factor), max(1, h // factor), QImage.Format.Format_RGB32)
+        self.image = QImage(max(1, w // 2), max(1, h // 2), QImage.Format.Format_RGB32)
         self.view = writable_rgb_view(self.image)
-        self.update(source, 0, 0, w, h)
+        self.bytes = qimage2ndarray.byte_view(self.image)  # (h, w, 4): contiguous pixels, no copy for cv2
+        self.update(finer, 0, 0, w, h)
 
-    def update(self, source: np.ndarray, x: int, y: int, w: int, h: int) -> None:
-        f = self.factor
-        lh, lw = self.view.shape[:2]
-        x0, y0 = max(0, x // f), max(0, y // f)
-        x1, y1 = min(lw, -(-(x + w) // f)), min(lh, -(-(y + h) // f))
+    def update(self, finer: np.ndarray, x: int, y: int, w: int, h: int) -> tuple[int, int, int, int] | None:
+        """Re-derive this level where the finer level (H, W, 4) changed in rect; return its own changed rect."""
+        lh, lw = self.bytes.shape[:2]
+        x0, y0 = max(0, x // 2), max(0, y // 2)
+        x1, y1 = min(lw, -(-(x + w) // 2)), min(lh, -(-(y + h) // 2))
         if x0 >= x1 or y0 >= y1:
-            return
-        src = np.ascontiguousarray(source[y0 * f : y1 * f, x0 * f : x1 * f])
-        self.view[y0:y1, x0:x1] = cv2.resize(src, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
+            return None
+        self.bytes[y0:y1, x0:x1] = cv2.resize(finer[2 * y0 : 2 * y1, 2 * x0 : 2 * x1], (x1 - x0, y1 - y0),
+                                              interpolation=cv2.INTER_AREA)
+        return x0, y0, x1 - x0, y1 - y0
 
 
 class Canvas(QWidget):
@@ -75,8 +78,11 @@ class Canvas(QWidget):
         self._image = image
         self._source = pixels
         self._levels = []
-        if pixels is not None and pixels.shape[0] * pixels.shape[1] >= PYRAMID_MIN_PIXELS:
-            self._levels = [_Level(pixels, f) for f in (2, 4, 8)]
+        if pixels is not None and image is not None and pixels.shape[0] * pixels.shape[1] >= PYRAMID_MIN_PIXELS:
+            finer = qimage2ndarray.byte_view(image)
+            for f in (2, 4, 8):  # each level from the previous one: 1 + 1/4 + 1/16 of the full-size work
+                self._levels.append(_Level(finer, f))
+                finer = self._levels[-1].bytes
         if fit:
             self.fit()
         self.update()
@@ -88,9 +94,13 @@ class Canvas(QWidget):
         """The display pixels changed (in rect, or everywhere): bring the downscaled copies up to date."""
         if self._source is None:
             return
-        x, y, w, h = rect if rect is not None else (0, 0, self._source.shape[1], self._source.shape[0])
+        r = rect if rect is not None else (0, 0, self._source.shape[1], self._source.shape[0])
+        finer = qimage2ndarray.byte_view(self._image) if self._levels else None
         for level in self._levels:
-            level.update(self._source, x, y, w, h)
+            r = level.update(finer, *r)
+            if r is None:
+                break
+            finer = level.bytes
 
     def update_rect(self, x: int, y: int, w: int, h: int) -> None:
         """Repaint only the widget area showing image rect (x, y, w, h)."""

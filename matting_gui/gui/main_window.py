@@ -9,10 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import qimage2ndarray
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import (
@@ -37,6 +41,7 @@ from PySide6.QtWidgets import (
 from ..core.adjust import EdgeAdjustments, apply_adjustments
 from ..core.compose import blurred_background, checkerboard, composite, cover_resize
 from ..core.imageio import (
+    MAX_PIXELS,
     ImageError,
     LoadedImage,
     read_image,
@@ -78,6 +83,57 @@ def _path_key(path: Path) -> str:
     return hashlib.sha1(os.fsencode(str(path.resolve()))).hexdigest()[:16]
 
 
+#: Photos with more pixels than this are decoded in a background thread when opened.
+BACKGROUND_OPEN_PIXELS = 4_000_000
+
+
+@dataclass
+class LoadedPhoto:
+    """What opening a photo produces off the UI thread: the image, its display copy, its trimap."""
+
+    image: LoadedImage
+    display: np.ndarray  # uint8 (H, W, 3)
+    trimap: np.ndarray | None  # uint8 (H, W) {0, 128, 255}
+    trimap_path: Path | None
+    trimap_error: str | None = None
+
+
+def read_trimap_for(tri_path: Path, shape) -> np.ndarray:
+    """Read a trimap that must match an image of ``shape`` (H, W, ...); uint8 {0, 128, 255}."""
+    raw = read_trimap(tri_path)
+    if raw.shape != tuple(shape[:2]):
+        raise TrimapError(f"{tri_path}: size {raw.shape[1]}x{raw.shape[0]} does not match the photo "
+                          f"({shape[1]}x{shape[0]})")
+    return normalize_trimap(raw)
+
+
+def load_photo(path: Path, tri_path: Path | None) -> LoadedPhoto:
+    """Decode a photo and its trimap (if the file exists); raises ImageError for the photo only.
+
+    Safe to run in any thread (no Qt). A trimap that fails to load is reported in
+    ``trimap_error`` and left out.
+    """
+    loaded = read_image(path)
+    tri, error = None, None
+    if tri_path is not None and tri_path.exists():
+        try:
+            tri = read_trimap_for(tri_path, loaded.rgb.shape)
+        except (ImageError, TrimapError) as exc:
+            error = str(exc)
+    return LoadedPhoto(loaded, to_display_u8(loaded.rgb), tri, tri_path if tri is not None else None, error)
+
+
+def _header_pixels(path: Path) -> int:
+    """Pixel count from the file header (cheap), or 0 when it cannot be read (the full read will say why)."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            return im.width * im.height
+    except Exception:  # noqa: BLE001 - any failure: decide by the normal, synchronous path
+        return 0
+
+
 class MainWindow(QMainWindow):
     """The editor. ``settings`` and ``service`` are injectable for tests."""
 
@@ -85,6 +141,7 @@ class MainWindow(QMainWindow):
     exported = Signal(list)  # paths written
     errorShown = Signal(str)
     noticeShown = Signal(str)  # why no matte was computed (incomplete trimap)
+    _photoLoaded = Signal(int, object)  # load token, (path, LoadedPhoto or error message, explicit trimap)
 
     def __init__(self, settings: QSettings | None = None, service: MatteService | None = None):
         super().__init__()
@@ -94,6 +151,9 @@ class MainWindow(QMainWindow):
         self.service.failed.connect(self._on_failed)
         self.service.notice.connect(self._on_notice)
         self.service.busy.connect(self._on_busy)
+        self._photoLoaded.connect(self._on_photo_loaded)
+        self._load_token = 0
+        self.loading: Path | None = None  # the photo being decoded in the background, if any
         # document state
         self.path: Path | None = None
         self.loaded: LoadedImage | None = None
@@ -120,6 +180,7 @@ class MainWindow(QMainWindow):
         self._pending_export: tuple[Path, dict] | None = None
         self._display: QImage | None = None
         self._display_view: np.ndarray | None = None
+        self._display_out: np.ndarray | None = None
 
         self.canvas = Canvas(self)
         self.canvas.brush_radius = float(self.settings.value("brush_radius", 20))
@@ -402,39 +463,80 @@ class MainWindow(QMainWindow):
         self.open_photo(SAMPLE_PHOTO, SAMPLE_TRIMAP)
 
     def open_photo(self, path: str | Path, trimap: str | Path | None = None, ask: bool = True) -> bool:
-        """Open a photo (and optionally its trimap). Errors are shown; the current document stays."""
+        """Open a photo (and optionally its trimap). Errors are shown; the current document stays.
+
+        Photos above ``BACKGROUND_OPEN_PIXELS`` are decoded in a thread (24 MP takes ~1 s) while
+        the window stays responsive: True then means "loading started"; a failure arrives later
+        as an error message, and a newer open supersedes an unfinished one.
+        """
         if ask and not self.ask_unsaved():
             return False
         path = Path(path)
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # decoding 24 MP takes ~1 s
+        tri_path = Path(trimap) if trimap else self._sidecar_trimap(path)
+        explicit = trimap is not None
+        self._load_token += 1  # any unfinished background open is superseded
+        if self.loading is not None:
+            self._set_loading(None)
+        if BACKGROUND_OPEN_PIXELS < _header_pixels(path) <= MAX_PIXELS:  # too large: the error comes at once
+            token = self._load_token
+            self._set_loading(path)
+            threading.Thread(target=self._load_in_thread, args=(token, path, tri_path, explicit),
+                             daemon=True, name="photo-loader").start()
+            return True
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            loaded = read_image(path)
+            photo = load_photo(path, tri_path)
         except ImageError as exc:
             QGuiApplication.restoreOverrideCursor()
             self.show_error(str(exc))
             return False
         QGuiApplication.restoreOverrideCursor()
-        tri = None
-        tri_path = Path(trimap) if trimap else self._sidecar_trimap(path)
-        if tri_path is not None and tri_path.exists():
-            try:
-                tri = self._read_trimap_for(tri_path, loaded.rgb.shape)
-            except (ImageError, TrimapError) as exc:
-                if trimap:  # explicitly asked for: tell; a stale sidecar is just ignored
-                    self.show_error(str(exc))
-                tri = None
-        self._set_document(loaded, path, tri, tri_path if tri is not None else None)
+        self._finish_open(path, photo, explicit)
+        return True
+
+    def _load_in_thread(self, token: int, path: Path, tri_path: Path, explicit: bool) -> None:
+        try:
+            photo = load_photo(path, tri_path)
+        except ImageError as exc:
+            outcome: object = str(exc)
+        except MemoryError:
+            outcome = f"{path}: not enough memory to open this photo"
+        else:
+            outcome = photo
+        try:
+            self._photoLoaded.emit(token, (path, outcome, explicit))  # queued to the UI thread
+        except RuntimeError:  # the window was closed meanwhile
+            pass
+
+    def _on_photo_loaded(self, token: int, payload: tuple) -> None:
+        if token != self._load_token:
+            return  # superseded by a newer open
+        path, outcome, explicit = payload
+        self._set_loading(None)
+        if isinstance(outcome, str):
+            self.show_error(outcome)
+            return
+        self._finish_open(path, outcome, explicit)
+
+    def _set_loading(self, path: Path | None) -> None:
+        """While a photo loads, the canvas takes no edits (the old document is about to go)."""
+        self.loading = path
+        self.canvas.setEnabled(path is None)
+        if path is not None:
+            self.statusBar().showMessage(f"Opening {printable(path.name)}…")
+        else:
+            self.statusBar().clearMessage()
+
+    def _finish_open(self, path: Path, photo: LoadedPhoto, explicit: bool) -> None:
+        if photo.trimap_error and explicit:  # explicitly asked for: tell; a stale sidecar is just ignored
+            self.show_error(photo.trimap_error)
+        self._set_document(photo.image, path, photo.trimap, photo.trimap_path, photo.display)
         self.settings.setValue("last_folder", str(path.parent))
         self._add_recent(path)
         self._offer_recovery()
-        return True
 
     def _read_trimap_for(self, tri_path: Path, shape) -> np.ndarray:
-        raw = read_trimap(tri_path)
-        if raw.shape != tuple(shape[:2]):
-            raise TrimapError(f"{tri_path}: size {raw.shape[1]}x{raw.shape[0]} does not match the photo "
-                              f"({shape[1]}x{shape[0]})")
-        return normalize_trimap(raw)
+        return read_trimap_for(tri_path, shape)
 
     @staticmethod
     def _sidecar_trimap(photo: Path) -> Path:
@@ -448,13 +550,17 @@ class MainWindow(QMainWindow):
             return
         if not self.ask_unsaved():
             return
+        self._load_token += 1  # supersedes a photo still loading
+        if self.loading is not None:
+            self._set_loading(None)
         rgb = qimage_to_rgb(img)
         self._set_document(LoadedImage(None, rgb, 8, "RGB", False, ["pasted"]), None, None, None)
 
-    def _set_document(self, loaded: LoadedImage, path: Path | None, trimap: np.ndarray | None, tri_path: Path | None) -> None:
+    def _set_document(self, loaded: LoadedImage, path: Path | None, trimap: np.ndarray | None, tri_path: Path | None,
+                      display: np.ndarray | None = None) -> None:
         self.service.cancel_pending()
         self.loaded, self.path, self.image = loaded, path, loaded.rgb
-        self.image_u8 = to_display_u8(loaded.rgb)
+        self.image_u8 = display if display is not None else to_display_u8(loaded.rgb)
         h, w = loaded.rgb.shape[:2]
         self.doc = TrimapDocument(h, w, trimap)
         self.trimap_path = tri_path
@@ -465,6 +571,8 @@ class MainWindow(QMainWindow):
         self._sync_sliders()
         self._display = QImage(w, h, QImage.Format.Format_RGB32)
         self._display_view = writable_rgb_view(self._display)
+        # render() writes Qt's own B, G, R, x bytes in one SIMD pass where that is the memory layout
+        self._display_out = qimage2ndarray.byte_view(self._display) if sys.byteorder == "little" else self._display_view
         self.canvas.set_image(None, fit=False)
         self.refresh_display()
         self.canvas.set_image(self._display, fit=True, pixels=self._display_view)
@@ -891,7 +999,7 @@ class MainWindow(QMainWindow):
         mode = "photo" if self.before else self.view_mode
         fg = self.foreground if self.decontaminate else None
         bg = self._background_array() if mode == "composite" else None
-        render(self._display_view, mode, self.image, self.doc.trimap, self.alpha, fg, bg, self.style, rect, self.image_u8)
+        render(self._display_out, mode, self.image, self.doc.trimap, self.alpha, fg, bg, self.style, rect, self.image_u8)
         self.canvas.refresh_levels(rect)
         if rect is None:
             self.canvas.update()

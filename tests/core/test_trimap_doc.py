@@ -108,3 +108,21 @@ def test_render_rect_only_touches_rect():
     assert (out == 255).all()
     with pytest.raises(ValueError):
         render(out, "bogus", img, tri, None, None, None, ViewStyle())
+
+
+@pytest.mark.parametrize("mode", ["photo", "trimap", "alpha", "composite"])
+def test_render_into_bgrx_bytes_matches_rgb(mode):
+    """The editor renders straight into Qt's RGB32 memory (B, G, R, x): same colours as the RGB path."""
+    rng = np.random.default_rng(1)
+    img = rng.random((12, 16, 3), dtype=np.float32)
+    tri = np.zeros((12, 16), np.uint8)
+    tri[3:9, 4:12] = 128
+    tri[5:7, 6:10] = 255
+    alpha = rng.random((12, 16), dtype=np.float32)
+    rgb = np.zeros((12, 16, 3), np.uint8)
+    bgrx = np.zeros((12, 16, 4), np.uint8)
+    for rect in (None, (3, 2, 7, 5)):
+        render(rgb, mode, img, tri, alpha, None, None, ViewStyle(), rect)
+        render(bgrx, mode, img, tri, alpha, None, None, ViewStyle(), rect)
+        assert np.array_equal(bgrx[..., 2::-1], rgb)
+    assert (bgrx[..., 3] == 255).all() and rgb.any()

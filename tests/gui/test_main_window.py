@@ -8,7 +8,7 @@ from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
 
 from matting_gui.core.trimap import BACKGROUND, FOREGROUND, UNKNOWN
-from tests.conftest import make_photo
+from tests.conftest import make_photo, make_trimap
 
 TIMEOUT = 20000
 
@@ -388,3 +388,43 @@ def test_previews_switch_to_int8_once_quantized_full_mattes_stay_fp32(qtbot, win
     previews = [r for r in shown if r.job.preview]
     assert previews and all(r.precision == "int8" for r in previews)
     assert shown[-1].precision == "fp32" and not shown[-1].job.preview
+
+
+def _loader_threads_done(qtbot):
+    for t in threading.enumerate():
+        if t.name == "photo-loader":
+            t.join(30)
+    qtbot.wait(50)  # deliver their queued results
+
+
+def test_large_photo_opens_in_the_background_without_edits_meanwhile(qtbot, window, photo, monkeypatch):
+    monkeypatch.setattr("matting_gui.gui.main_window.BACKGROUND_OPEN_PIXELS", 100)
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=_full):
+        assert window.open_photo(photo)  # returns at once: decoding runs in a thread
+        assert window.loading == photo and not window.canvas.isEnabled()
+    assert window.loading is None and window.canvas.isEnabled()
+    assert window.path == photo and window.doc.trimap[60, 80] == FOREGROUND  # sidecar trimap came along
+
+
+def test_background_open_failure_keeps_the_document(qtbot, window, photo, tmp_path, monkeypatch):
+    _open(qtbot, window, photo)
+    monkeypatch.setattr("matting_gui.gui.main_window.BACKGROUND_OPEN_PIXELS", 100)
+    truncated = tmp_path / "truncated.png"
+    data = photo.read_bytes()
+    truncated.write_bytes(data[: len(data) // 2])  # the header is fine, the pixels are not
+    with qtbot.waitSignal(window.errorShown, timeout=TIMEOUT) as blocker:
+        assert window.open_photo(truncated)
+    assert "truncated.png" in blocker.args[0]
+    assert window.path == photo and window.image is not None and window.canvas.isEnabled()
+
+
+def test_newest_open_wins_over_an_unfinished_background_open(qtbot, window, photo, tmp_path, monkeypatch):
+    monkeypatch.setattr("matting_gui.gui.main_window.BACKGROUND_OPEN_PIXELS", 100)
+    other = tmp_path / "other.png"
+    Image.fromarray((make_photo(90, 70, seed=3) * 255).astype(np.uint8)).save(other)
+    Image.fromarray(make_trimap(90, 70)).save(tmp_path / "other_trimap.png")
+    assert window.open_photo(photo)
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=_full):
+        assert window.open_photo(other)
+    _loader_threads_done(qtbot)
+    assert window.path == other and window.image.shape == (90, 70, 3) and window.loading is None
