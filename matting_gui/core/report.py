@@ -39,12 +39,14 @@ ABLATION_VARIANTS = {
 def default_models() -> dict[str, Path]:
     """Label → weights path for everything committed under ``models/``."""
     found: dict[str, Path] = {}
-    for name in ("teacher", "student"):
+    for name, label in (("teacher", "teacher"), ("student", "student"), ("student_nokd", "student, no distillation")):
         p = models_dir() / f"{name}.safetensors"
         if p.exists():
-            found[name] = p
-    for p in sorted((models_dir() / "ablation").glob("*.safetensors")):
-        found[f"student ({p.stem.replace('_', '+')})"] = p
+            found[label] = p
+    for variant in ABLATION_VARIANTS:  # in the letter's table order
+        p = models_dir() / "ablation" / f"{variant.replace('+', '_')}.safetensors"
+        if p.exists():
+            found[f"ablation: {variant}"] = p
     return found
 
 
