@@ -14,7 +14,9 @@ import dataclasses
 import json
 import math
 import os
+import signal
 import sys
+import threading
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -352,7 +354,22 @@ def main(cfg: TrainConfig) -> dict:
 
         progress = tqdm(total=cfg.steps, initial=step, unit="step", dynamic_ncols=True)
     losses: dict[str, float] = {}
-    for batch in loader:
+    # SIGTERM (a session ending, `kill PID`): finish the step, checkpoint, exit cleanly. Single
+    # process only: DDP ranks would have to agree on the step first.
+    terminate = threading.Event()
+    previous_handler = None
+    if world == 1 and threading.current_thread() is threading.main_thread():
+        previous_handler = signal.signal(signal.SIGTERM, lambda *_: terminate.set())
+    batches = iter(loader)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            break
+        except RuntimeError:  # DataLoader workers killed together with us: still checkpoint
+            if terminate.is_set():
+                break
+            raise
         lr = lr_at(step, cfg.lr, cfg.warmup, cfg.steps, cfg.min_lr_ratio)
         for group in opt.param_groups:
             group["lr"] = lr
@@ -390,14 +407,17 @@ def main(cfg: TrainConfig) -> dict:
         if time.time() - last_ckpt > cfg.checkpoint_minutes * 60:
             save_checkpoint()
             last_ckpt = time.time()
-        if cfg.stop_at and step >= cfg.stop_at:
+        if (cfg.stop_at and step >= cfg.stop_at) or terminate.is_set():
             break
+    if previous_handler is not None:
+        signal.signal(signal.SIGTERM, previous_handler)
     if progress is not None:
         progress.close()
     summary: dict = {}
-    if rank == 0 and step < cfg.steps:  # stopped early (stop_at): checkpoint only
+    if rank == 0 and step < cfg.steps:  # stopped early (stop_at or SIGTERM): checkpoint only
         save_checkpoint()
-        log.say(f"stopped at step {step}; continue with --resume")
+        why = " on SIGTERM" if terminate.is_set() else ""
+        log.say(f"stopped at step {step}{why}; continue with --resume")
         summary = {"step": step, "stopped": True}
     elif rank == 0:
         if val_items and (best_step != step):

@@ -141,3 +141,33 @@ def test_plot_log_draws_losses_and_validation(teacher_run, tmp_path):
     assert img.shape == (640, 900, 3)
     assert (img < 250).any(axis=2).mean() > 0.01  # curves and labels were drawn, not a blank canvas
     assert cli_main(["plot-log", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "q.png")]) == 2
+
+
+def test_sigterm_checkpoints_and_resume_continues(tmp_path):
+    """A session ending (SIGTERM) must not lose the run: the trainer checkpoints and exits 0."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run"
+    code = ("from matting_gui.core.train import TrainConfig, main; "
+            f"main(TrainConfig(preset='student', out={str(out)!r}, steps=100000, batch=2, size=64, "
+            "data='synthetic', workers=0, warmup=2, log_every=1, val_every=0))")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = out / "log.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if log.exists() and len(log.read_text().splitlines()) >= 3:
+            break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, output
+    assert "on SIGTERM" in output
+    state = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=True)
+    stopped = int(state["step"])
+    assert stopped >= 3 and not (out / "final.safetensors").exists()
+    summary = main(TrainConfig(preset="student", out=str(out), steps=stopped + 2, batch=2, size=64, data="synthetic",
+                               workers=0, warmup=2, log_every=1, val_every=0, resume=True))
+    assert summary["step"] == stopped + 2
