@@ -154,6 +154,7 @@ class MainWindow(QMainWindow):
         self._photoLoaded.connect(self._on_photo_loaded)
         self._load_token = 0
         self.loading: Path | None = None  # the photo being decoded in the background, if any
+        self._revision_at_open: int | None = None  # the document's revision when that load began
         # document state
         self.path: Path | None = None
         self.loaded: LoadedImage | None = None
@@ -480,6 +481,7 @@ class MainWindow(QMainWindow):
         if BACKGROUND_OPEN_PIXELS < _header_pixels(path) <= MAX_PIXELS:  # too large: the error comes at once
             token = self._load_token
             self._set_loading(path)
+            self._revision_at_open = self.doc.revision if self.doc is not None else None
             threading.Thread(target=self._load_in_thread, args=(token, path, tri_path, explicit),
                              daemon=True, name="photo-loader").start()
             return True
@@ -516,6 +518,8 @@ class MainWindow(QMainWindow):
         if isinstance(outcome, str):
             self.show_error(outcome)
             return
+        if self.doc is not None and self.doc.revision != self._revision_at_open and not self.ask_unsaved():
+            return  # edited (keyboard) while it loaded, and the user keeps those edits
         self._finish_open(path, outcome, explicit)
 
     def _set_loading(self, path: Path | None) -> None:

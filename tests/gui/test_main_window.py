@@ -428,3 +428,17 @@ def test_newest_open_wins_over_an_unfinished_background_open(qtbot, window, phot
         assert window.open_photo(other)
     _loader_threads_done(qtbot)
     assert window.path == other and window.image.shape == (90, 70, 3) and window.loading is None
+
+
+def test_edits_made_while_a_photo_loads_are_not_silently_dropped(qtbot, window, photo, tmp_path, monkeypatch):
+    _open(qtbot, window, photo)
+    monkeypatch.setattr("matting_gui.gui.main_window.BACKGROUND_OPEN_PIXELS", 100)
+    other = tmp_path / "other.png"
+    Image.fromarray((make_photo(90, 70, seed=3) * 255).astype(np.uint8)).save(other)
+    asked = []
+    window.ask_save_choice = lambda: asked.append(1) or "cancel"
+    assert window.open_photo(other, ask=False)  # loading starts (the document was clean)
+    window.auto_band()  # a keyboard edit (Ctrl+B) lands on the old document meanwhile
+    assert window.doc.dirty
+    _loader_threads_done(qtbot)
+    assert asked and window.path == photo and window.doc.dirty  # asked again; "cancel" kept the edit
