@@ -118,7 +118,7 @@ def markdown(rows: list[dict]) -> str:
             if m:
                 out.append(f"| {r['label']} | {m['mse']:.4f} | {m['sad']:.2f} | {m['grad']:.2f} | {m['conn']:.2f} |")
         out.append("")
-    out += ["| model | parameters | MACs at 512² | CPU latency at 512² | steps | distillation |",
+    out += ["| model | parameters | MACs at 512² | CPU latency at 512² | weights from step | distillation |",
             "|---|---:|---:|---:|---:|---|"]
     for r in rows:
         if r.get("parameters"):
