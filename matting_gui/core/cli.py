@@ -244,12 +244,19 @@ def cmd_train(args) -> int:
 
 def cmd_plot_log(args) -> int:
     """Plot a training log.jsonl to a PNG."""
-    from .plot_log import plot_log
+    from .plot_log import plot_log, plot_validation
 
     try:
-        out = plot_log(args.log, args.out)
-    except (OSError, ValueError) as exc:
-        _err(f"{args.log}: {exc}")
+        if len(args.log) == 1:
+            out = plot_log(args.log[0], args.out)
+        else:  # several runs: their validation curves side by side, labelled by run folder
+            labels = args.labels.split(",") if args.labels else [Path(p).parent.name or Path(p).stem for p in args.log]
+            if len(labels) != len(args.log):
+                _err(f"--labels has {len(labels)} names for {len(args.log)} logs")
+                return 2
+            out = plot_validation(dict(zip(labels, args.log)), args.out)
+    except (OSError, ValueError, KeyError) as exc:
+        _err(f"{', '.join(args.log)}: {exc}")
         return 2
     print(out)
     return 0
@@ -415,9 +422,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_export_onnx)
 
-    p = sub.add_parser("plot-log", help="plot a training log.jsonl to PNG")
-    p.add_argument("log")
+    p = sub.add_parser("plot-log", help="plot a training log.jsonl to PNG (several: compare validation SAD)")
+    p.add_argument("log", nargs="+")
     p.add_argument("--out", required=True)
+    p.add_argument("--labels", help="comma-separated curve names when comparing several logs")
     p.set_defaults(func=cmd_plot_log)
     return parser
 

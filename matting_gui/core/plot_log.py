@@ -92,3 +92,23 @@ def plot_log(log_path: str | Path, out_path: str | Path, width: int = 900) -> Pa
     out_path = Path(out_path)
     cv2.imwrite(str(out_path), img)
     return out_path
+
+
+def plot_validation(logs: dict[str, str | Path], out_path: str | Path, width: int = 900) -> Path:
+    """Write a PNG comparing runs: validation SAD against step, one panel per validation kind.
+
+    logs: label → log.jsonl path (e.g. teacher, student without and with distillation).
+    """
+    panels = []
+    for kind in ("photo", "composite"):
+        series = {}
+        for label, path in logs.items():
+            _, val = read_log(path)
+            rows = [r for r in val if kind in r["val"]]
+            if rows:
+                series[label] = (np.array([r["step"] for r in rows], float),
+                                 np.array([r["val"][kind]["sad"] for r in rows], float))
+        panels.append(_panel(series, f"validation SAD, {kind}s (lower is better)", width, 320, False))
+    out_path = Path(out_path)
+    cv2.imwrite(str(out_path), np.concatenate(panels, axis=0))
+    return out_path

@@ -171,3 +171,22 @@ def test_sigterm_checkpoints_and_resume_continues(tmp_path):
     summary = main(TrainConfig(preset="student", out=str(out), steps=stopped + 2, batch=2, size=64, data="synthetic",
                                workers=0, warmup=2, log_every=1, val_every=0, resume=True))
     assert summary["step"] == stopped + 2
+
+
+def test_plot_log_compares_validation_curves_of_several_runs(tmp_path):
+    import cv2
+
+    logs = []
+    for name, scale in (("a", 1.0), ("b", 0.8)):
+        (tmp_path / name).mkdir()
+        rows = [{"step": s, "val": {k: {"sad": scale * 4 / (1 + s / 500)} for k in ("photo", "composite")}}
+                for s in range(500, 3001, 500)]
+        (tmp_path / name / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        logs.append(str(tmp_path / name / "log.jsonl"))
+    out = tmp_path / "cmp.png"
+    assert cli_main(["plot-log", *logs, "--out", str(out)]) == 0
+    img = cv2.imread(str(out))
+    assert img.shape == (640, 900, 3)
+    colours = {tuple(int(v) for v in px) for px in img.reshape(-1, 3)[::7] if max(px) - min(px) > 60}
+    assert len(colours) >= 2  # two differently coloured curves
+    assert cli_main(["plot-log", *logs, "--labels", "only-one", "--out", str(out)]) == 2
