@@ -6,6 +6,7 @@ them to widgets. Inference never runs here: jobs go to ``MatteService``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -53,7 +54,7 @@ from ..core.imageio import (
 )
 from ..core.paths import REPO_DIR, cache_dir, printable
 from ..core.trimap import BACKGROUND, FOREGROUND, UNKNOWN, TrimapError, normalize_trimap
-from ..core.trimap_doc import TrimapDocument
+from ..core.trimap_doc import INITIAL_VALUE, TrimapDocument
 from ..core.view import VIEW_MODES, ViewStyle, render, to_display_u8
 from .canvas import Canvas
 from .convert import qimage_to_rgb, writable_rgb_view
@@ -84,7 +85,7 @@ def _path_key(path: Path) -> str:
 
 
 #: Photos with more pixels than this are decoded in a background thread when opened.
-BACKGROUND_OPEN_PIXELS = 4_000_000
+BACKGROUND_OPEN_PIXELS = 1_000_000
 
 
 @dataclass
@@ -96,6 +97,8 @@ class LoadedPhoto:
     trimap: np.ndarray | None  # uint8 (H, W) {0, 128, 255}
     trimap_path: Path | None
     trimap_error: str | None = None
+    view: QImage | None = None  # the first frame, rendered off the UI thread for view_key
+    view_key: tuple | None = None  # (view mode, ViewStyle) it was rendered with
 
 
 def read_trimap_for(tri_path: Path, shape) -> np.ndarray:
@@ -107,11 +110,12 @@ def read_trimap_for(tri_path: Path, shape) -> np.ndarray:
     return normalize_trimap(raw)
 
 
-def load_photo(path: Path, tri_path: Path | None) -> LoadedPhoto:
+def load_photo(path: Path, tri_path: Path | None, view_key: tuple | None = None) -> LoadedPhoto:
     """Decode a photo and its trimap (if the file exists); raises ImageError for the photo only.
 
-    Safe to run in any thread (no Qt). A trimap that fails to load is reported in
-    ``trimap_error`` and left out.
+    Safe to run in any thread (QImage is reentrant; no widgets). A trimap that fails to
+    load is reported in ``trimap_error`` and left out. view_key = (view mode, ViewStyle):
+    also render the first frame (a 24 MP overlay takes ~200 ms: not on the UI thread).
     """
     loaded = read_image(path)
     tri, error = None, None
@@ -120,7 +124,15 @@ def load_photo(path: Path, tri_path: Path | None) -> LoadedPhoto:
             tri = read_trimap_for(tri_path, loaded.rgb.shape)
         except (ImageError, TrimapError) as exc:
             error = str(exc)
-    return LoadedPhoto(loaded, to_display_u8(loaded.rgb), tri, tri_path if tri is not None else None, error)
+    photo = LoadedPhoto(loaded, to_display_u8(loaded.rgb), tri, tri_path if tri is not None else None, error)
+    if view_key is not None:
+        h, w = loaded.rgb.shape[:2]
+        frame = QImage(w, h, QImage.Format.Format_RGB32)
+        out = qimage2ndarray.byte_view(frame) if sys.byteorder == "little" else writable_rgb_view(frame)
+        first = tri if tri is not None else np.full((h, w), INITIAL_VALUE, np.uint8)
+        render(out, view_key[0], loaded.rgb, first, None, None, None, view_key[1], None, photo.display)
+        photo.view, photo.view_key = frame, view_key
+    return photo
 
 
 def _header_pixels(path: Path) -> int:
@@ -482,7 +494,8 @@ class MainWindow(QMainWindow):
             token = self._load_token
             self._set_loading(path)
             self._revision_at_open = self.doc.revision if self.doc is not None else None
-            threading.Thread(target=self._load_in_thread, args=(token, path, tri_path, explicit),
+            view_key = ("photo" if self.before else self.view_mode, dataclasses.replace(self.style))
+            threading.Thread(target=self._load_in_thread, args=(token, path, tri_path, explicit, view_key),
                              daemon=True, name="photo-loader").start()
             return True
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
@@ -496,9 +509,9 @@ class MainWindow(QMainWindow):
         self._finish_open(path, photo, explicit)
         return True
 
-    def _load_in_thread(self, token: int, path: Path, tri_path: Path, explicit: bool) -> None:
+    def _load_in_thread(self, token: int, path: Path, tri_path: Path, explicit: bool, view_key: tuple) -> None:
         try:
-            photo = load_photo(path, tri_path)
+            photo = load_photo(path, tri_path, view_key)
         except ImageError as exc:
             outcome: object = str(exc)
         except MemoryError:
@@ -534,7 +547,9 @@ class MainWindow(QMainWindow):
     def _finish_open(self, path: Path, photo: LoadedPhoto, explicit: bool) -> None:
         if photo.trimap_error and explicit:  # explicitly asked for: tell; a stale sidecar is just ignored
             self.show_error(photo.trimap_error)
-        self._set_document(photo.image, path, photo.trimap, photo.trimap_path, photo.display)
+        key = ("photo" if self.before else self.view_mode, self.style)
+        frame = photo.view if photo.view is not None and photo.view_key == key else None  # view unchanged meanwhile
+        self._set_document(photo.image, path, photo.trimap, photo.trimap_path, photo.display, frame)
         self.settings.setValue("last_folder", str(path.parent))
         self._add_recent(path)
         self._offer_recovery()
@@ -561,7 +576,8 @@ class MainWindow(QMainWindow):
         self._set_document(LoadedImage(None, rgb, 8, "RGB", False, ["pasted"]), None, None, None)
 
     def _set_document(self, loaded: LoadedImage, path: Path | None, trimap: np.ndarray | None, tri_path: Path | None,
-                      display: np.ndarray | None = None) -> None:
+                      display: np.ndarray | None = None, frame: QImage | None = None) -> None:
+        """Make ``loaded`` the current document; ``frame``: its first view, already rendered."""
         self.service.cancel_pending()
         self.loaded, self.path, self.image = loaded, path, loaded.rgb
         self.image_u8 = display if display is not None else to_display_u8(loaded.rgb)
@@ -573,12 +589,13 @@ class MainWindow(QMainWindow):
         self._bg_cache = None
         self.adjust = self._stored_adjustments()
         self._sync_sliders()
-        self._display = QImage(w, h, QImage.Format.Format_RGB32)
+        self._display = frame if frame is not None else QImage(w, h, QImage.Format.Format_RGB32)
         self._display_view = writable_rgb_view(self._display)
         # render() writes Qt's own B, G, R, x bytes in one SIMD pass where that is the memory layout
         self._display_out = qimage2ndarray.byte_view(self._display) if sys.byteorder == "little" else self._display_view
         self.canvas.set_image(None, fit=False)
-        self.refresh_display()
+        if frame is None:
+            self.refresh_display()
         self.canvas.set_image(self._display, fit=True, pixels=self._display_view)
         notes = f" — {'; '.join(loaded.notes)}" if loaded.notes else ""
         self.info_label.setText(f"{w}×{h}, {loaded.bit_depth}-bit{notes}")

@@ -442,3 +442,18 @@ def test_edits_made_while_a_photo_loads_are_not_silently_dropped(qtbot, window, 
     assert window.doc.dirty
     _loader_threads_done(qtbot)
     assert asked and window.path == photo and window.doc.dirty  # asked again; "cancel" kept the edit
+
+
+@pytest.mark.parametrize("switch_view", [False, True])
+def test_background_open_shows_the_same_first_frame_as_a_normal_open(qtbot, window, photo, monkeypatch, switch_view):
+    """The first frame is rendered in the loader thread; a view switched meanwhile is re-rendered."""
+    window.set_view_mode("trimap")
+    monkeypatch.setattr("matting_gui.gui.main_window.BACKGROUND_OPEN_PIXELS", 100)
+    assert window.open_photo(photo)
+    if switch_view:
+        window.set_view_mode("alpha")
+    _loader_threads_done(qtbot)
+    shown = window._display_view.copy()
+    window.refresh_display()  # what the UI thread itself renders for the current view
+    assert window.image is not None and np.array_equal(shown, window._display_view)
+    assert shown.any()
