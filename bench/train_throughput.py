@@ -18,10 +18,11 @@ import time
 import torch
 
 from matting_gui.core.config import STUDENT, TEACHER
+from matting_gui.core.data.synthetic import generated_backgrounds
 from matting_gui.core.distill import Distiller
 from matting_gui.core.losses import matting_loss
 from matting_gui.core.network import build_network, fuse_for_inference
-from matting_gui.core.train import StudentWithDistiller, _generated_backgrounds
+from matting_gui.core.train import StudentWithDistiller
 
 
 def fake_batch(b: int, s: int) -> dict[str, torch.Tensor]:
@@ -70,7 +71,7 @@ def time_samples(size: int, count: int = 60) -> float:
     from matting_gui.core.data.samples import MattingSamples
     from matting_gui.core.paths import data_root
 
-    subjects, bgs = [], _generated_backgrounds(0)
+    subjects, bgs = [], generated_backgrounds(0)
     if (data_root() / "alphamatting").is_dir():
         from matting_gui.core.data.sources import background_paths, load_backgrounds, load_split, load_subjects
 

@@ -15,15 +15,15 @@ import cv2
 import numpy as np
 
 from matting_gui.core.data.samples import MattingSamples
+from matting_gui.core.data.synthetic import generated_backgrounds
 from matting_gui.core.imageio import read_image
-from matting_gui.core.train import _generated_backgrounds
 
 HERE = Path(__file__).resolve().parent
 
 
 def main() -> None:
     texture = read_image(HERE.parent / "resources" / "samples" / "astronaut.png").rgb
-    ds = MattingSamples([], [texture] + _generated_backgrounds(1, 6, 256), size=160, seed=2)
+    ds = MattingSamples([], [texture] + generated_backgrounds(1, 6, 256), size=160, seed=2)
     tiles = []
     for i in range(12):
         s = ds[i]

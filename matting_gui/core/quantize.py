@@ -15,7 +15,6 @@ import copy
 import importlib
 import warnings
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -50,25 +49,12 @@ class QuantizedMatting(nn.Module):
         return MattingOutput(self.graph(x), ())
 
 
-def _backgrounds(seed: int, count: int = 4, side: int = 384) -> list[np.ndarray]:
-    """Smooth random colour fields float32 (side, side, 3) in [0, 1]: stand-in background photos."""
-    import cv2
-
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(count):
-        small = rng.random((6, 6, 3)).astype(np.float32)
-        field = cv2.resize(small, (side, side), interpolation=cv2.INTER_CUBIC)
-        field += rng.normal(0, 0.04, field.shape).astype(np.float32)  # some texture
-        out.append(np.clip(field, 0, 1))
-    return out
-
-
 def calibration_inputs(count: int = 12, size: int = 256, seed: int = 20201) -> list[torch.Tensor]:
     """``count`` network inputs float32 (1, 8, size, size) from the procedural sample generator."""
     from .data.samples import MattingSamples
+    from .data.synthetic import generated_backgrounds
 
-    ds = MattingSamples([], _backgrounds(seed), size=size, seed=seed)
+    ds = MattingSamples([], generated_backgrounds(seed, count=4, side=384), size=size, seed=seed)
     return [ds[i]["inputs"][None] for i in range(count)]
 
 

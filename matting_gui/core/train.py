@@ -30,6 +30,7 @@ from torch.utils.data import DataLoader
 
 from .config import NetConfig, preset
 from .data.samples import StepSampler
+from .data.synthetic import generated_backgrounds
 from .distill import Distiller, parse_kinds
 from .losses import matting_loss
 from .network import MattingNet, build_network, count_parameters, fuse_for_inference
@@ -119,27 +120,13 @@ class StudentWithDistiller(nn.Module):
 # ---------------------------------------------------------------- data
 
 
-def _generated_backgrounds(seed: int, count: int = 12, side: int = 160) -> list[np.ndarray]:
-    """Smooth random colour fields standing in for photos when no data folder exists (tests)."""
-    import cv2
-
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(count):
-        grid = rng.random((6, 6, 3)).astype(np.float32)
-        img = cv2.resize(grid, (side, side), interpolation=cv2.INTER_CUBIC)
-        img += rng.normal(0, 0.05, img.shape).astype(np.float32)
-        out.append(np.clip(img, 0, 1))
-    return out
-
-
 def _synthetic_validation(seed: int, count: int = 6, side: int = 96):
     from .data.synthetic import synthetic_foreground
     from .data.validation import ValItem
     from .trimap import trimap_from_alpha
 
     rng = np.random.default_rng(seed + 999)
-    bgs = _generated_backgrounds(seed + 999, count + 1, side)
+    bgs = generated_backgrounds(seed + 999, count + 1, side)
     items = []
     for i in range(count):
         fg, alpha = synthetic_foreground(rng, side, bgs[-1])
@@ -165,7 +152,7 @@ def build_data(cfg: TrainConfig):
 
     mode = _data_mode(cfg)
     if mode == "synthetic":
-        ds = MattingSamples([], _generated_backgrounds(cfg.seed), cfg.size, cfg.seed)
+        ds = MattingSamples([], generated_backgrounds(cfg.seed), cfg.size, cfg.seed)
         return ds, _synthetic_validation(cfg.seed), "generated synthetic foregrounds over generated backgrounds"
     if mode != "shared":
         raise ValueError(f"unknown data mode {cfg.data!r}; choose auto, shared or synthetic")

@@ -161,3 +161,16 @@ def synthetic_foreground(
         sigma = rng.uniform(0.7, 3.0)
         alpha = cv2.GaussianBlur(alpha, (0, 0), sigma)
     return np.clip(fg, 0, 1).astype(np.float32), np.clip(alpha, 0, 1).astype(np.float32)
+
+
+def generated_backgrounds(seed: int, count: int = 12, side: int = 160) -> list[np.ndarray]:
+    """Smooth random colour fields float32 (side, side, 3) in [0, 1], standing in for background
+    photos where no data folder exists (tests, int8 calibration, figures). Deterministic in seed."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(count):
+        grid = rng.random((6, 6, 3)).astype(np.float32)
+        img = cv2.resize(grid, (side, side), interpolation=cv2.INTER_CUBIC)
+        img += rng.normal(0, 0.05, img.shape).astype(np.float32)
+        out.append(np.clip(img, 0, 1))
+    return out
