@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -305,6 +306,10 @@ def cmd_ablation(args) -> int:
         if (out / "final.safetensors").exists():
             print(f"{name}: done already ({out})", file=sys.stderr)
             continue
+        lock = _claim(out / "ablation.lock")
+        if lock is None:
+            print(f"{name}: being trained by another process, skipped ({out})", file=sys.stderr)
+            continue
         kd = ABLATION_VARIANTS[name]
         cfg = TrainConfig(preset="student", out=str(out), steps=args.steps, batch=args.batch, size=args.size,
                           seed=args.seed, kd=kd, teacher=args.teacher if kd != "none" else "", resume=True,
@@ -315,7 +320,35 @@ def cmd_ablation(args) -> int:
         except (ValueError, WeightsError, OSError) as exc:
             _err(f"{name}: {exc}")
             return 2
+        finally:
+            lock.unlink(missing_ok=True)
     return 0
+
+
+def _claim(lock: Path) -> Path | None:
+    """Create ``lock`` holding our pid; None if a live process holds it (a stale lock is taken over).
+
+    Lets several ``ablation`` processes work through one variant list without two of them
+    training the same variant.
+    """
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                pid = int(lock.read_text().strip() or 0)
+                os.kill(pid, 0)  # raises if no such process
+            except (ValueError, ProcessLookupError, FileNotFoundError):
+                lock.unlink(missing_ok=True)  # stale: its process is gone
+                continue
+            except PermissionError:
+                pass  # alive, someone else's
+            return None
+        with os.fdopen(fd, "w") as f:
+            f.write(str(os.getpid()))
+        return lock
+    return None
 
 
 def cmd_export_onnx(args) -> int:

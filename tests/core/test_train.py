@@ -190,3 +190,22 @@ def test_plot_log_compares_validation_curves_of_several_runs(tmp_path):
     colours = {tuple(int(v) for v in px) for px in img.reshape(-1, 3)[::7] if max(px) - min(px) > 60}
     assert len(colours) >= 2  # two differently coloured curves
     assert cli_main(["plot-log", *logs, "--labels", "only-one", "--out", str(out)]) == 2
+
+
+def test_ablation_processes_share_the_list_without_training_a_variant_twice(tmp_path, capsys):
+    import os
+    import subprocess
+    import sys
+
+    import matting_gui.core.cli as cli
+
+    lock = tmp_path / "abl" / "none" / "ablation.lock"
+    lock.parent.mkdir(parents=True)
+    lock.write_text(str(os.getpid()))  # a live process is training this variant
+    args = ["ablation", "--teacher", "unused", "--out", str(tmp_path / "abl"), "--variants", "none", "--steps", "1"]
+    assert cli.main(args) == 0 and "another process" in capsys.readouterr().err
+    assert not (tmp_path / "abl" / "none" / "checkpoint.pt").exists()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    lock.write_text(dead.stdout.strip())  # its process is gone: the lock is stale
+    assert cli._claim(lock) == lock and lock.read_text() == str(os.getpid())
+    assert cli._claim(lock) is None  # now held by us
