@@ -316,12 +316,16 @@ def cmd_ablation(args) -> int:
                           workers=args.workers, threads=args.threads or 1, val_every=args.val_every)
         print(f"{name}: training ({kd}) → {out}", file=sys.stderr, flush=True)
         try:
-            train_main(cfg)
+            summary = train_main(cfg)
         except (ValueError, WeightsError, OSError) as exc:
             _err(f"{name}: {exc}")
             return 2
         finally:
             lock.unlink(missing_ok=True)
+        if summary.get("stopped"):  # SIGTERM (or stop_at): checkpointed; do not start the next variant
+            print(f"{name}: stopped at step {summary['step']}; run the same command again to resume",
+                  file=sys.stderr)
+            return 0
     return 0
 
 

@@ -209,3 +209,16 @@ def test_ablation_processes_share_the_list_without_training_a_variant_twice(tmp_
     lock.write_text(dead.stdout.strip())  # its process is gone: the lock is stale
     assert cli._claim(lock) == lock and lock.read_text() == str(os.getpid())
     assert cli._claim(lock) is None  # now held by us
+
+
+def test_ablation_stops_after_a_variant_was_stopped(tmp_path, monkeypatch, capsys):
+    """A SIGTERM'd variant must end the ablation run, not hand the CPU to the next variant."""
+    import matting_gui.core.cli as cli
+    import matting_gui.core.train as train_mod
+
+    started = []
+    monkeypatch.setattr(train_mod, "main", lambda cfg: started.append(cfg.kd) or {"step": 7, "stopped": True})
+    args = ["ablation", "--teacher", "t.safetensors", "--out", str(tmp_path), "--variants", "none,output", "--steps", "9"]
+    assert cli.main(args) == 0
+    assert started == ["none"] and "stopped at step 7" in capsys.readouterr().err
+    assert not (tmp_path / "none" / "ablation.lock").exists()  # released
