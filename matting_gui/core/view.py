@@ -36,12 +36,16 @@ def to_display_u8(image: np.ndarray) -> np.ndarray:
 
 
 def _store(out: np.ndarray, sl: tuple[slice, slice], rgb: np.ndarray) -> None:
-    """out[sl] = rgb for an RGB ``out``; converted to B, G, R, 255 for a 4-channel one."""
+    """out[sl] = rgb for an RGB ``out``; converted to B, G, R, 255 for a 4-channel one.
+
+    rgb: uint8 (h, w, 3), or (h, w) gray (converted straight to the output layout).
+    """
+    gray = rgb.ndim == 2
     if out.shape[2] == 3:
-        out[sl] = rgb
+        out[sl] = cv2.cvtColor(rgb, cv2.COLOR_GRAY2RGB) if gray else rgb
         return
     dst = out[sl]
-    res = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGRA, dst=dst)
+    res = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_GRAY2BGRA if gray else cv2.COLOR_RGB2BGRA, dst=dst)
     if not np.shares_memory(res, dst):  # OpenCV could not write in place: copy
         dst[...] = res
 
@@ -92,7 +96,7 @@ def render(
         _store(out, sl, cv2.addWeighted(np.ascontiguousarray(base), 1.0 - a, tint, a, 0.0))
     elif mode == "alpha":
         src = alpha[sl] if alpha is not None else trimap[sl].astype(np.float32) / 255.0
-        _store(out, sl, cv2.cvtColor(cv2.convertScaleAbs(np.ascontiguousarray(src), alpha=255.0), cv2.COLOR_GRAY2RGB))
+        _store(out, sl, cv2.convertScaleAbs(np.ascontiguousarray(src), alpha=255.0))  # gray: one conversion
     elif mode == "composite":
         if alpha is None:
             _store(out, sl, base)

@@ -10,14 +10,12 @@ import dataclasses
 import hashlib
 import json
 import os
-import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import qimage2ndarray
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import (
@@ -57,7 +55,7 @@ from ..core.trimap import BACKGROUND, FOREGROUND, UNKNOWN, TrimapError, normaliz
 from ..core.trimap_doc import INITIAL_VALUE, TrimapDocument
 from ..core.view import VIEW_MODES, ViewStyle, render, to_display_u8
 from .canvas import Canvas
-from .convert import qimage_to_rgb, writable_rgb_view
+from .convert import qimage_to_rgb, render_target, writable_rgb_view
 from .worker import MatteJob, MatteJobResult, MatteService, trimap_problem
 
 SAMPLE_PHOTO = REPO_DIR / "resources" / "samples" / "astronaut.png"
@@ -128,7 +126,7 @@ def load_photo(path: Path, tri_path: Path | None, view_key: tuple | None = None)
     if view_key is not None:
         h, w = loaded.rgb.shape[:2]
         frame = QImage(w, h, QImage.Format.Format_RGB32)
-        out = qimage2ndarray.byte_view(frame) if sys.byteorder == "little" else writable_rgb_view(frame)
+        out = render_target(frame)
         first = tri if tri is not None else np.full((h, w), INITIAL_VALUE, np.uint8)
         render(out, view_key[0], loaded.rgb, first, None, None, None, view_key[1], None, photo.display)
         photo.view, photo.view_key = frame, view_key
@@ -554,9 +552,6 @@ class MainWindow(QMainWindow):
         self._add_recent(path)
         self._offer_recovery()
 
-    def _read_trimap_for(self, tri_path: Path, shape) -> np.ndarray:
-        return read_trimap_for(tri_path, shape)
-
     @staticmethod
     def _sidecar_trimap(photo: Path) -> Path:
         """Where a photo's trimap is saved: ``<stem>_trimap.png`` next to it."""
@@ -591,8 +586,7 @@ class MainWindow(QMainWindow):
         self._sync_sliders()
         self._display = frame if frame is not None else QImage(w, h, QImage.Format.Format_RGB32)
         self._display_view = writable_rgb_view(self._display)
-        # render() writes Qt's own B, G, R, x bytes in one SIMD pass where that is the memory layout
-        self._display_out = qimage2ndarray.byte_view(self._display) if sys.byteorder == "little" else self._display_view
+        self._display_out = render_target(self._display)
         self.canvas.set_image(None, fit=False)
         if frame is None:
             self.refresh_display()
@@ -625,7 +619,7 @@ class MainWindow(QMainWindow):
 
     def load_trimap(self, path: str | Path) -> bool:
         try:
-            tri = self._read_trimap_for(Path(path), self.image.shape)
+            tri = read_trimap_for(Path(path), self.image.shape)
         except (ImageError, TrimapError) as exc:
             self.show_error(str(exc))
             return False
@@ -725,7 +719,7 @@ class MainWindow(QMainWindow):
         if self.confirm("Recover trimap", "An unsaved trimap of this photo was recovered from an earlier session "
                         "that did not close normally. Restore it?"):
             try:
-                tri = self._read_trimap_for(png, self.image.shape)
+                tri = read_trimap_for(png, self.image.shape)
             except (ImageError, TrimapError) as exc:
                 self.show_error(f"recovery file unusable: {exc}")
                 return
