@@ -279,7 +279,7 @@ def cmd_report(args) -> int:
         return 2
     try:
         rows = evaluate_models(models, include_closed_form=not args.no_closed_form,
-                               int8=("student",))
+                               int8=("student, distilled",))
     except (WeightsError, ImageError, OSError) as exc:
         _err(str(exc))
         return 2
@@ -473,8 +473,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except BrokenPipeError:  # e.g. `matting-cli info | head`: stop quietly, as Unix tools do
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:

@@ -39,7 +39,8 @@ ABLATION_VARIANTS = {
 def default_models() -> dict[str, Path]:
     """Label → weights path for everything committed under ``models/``."""
     found: dict[str, Path] = {}
-    for name, label in (("teacher", "teacher"), ("student", "student"), ("student_nokd", "student, no distillation")):
+    for name, label in (("teacher", "teacher"), ("student", "student, distilled"),
+                        ("student_nokd", "student, no distillation")):
         p = models_dir() / f"{name}.safetensors"
         if p.exists():
             found[label] = p
