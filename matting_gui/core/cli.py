@@ -290,6 +290,36 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_kd_diagnostics(args) -> int:
+    """Measure each student against the teacher: fit, headroom, error correlation, feature similarity."""
+    import torch
+
+    from .imageio import atomic_write_bytes
+    from .kd_diagnostics import markdown, run
+    from .report import default_models
+
+    torch.set_num_threads(args.threads or torch.get_num_threads())
+    if args.student:
+        students = {}
+        for spec in args.student:
+            label, _, path = spec.partition("=")
+            students[label] = Path(path or label)
+    else:
+        students = {k: v for k, v in default_models().items() if k != "teacher"}
+    if not students:
+        _err("no student weights found in models/ (and none given with --student LABEL=PATH)")
+        return 2
+    try:
+        result = run(args.teacher, students, train_photos=not args.no_train_photos)
+    except (WeightsError, ImageError, OSError) as exc:
+        _err(str(exc))
+        return 2
+    print(markdown(result))
+    if args.json:
+        atomic_write_bytes(args.json, (json.dumps(result, indent=2) + "\n").encode())
+    return 0
+
+
 def cmd_ablation(args) -> int:
     """Train the ablation variants one after another; finished variants are skipped."""
     from .report import ABLATION_VARIANTS
@@ -440,6 +470,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--json", help="also write the rows as JSON")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("kd-diagnostics", help="why distillation helps or not: each student measured against the teacher")
+    p.add_argument("--teacher", default="teacher")
+    p.add_argument("--student", action="append", metavar="LABEL=PATH",
+                   help="a student to measure (repeatable; default: every student under models/)")
+    p.add_argument("--no-train-photos", action="store_true", help="skip the training photos (fit vs. generalisation)")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--json", help="also write the measurements as JSON")
+    p.set_defaults(func=cmd_kd_diagnostics)
 
     p = sub.add_parser("ablation", help="train the distillation ablation variants one after another (resumable)")
     p.add_argument("--teacher", required=True)

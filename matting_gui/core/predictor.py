@@ -51,14 +51,12 @@ def pick_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
-def run_network(model: MattingNet, image: np.ndarray, trimap: np.ndarray, device: torch.device | None = None) -> np.ndarray:
-    """One forward pass at the image's own size.
+def network_input(image: np.ndarray, trimap: np.ndarray, device: torch.device) -> torch.Tensor:
+    """The network's input for one image: float32 (1, C, H', W') on ``device``.
 
-    image: float32 (H, W, 3) in [0, 1]; trimap: uint8 (H, W) {0, 128, 255}.
-    Pads (reflect) to a multiple of 32, crops back, and forces α to 0/1 where the
-    trimap is known. Returns float32 (H, W) in [0, 1].
+    image: float32 (H, W, 3) in [0, 1]; trimap: uint8 (H, W). H' and W' are H and W padded
+    (reflect) up to multiples of 32; on the CPU the tensor is channels_last.
     """
-    device = device or next(model.parameters(), torch.empty(0)).device  # int8 graphs hold no Parameters
     h, w = trimap.shape
     ph, pw = (-h) % 32, (-w) % 32
     cpu = device.type == "cpu"
@@ -70,6 +68,19 @@ def run_network(model: MattingNet, image: np.ndarray, trimap: np.ndarray, device
     tensor = torch.from_numpy(x)[None].to(device)
     if cpu:
         tensor = tensor.contiguous(memory_format=torch.channels_last)  # a no-op: already laid out so
+    return tensor
+
+
+def run_network(model: MattingNet, image: np.ndarray, trimap: np.ndarray, device: torch.device | None = None) -> np.ndarray:
+    """One forward pass at the image's own size.
+
+    image: float32 (H, W, 3) in [0, 1]; trimap: uint8 (H, W) {0, 128, 255}.
+    Pads (reflect) to a multiple of 32, crops back, and forces α to 0/1 where the
+    trimap is known. Returns float32 (H, W) in [0, 1].
+    """
+    device = device or next(model.parameters(), torch.empty(0)).device  # int8 graphs hold no Parameters
+    h, w = trimap.shape
+    tensor = network_input(image, trimap, device)
     with torch.inference_mode(), FX_TRACE_LOCK:
         alpha = model(tensor).alpha[0, 0, :h, :w].float().cpu().numpy()
     return force_known(np.array(alpha, dtype=np.float32), trimap)
