@@ -451,6 +451,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float)
     p.add_argument("--warmup", type=int)
     p.add_argument("--w1", type=float)
+    p.add_argument("--kd-decay-from", dest="kd_decay_from", type=float,
+                   help="fraction of the steps after which the teacher terms fade linearly to 0 (default 1: never)")
     p.add_argument("--seed", type=int)
     p.add_argument("--workers", type=int)
     p.add_argument("--threads", type=int)

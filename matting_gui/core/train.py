@@ -58,6 +58,9 @@ class TrainConfig:
     kd: str = "none"  # distillation kinds joined with '+': spatial, channel, batch, attention, output
     teacher: str = ""  # teacher weights (.safetensors) for distillation
     w1: float = 0.5  # output term: weight of the teacher's alpha vs the ground truth
+    # From this fraction of `steps` on, every teacher term (feature terms and w1) fades linearly
+    # to zero at the last step, so training ends on the ground truth alone; 1.0: constant weights.
+    kd_decay_from: float = 1.0
     # Per-kind weights of the feature terms. Calibrated so each starts near the alpha loss
     # (0.44 for an untrained student): measured against the teacher at step 1000, the raw
     # terms summed over 4 stages were spatial 0.51, channel 1.47, batch 0.096, attention 0.0105.
@@ -93,6 +96,14 @@ class TrainConfig:
         with open(path, "rb") as f:
             data = tomllib.load(f)
         return cls.from_dict(data | overrides)
+
+
+def kd_scale_at(step: int, total: int, decay_from: float) -> float:
+    """Multiplier in [0, 1] of the distillation terms at ``step``: 1 until ``decay_from``·total, then linear to 0."""
+    start = decay_from * total
+    if decay_from >= 1.0 or step < start:
+        return 1.0
+    return max(0.0, 1.0 - (step - start) / max(1e-9, total - start))
 
 
 def lr_at(step: int, base: float, warmup: int, total: int, min_ratio: float) -> float:
@@ -212,6 +223,25 @@ class RunLog:
         with open(self.path, "a") as f:
             f.write(json.dumps(record) + "\n")
 
+    def truncate_after(self, step: int) -> None:
+        """Drop records of steps after ``step`` (written after the checkpoint a resume starts from).
+
+        Without this a resumed run logs those steps twice. Atomic rewrite; unparsable lines are kept.
+        """
+        if not (self.enabled and self.path.exists()):
+            return
+        kept = []
+        for line in self.path.read_text().splitlines():
+            try:
+                record_step = json.loads(line).get("step", 0)
+            except (ValueError, AttributeError):
+                record_step = 0
+            if isinstance(record_step, int) and record_step <= step:
+                kept.append(line)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text("".join(f"{line}\n" for line in kept))
+        os.replace(tmp, self.path)
+
     def say(self, text: str) -> None:
         """Print a progress line to stderr (rank 0 only)."""
         if self.enabled:
@@ -269,6 +299,8 @@ def main(cfg: TrainConfig) -> dict:
         opt.load_state_dict(state["optimizer"])
         step, best, best_step = int(state["step"]), float(state["best"]), int(state["best_step"])
         torch.set_rng_state(state["torch_rng"])
+        if rank == 0:
+            log.truncate_after(step)
         log.say(f"resumed from {ckpt_path} at step {step}")
     train_module: nn.Module = module
     if world > 1:
@@ -312,6 +344,7 @@ def main(cfg: TrainConfig) -> dict:
                 "batch": cfg.batch * world,
                 "size": cfg.size,
                 "kd": "+".join(kinds) or "none",
+                **({"kd_decay_from": cfg.kd_decay_from} if kinds and cfg.kd_decay_from < 1.0 else {}),
                 "teacher": Path(cfg.teacher).name if cfg.teacher else None,
                 "seed": cfg.seed,
                 "samples_seen": step * cfg.batch * world,
@@ -369,8 +402,9 @@ def main(cfg: TrainConfig) -> dict:
             t_alpha = t_out.alpha.clone() if "output" in kinds else None
             t_feats = tuple(f.clone() for f in t_out.features) if distiller is not None else None
         out, kd_terms = train_module(x, t_feats)
-        terms = matting_loss(out.alpha, batch, cfg.w_alpha, cfg.w_comp, cfg.w_grad, t_alpha, cfg.w1)
-        total = terms["total"] + kd_terms.get("kd_total", 0.0)
+        kd_scale = kd_scale_at(step, cfg.steps, cfg.kd_decay_from)
+        terms = matting_loss(out.alpha, batch, cfg.w_alpha, cfg.w_comp, cfg.w_grad, t_alpha, cfg.w1 * kd_scale)
+        total = terms["total"] + kd_scale * kd_terms.get("kd_total", 0.0)
         opt.zero_grad(set_to_none=True)
         total.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(module.parameters(), cfg.clip)
@@ -384,7 +418,10 @@ def main(cfg: TrainConfig) -> dict:
             progress.set_postfix(loss=f"{losses['total']:.4f}", lr=f"{lr:.2e}")
         if step % cfg.log_every == 0 or step == cfg.steps:
             rate = window_n / max(1e-9, time.perf_counter() - window_t)
-            log.write({"step": step, "lr": lr, "grad_norm": round(float(grad_norm), 4), "samples_per_s": round(rate, 2)} | losses)
+            record = {"step": step, "lr": lr, "grad_norm": round(float(grad_norm), 4), "samples_per_s": round(rate, 2)}
+            if kd_scale < 1.0:
+                record["kd_scale"] = round(kd_scale, 4)
+            log.write(record | losses)
             if progress is None:
                 eta = (cfg.steps - step) * cfg.batch * world / max(rate, 1e-9)
                 log.say(f"step {step}/{cfg.steps} loss {losses['total']:.4f} lr {lr:.2e} {rate * 3600:.0f} samples/h ETA {eta / 60:.0f} min")

@@ -8,7 +8,7 @@ import torch
 
 from matting_gui.core.cli import main as cli_main
 from matting_gui.core.predictor import Predictor
-from matting_gui.core.train import TrainConfig, lr_at, main
+from matting_gui.core.train import TrainConfig, kd_scale_at, lr_at, main
 from tests.conftest import make_photo, make_trimap
 
 SMOKE = dict(batch=4, size=64, data="synthetic", workers=0, warmup=2, log_every=1, val_every=0, lr=3e-3)
@@ -72,11 +72,44 @@ def test_resume_continues_exactly(tmp_path):
         assert torch.equal(x, y), k
 
 
+def test_resume_drops_log_records_written_after_the_checkpoint(tmp_path):
+    """A run killed between checkpoints logged steps the resume repeats: they are not kept twice."""
+    out = tmp_path / "r"
+    main(TrainConfig(preset="student", out=str(out), steps=5, seed=1, stop_at=3, **SMOKE))
+    with open(out / "log.jsonl", "a") as f:  # what a SIGKILL after the checkpoint leaves behind
+        f.write(json.dumps({"step": 4, "total": 99.0}) + "\n" + json.dumps({"step": 5, "total": 99.0}) + "\n")
+    main(TrainConfig(preset="student", out=str(out), steps=5, seed=1, resume=True, **SMOKE))
+    steps = [r["step"] for r in map(json.loads, (out / "log.jsonl").read_text().splitlines()) if "total" in r]
+    assert steps == [1, 2, 3, 4, 5]
+    assert 99.0 not in _losses(out)
+
+
 def test_lr_schedule_is_pure():
     assert lr_at(0, 1.0, 10, 100, 0.1) == pytest.approx(0.1)
     assert lr_at(9, 1.0, 10, 100, 0.1) == pytest.approx(1.0)
     assert lr_at(100, 1.0, 10, 100, 0.1) == pytest.approx(0.1)
     assert lr_at(55, 1.0, 10, 100, 0.1) == pytest.approx(0.55)
+
+
+def test_kd_decay_fades_teacher_terms_to_zero(teacher_run, tmp_path):
+    assert kd_scale_at(0, 100, 1.0) == 1.0 and kd_scale_at(99, 100, 1.0) == 1.0
+    assert kd_scale_at(49, 100, 0.5) == 1.0
+    assert kd_scale_at(75, 100, 0.5) == pytest.approx(0.5)
+    assert kd_scale_at(100, 100, 0.5) == 0.0
+    t_out, _ = teacher_run
+    out = tmp_path / "decay"
+    assert cli_main(["train", "--preset", "student", "--kd", "spatial+output", "--teacher", str(t_out / "final.safetensors"),
+                     "--kd-decay-from", "0.5", "--steps", "8", "--batch", "2", "--size", "64", "--data", "synthetic",
+                     "--workers", "0", "--val-every", "0", "--log-every", "1", "--out", str(out)]) == 0
+    rows = [r for r in map(json.loads, (out / "log.jsonl").read_text().splitlines()) if "total" in r]
+    scales = [r.get("kd_scale", 1.0) for r in rows]
+    assert scales[:4] == [1.0] * 4 and scales[4:] == pytest.approx([1.0, 0.75, 0.5, 0.25])
+    for r, sc in zip(rows, scales):  # w1 and the feature terms are both scaled
+        w1 = 0.5 * sc
+        assert r["alpha"] == pytest.approx(w1 * r["alpha_teacher"] + (1 - w1) * r["alpha_gt"], rel=1e-3, abs=1e-5)
+        expected = r["alpha"] + 0.5 * r["comp"] + 0.5 * r["grad"] + sc * r["kd_total"]
+        assert r["total"] == pytest.approx(expected, rel=1e-3, abs=1e-5)
+    assert json.loads((out / "final.json").read_text())["training"]["kd_decay_from"] == 0.5
 
 
 def test_train_config_rejects_unknown_keys(tmp_path):
