@@ -15,6 +15,9 @@ Kinds (combine with ``+`` on the command line, e.g. ``spatial+channel+output``):
   after a learned 1×1 conv maps the student's channels to the teacher's width.
 * ``batch``: Tung & Mori's similarity-preserving loss, G = QQᵀ (b×b) over the
   flattened features with L2-normalised rows.
+* ``decoder``: the ``spatial`` term on the four decoder fusions' outputs (strides 16…2)
+  instead of the encoder stages — not in the letter; it tests whether the student falls
+  short downstream of the encoder, where the encoder terms do not reach.
 * ``attention``: attention transfer (Zagoruyko & Komodakis): the normalised
   map of channel-mean squared activations.
 * ``output``: the student fits the teacher's alpha as well as the ground truth,
@@ -32,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-FEATURE_KINDS = ("spatial", "channel", "batch", "attention")
+FEATURE_KINDS = ("spatial", "channel", "batch", "attention", "decoder")
 KINDS = FEATURE_KINDS + ("output",)
 SPATIAL_MAX_SIDE = 32
 
@@ -98,11 +101,22 @@ class Distiller(nn.Module):
         )
 
     def forward(
-        self, student: Sequence[torch.Tensor], teacher: Sequence[torch.Tensor]
+        self,
+        student: Sequence[torch.Tensor],
+        teacher: Sequence[torch.Tensor],
+        student_decoder: Sequence[torch.Tensor] = (),
+        teacher_decoder: Sequence[torch.Tensor] = (),
     ) -> dict[str, torch.Tensor]:
         terms: dict[str, torch.Tensor] = {}
         for kind in self.kinds:
             loss = student[0].new_zeros(())
+            if kind == "decoder":
+                if not teacher_decoder:
+                    raise ValueError("the decoder term needs the decoder maps of both networks")
+                for fs, ft in zip(student_decoder, teacher_decoder, strict=True):
+                    loss = loss + F.mse_loss(spatial_similarity(fs), spatial_similarity(ft.detach()))
+                terms["kd_decoder"] = self.weights[kind] * loss
+                continue
             for i, (fs, ft) in enumerate(zip(student, teacher)):
                 ft = ft.detach()
                 if kind == "spatial":

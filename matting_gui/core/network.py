@@ -22,10 +22,12 @@ FX_TRACE_LOCK = threading.Lock()
 
 
 class MattingOutput(NamedTuple):
-    """alpha: (B, 1, H, W) in [0, 1]; features: 4 tensors (B, C_i, H/2^(i+2), W/2^(i+2))."""
+    """alpha: (B, 1, H, W) in [0, 1]; features: the 4 encoder stages (B, C_i, H/2^(i+2), W/2^(i+2));
+    decoder: the 4 decoder fusions' outputs (B, D_i, H/2^(4-i), W/2^(4-i)), strides 16, 8, 4, 2."""
 
     alpha: torch.Tensor
     features: tuple[torch.Tensor, ...]
+    decoder: tuple[torch.Tensor, ...] = ()
 
 
 def conv_bn_relu(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
@@ -152,14 +154,16 @@ class MattingNet(nn.Module):
         """x: (B, in_channels, H, W), H and W multiples of 32 → MattingOutput."""
         s2, feats = self.encoder(x)
         h = feats[3]
+        decoded = []
         for up, skip in zip(self.decoder, (feats[2], feats[1], feats[0], s2)):
             h = up(h, skip)
+            decoded.append(h)
         if isinstance(self.refine, LightRefine):
             logits = self.refine(h, x)
         else:
             h = F.interpolate(h, size=x.shape[-2:], mode="bilinear", align_corners=False)
             logits = self.refine(torch.cat([h, x], dim=1))
-        return MattingOutput(torch.sigmoid(logits), feats)
+        return MattingOutput(torch.sigmoid(logits), feats, tuple(decoded))
 
 
 def fuse_for_inference(model: MattingNet) -> MattingNet:

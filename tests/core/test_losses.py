@@ -76,6 +76,28 @@ def test_mismatched_channels_and_gradients_only_to_student():
     assert all(c.weight.grad is not None for c in d.connectors)
 
 
+def test_decoder_term_uses_the_decoder_maps_of_real_networks():
+    """``decoder``: spatial similarity on the 4 decoder outputs; zero against itself, needs both maps."""
+    from matting_gui.core.config import STUDENT, TEACHER
+    from matting_gui.core.network import build_network
+
+    torch.manual_seed(0)
+    x = torch.rand(2, 8, 64, 64)
+    student = build_network(STUDENT)
+    s_out, t_out = student(x), build_network(TEACHER)(x)
+    assert [f.shape[-1] for f in s_out.decoder] == [4, 8, 16, 32]  # strides 16, 8, 4, 2
+    assert [f.shape[1] for f in s_out.decoder] == list(STUDENT.decoder)
+    d = Distiller(["decoder"], STUDENT.widths, TEACHER.widths)
+    same = d(s_out.features, s_out.features, s_out.decoder, s_out.decoder)["kd_decoder"]
+    assert same.item() == pytest.approx(0.0, abs=1e-10)
+    terms = d(s_out.features, t_out.features, s_out.decoder, t_out.decoder)
+    assert terms["kd_decoder"].item() > 0 and terms["kd_total"] is not None
+    terms["kd_total"].backward()  # reaches the student's decoder, not only its encoder
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in student.decoder[-1].parameters())
+    with pytest.raises(ValueError, match="decoder maps"):
+        d(s_out.features, t_out.features)
+
+
 def test_parse_kinds():
     assert parse_kinds("spatial+channel") == ("spatial", "channel")
     assert parse_kinds("none") == ()
