@@ -10,7 +10,7 @@ reports, per student:
   the SAD between student and teacher alphas (how far the student is from imitating it);
 * **error correlation**: Pearson correlation of |α_s − α_gt| and |α_t − α_gt| over unknown
   pixels — high means the student already makes the teacher's mistakes;
-* **representation similarity** per encoder stage: the spatial-similarity gap (the MSE
+* **representation similarity** per encoder stage and decoder output: the spatial-similarity gap (the MSE
   the spatial term minimises, on ≤32² pooled positions) and linear CKA (Kornblith et al.
   2019) between student and teacher features, which needs no learned connector and so
   also measures students trained without distillation.
@@ -53,12 +53,13 @@ def linear_cka(x: torch.Tensor, y: torch.Tensor) -> float:
 
 
 def forward(model: MattingNet, image: np.ndarray, trimap: np.ndarray) -> tuple[np.ndarray, tuple[torch.Tensor, ...]]:
-    """Alpha float32 (H, W) in [0, 1] (known region forced) and the 4 encoder feature maps (1, C, h, w)."""
+    """Alpha float32 (H, W) in [0, 1] (known region forced) and the feature maps (1, C, h, w):
+    the 4 encoder stages, then the 4 decoder outputs."""
     h, w = trimap.shape
     with torch.inference_mode():
         out = model(network_input(image, trimap, torch.device("cpu")))
     alpha = np.array(out.alpha[0, 0, :h, :w].float().numpy(), dtype=np.float32)
-    return force_known(alpha, trimap), tuple(f.float().contiguous() for f in out.features)
+    return force_known(alpha, trimap), tuple(f.float().contiguous() for f in (*out.features, *out.decoder))
 
 
 def stage_similarity(fs: torch.Tensor, ft: torch.Tensor) -> tuple[float, float]:
@@ -78,8 +79,8 @@ class StudentReport:
     sad_to_teacher: float = 0.0  # mean SAD(student α, teacher α) on val
     teacher_wins: float = 0.0  # fraction of val items where the teacher's SAD is lower
     error_correlation: float = 0.0  # val, unknown pixels
-    spatial_gap: list[float] = field(default_factory=list)  # per stage, val mean
-    cka: list[float] = field(default_factory=list)  # per stage, val mean
+    spatial_gap: list[float] = field(default_factory=list)  # per encoder stage, then decoder output; val mean
+    cka: list[float] = field(default_factory=list)  # same order
 
     def as_dict(self) -> dict:
         """JSON-friendly copy."""
@@ -127,7 +128,7 @@ def diagnose(teacher: MattingNet, students: dict[str, MattingNet], items: list[I
         rep.sad_to_teacher = float(np.mean(a.get("to_teacher", [np.nan])))
         rep.teacher_wins = float(np.mean(a.get("wins", [np.nan])))
         rep.error_correlation = float(np.mean(a.get("corr", [np.nan])))
-        stages = len(teacher.config.widths)
+        stages = len(teacher.config.widths) + len(teacher.config.decoder)
         rep.spatial_gap = [float(np.mean(a.get(f"gap{i}", [np.nan]))) for i in range(stages)]
         rep.cka = [float(np.mean(a.get(f"cka{i}", [np.nan]))) for i in range(stages)]
     summary = {k: float(np.mean(v)) for k, v in teacher_sad.items()}
@@ -167,12 +168,12 @@ def markdown(result: dict) -> str:
     for s in result["students"]:
         out.append(f"| {s['label']} | {s['sad'].get('train', float('nan')):.2f} | {s['sad'].get('val', float('nan')):.2f} | "
                    f"{s['sad_to_teacher']:.2f} | {100 * s['teacher_wins']:.0f} % | {s['error_correlation']:.2f} |")
-    stages = len(result["students"][0]["cka"]) if result["students"] else 0
-    head = " | ".join(f"stage {i + 1} gap / CKA" for i in range(stages))
-    out += ["", f"| model | {head} |", "|---|" + "---:|" * stages]
-    for s in result["students"]:
-        cells = " | ".join(f"{g * 1e3:.2f} / {c:.3f}" for g, c in zip(s["spatial_gap"], s["cka"]))
-        out.append(f"| {s['label']} | {cells} |")
+    names = [f"encoder {i + 1}" for i in range(4)] + [f"decoder 1/{2 ** (4 - i)}" for i in range(4)]
+    for part, cols in (("encoder", range(0, 4)), ("decoder", range(4, 8))):
+        out += ["", f"| model: {part} gap / CKA | " + " | ".join(names[i] for i in cols) + " |", "|---|" + "---:|" * 4]
+        for s in result["students"]:
+            cells = " | ".join(f"{s['spatial_gap'][i] * 1e3:.1f} / {s['cka'][i]:.3f}" for i in cols if i < len(s["cka"]))
+            out.append(f"| {s['label']} | {cells} |")
     subjects = sorted(k[8:] for k in t if k.startswith("subject:"))
     if subjects:
         out += ["", "| model (val SAD per subject) | " + " | ".join(subjects) + " |", "|---|" + "---:|" * len(subjects),

@@ -49,10 +49,10 @@ def test_diagnose_teacher_against_itself_and_a_student():
     assert same.error_correlation == pytest.approx(1.0)
     assert all(g == pytest.approx(0.0, abs=1e-9) for g in same.spatial_gap)
     assert all(c == pytest.approx(1.0) for c in same.cka)
-    assert other.sad_to_teacher > 0 and len(other.cka) == 4 and all(0 <= c <= 1 for c in other.cka)
+    assert other.sad_to_teacher > 0 and len(other.cka) == 8 and all(0 <= c <= 1 for c in other.cka)
     assert set(other.sad_by_subject) == {"A", "B"}
     text = markdown({"teacher": {"sad": summary}, "students": [r.as_dict() for r in reports]})
-    assert "| itself |" in text and "stage 4 gap / CKA" in text and "| A | B |" in text
+    assert "| itself |" in text and "decoder 1/2" in text and "encoder 4" in text and "| A | B |" in text
 
 
 def test_cli_without_data_fails_clearly(models, tmp_path, monkeypatch, capsys):
