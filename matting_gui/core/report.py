@@ -36,6 +36,10 @@ ABLATION_VARIANTS = {
 }
 
 
+#: Label prefix of the ablation rows (they get tables of their own).
+ABLATION_PREFIX = "ablation: "
+
+
 def default_models() -> dict[str, Path]:
     """Label → weights path for everything committed under ``models/``."""
     found: dict[str, Path] = {}
@@ -47,7 +51,7 @@ def default_models() -> dict[str, Path]:
     for variant in ABLATION_VARIANTS:  # in the letter's table order
         p = models_dir() / "ablation" / f"{variant.replace('+', '_')}.safetensors"
         if p.exists():
-            found[f"ablation: {variant}"] = p
+            found[f"{ABLATION_PREFIX}{variant}"] = p
     return found
 
 
@@ -110,15 +114,25 @@ def evaluate_models(models: dict[str, Path], include_closed_form: bool = True, i
 def markdown(rows: list[dict]) -> str:
     """The README tables: one per validation kind, plus model size and speed."""
     out = []
-    for kind, title in (("photo", "Validation photos, official trimaps"), ("composite", "Validation composites")):
-        if not any(kind in r["metrics"] for r in rows):
-            continue
-        out += [f"**{title}** (lower is better)", "", "| method | MSE | SAD | Grad | Conn |", "|---|---:|---:|---:|---:|"]
-        for r in rows:
-            m = r["metrics"].get(kind)
-            if m:
-                out.append(f"| {r['label']} | {m['mse']:.4f} | {m['sad']:.2f} | {m['grad']:.2f} | {m['conn']:.2f} |")
-        out.append("")
+    main = [r for r in rows if not r["label"].startswith(ABLATION_PREFIX)]
+    ablation = [r for r in rows if r["label"].startswith(ABLATION_PREFIX)]
+    groups = [(main, "")]
+    if ablation:
+        steps = sorted({str(r.get("steps")) for r in ablation})
+        groups.append((ablation, f"Ablation, student, {'/'.join(steps)} steps per variant — "))
+    for group, prefix in groups:
+        for kind, title in (("photo", "validation photos, official trimaps"), ("composite", "validation composites")):
+            if not any(kind in r["metrics"] for r in group):
+                continue
+            heading = f"{prefix}{title}" if prefix else title[0].upper() + title[1:]
+            out += [f"**{heading}** (lower is better)", "", "| method | MSE | SAD | Grad | Conn |",
+                    "|---|---:|---:|---:|---:|"]
+            for r in group:
+                m = r["metrics"].get(kind)
+                if m:
+                    label = r["label"].removeprefix(ABLATION_PREFIX)
+                    out.append(f"| {label} | {m['mse']:.4f} | {m['sad']:.2f} | {m['grad']:.2f} | {m['conn']:.2f} |")
+            out.append("")
     out += ["| model | parameters | MACs at 512² | CPU latency at 512² | weights from step | distillation |",
             "|---|---:|---:|---:|---:|---|"]
     for r in rows:

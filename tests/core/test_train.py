@@ -143,10 +143,15 @@ def test_ablation_and_report_commands(teacher_run, tmp_path, monkeypatch, capsys
     from matting_gui.core.train import _synthetic_validation
 
     rows = evaluate_models({"teacher": t_out / "final.safetensors",
-                            "student (none)": tmp_path / "abl" / "none" / "final.safetensors"},
+                            "student (none)": tmp_path / "abl" / "none" / "final.safetensors",
+                            "ablation: spatial+channel": tmp_path / "abl" / "spatial_channel" / "final.safetensors"},
                            include_closed_form=True, items=_synthetic_validation(0, 2, 48))
     text = markdown(rows)
     assert "| student (none) |" in text and "closed-form" in text and "MACs at 512²" in text
+    main_table, rest = text.split("**Ablation, student, 3 steps per variant — validation composites**")
+    ablation_table, size_table = rest.split("| model | parameters")
+    assert "| spatial+channel |" in ablation_table and "| student (none) |" not in ablation_table
+    assert "spatial+channel" not in main_table and "| ablation: spatial+channel | 458,769 |" in size_table
     assert rows[0]["metrics"]["composite"]["sad"] >= 0
 
 
