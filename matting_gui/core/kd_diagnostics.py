@@ -105,11 +105,10 @@ def diagnose(teacher: MattingNet, students: dict[str, MattingNet], items: list[I
         t_err = np.abs(ta - item.alpha)[m]
         for label, model in students.items():
             a = acc[label]
-            need_features = item.split == "val"
             sa, sf = forward(model, item.image, item.trimap)
             s_sad = sad(sa, item.alpha, item.trimap)
             a.setdefault(f"sad_{item.split}", []).append(s_sad)
-            if not need_features:
+            if item.split != "val":  # training photos: only the fit (SAD) is measured
                 continue
             a.setdefault(f"subject:{subject}", []).append(s_sad)
             a.setdefault("to_teacher", []).append(sad(sa, ta, item.trimap))
