@@ -25,22 +25,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .data.validation import ValItem, build_validation_set
 from .distill import spatial_similarity
 from .metrics import sad, unknown_mask
 from .network import MattingNet
 from .predictor import force_known, network_input
 from .weights import load_network
-
-
-@dataclass
-class Item:
-    """image float32 (H, W, 3) in [0, 1]; trimap uint8 (H, W); alpha float32 (H, W); split 'train'|'val'."""
-
-    name: str
-    split: str
-    image: np.ndarray
-    trimap: np.ndarray
-    alpha: np.ndarray
 
 
 def linear_cka(x: torch.Tensor, y: torch.Tensor) -> float:
@@ -87,19 +77,21 @@ class StudentReport:
         return dict(self.__dict__)
 
 
-def diagnose(teacher: MattingNet, students: dict[str, MattingNet], items: list[Item]) -> tuple[dict[str, float], list[StudentReport]]:
+def diagnose(teacher: MattingNet, students: dict[str, MattingNet], items: list[ValItem]) -> tuple[dict[str, float], list[StudentReport]]:
     """Teacher's mean SAD per split (and per val subject, keys 'subject:<stem>'), and one
-    ``StudentReport`` per student (all on CPU, eval mode). Item names are '<subject>/<variant>'."""
+    ``StudentReport`` per student (all on CPU, eval mode). Items of kind 'train' count as the
+    training split, all others as validation; names are '<subject>/<variant>'."""
     reports = {label: StudentReport(label) for label in students}
     acc: dict[str, dict[str, list]] = {label: {} for label in students}
     teacher_sad: dict[str, list[float]] = {}
     teacher_subject: dict[str, list[float]] = {}
     for item in items:
+        split = "train" if item.kind == "train" else "val"
         ta, tf = forward(teacher, item.image, item.trimap)
         t_sad = sad(ta, item.alpha, item.trimap)
-        teacher_sad.setdefault(item.split, []).append(t_sad)
+        teacher_sad.setdefault(split, []).append(t_sad)
         subject = item.name.split("/")[0]
-        if item.split == "val":
+        if split == "val":
             teacher_subject.setdefault(subject, []).append(t_sad)
         m = unknown_mask(item.trimap)
         t_err = np.abs(ta - item.alpha)[m]
@@ -107,8 +99,8 @@ def diagnose(teacher: MattingNet, students: dict[str, MattingNet], items: list[I
             a = acc[label]
             sa, sf = forward(model, item.image, item.trimap)
             s_sad = sad(sa, item.alpha, item.trimap)
-            a.setdefault(f"sad_{item.split}", []).append(s_sad)
-            if item.split != "val":  # training photos: only the fit (SAD) is measured
+            a.setdefault(f"sad_{split}", []).append(s_sad)
+            if split != "val":  # training photos: only the fit (SAD) is measured
                 continue
             a.setdefault(f"subject:{subject}", []).append(s_sad)
             a.setdefault("to_teacher", []).append(sad(sa, ta, item.trimap))
@@ -135,16 +127,15 @@ def diagnose(teacher: MattingNet, students: dict[str, MattingNet], items: list[I
     return summary, list(reports.values())
 
 
-def load_items(train_photos: bool = True) -> list[Item]:
+def load_items(train_photos: bool = True) -> list[ValItem]:
     """The validation set (photos + composites) and, optionally, the training photos with official trimaps."""
     from .data.sources import load_official_trimaps, load_split, load_subjects
-    from .data.validation import build_validation_set
 
-    items = [Item(v.name, "val", v.image, v.trimap, v.alpha) for v in build_validation_set()]
+    items = build_validation_set()
     if train_photos:
         for subj in load_subjects(load_split()["train"]):
             for tname, tri in load_official_trimaps(subj.stem).items():
-                items.append(Item(f"{subj.stem}/{tname}", "train", subj.image, tri, subj.alpha))
+                items.append(ValItem(f"{subj.stem}/{tname}", "train", subj.image, tri, subj.alpha))
     return items
 
 

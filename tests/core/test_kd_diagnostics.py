@@ -6,7 +6,8 @@ import torch
 
 from matting_gui.core.cli import main as cli_main
 from matting_gui.core.config import STUDENT, TEACHER
-from matting_gui.core.kd_diagnostics import Item, diagnose, linear_cka, markdown, stage_similarity
+from matting_gui.core.data.validation import ValItem
+from matting_gui.core.kd_diagnostics import diagnose, linear_cka, markdown, stage_similarity
 from matting_gui.core.network import build_network
 from tests.conftest import make_photo, make_trimap
 
@@ -31,10 +32,10 @@ def test_stage_similarity_is_zero_gap_for_identical_maps():
 
 def _items():
     items = []
-    for i, (stem, split) in enumerate((("A", "val"), ("B", "val"), ("C", "train"))):
+    for i, (stem, kind) in enumerate((("A", "photo"), ("B", "composite"), ("C", "train"))):
         tri = make_trimap(64, 96)
         alpha = (tri / 255.0).astype(np.float32)
-        items.append(Item(f"{stem}/t1", split, make_photo(64, 96, seed=i), tri, alpha))
+        items.append(ValItem(f"{stem}/t1", kind, make_photo(64, 96, seed=i), tri, alpha))
     return items
 
 

@@ -24,7 +24,10 @@ COMPOSITE_BACKGROUNDS = 3  # per foreground, the val split's backgrounds taken a
 
 @dataclass
 class ValItem:
-    """image float32 (H, W, 3); trimap uint8 (H, W); alpha float32 (H, W); kind 'photo'|'composite'."""
+    """image float32 (H, W, 3); trimap uint8 (H, W); alpha float32 (H, W).
+
+    kind: 'photo' | 'composite' (the validation set) or 'train' (a training photo, for fit checks).
+    """
 
     name: str
     kind: str
