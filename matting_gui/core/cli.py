@@ -117,7 +117,7 @@ def cmd_matte(args) -> int:
                     raise ImageError(f"{path}: no trimap named {path.stem}.* in {args.trimap_dir}")
             loaded = read_image(path)
             trimap = validate_trimap(read_trimap(tri_path), loaded.rgb.shape, str(tri_path))
-            result = predictor.predict(loaded.rgb, trimap)
+            result = predictor.predict(loaded.rgb, trimap, mirror=args.mirror)
             write_alpha(out / f"{path.stem}.png", result.alpha, loaded.bit_depth)
             if args.cutout or background is not None:
                 from .compose import composite, cover_resize, estimate_foreground
@@ -279,7 +279,7 @@ def cmd_report(args) -> int:
         return 2
     try:
         rows = evaluate_models(models, include_closed_form=not args.no_closed_form,
-                               int8=("student, distilled",))
+                               int8=("student, distilled",), mirror=("teacher", "student, distilled"))
     except (WeightsError, ImageError, OSError) as exc:
         _err(str(exc))
         return 2
@@ -425,6 +425,8 @@ def build_parser() -> argparse.ArgumentParser:
     model_args(p)
     p.add_argument("--cutout", action="store_true", help="also write <stem>_cutout.png (RGBA, straight alpha)")
     p.add_argument("--composite", metavar="COLOR|IMAGE", help="also write <stem>_composite.png over a colour or image")
+    p.add_argument("--mirror", action="store_true",
+                   help="average with the matte of the mirrored image (2x time, lower error; see README)")
     p.set_defaults(func=cmd_matte)
 
     p = sub.add_parser("evaluate", help="SAD, MSE, Gradient, Connectivity against ground truth")

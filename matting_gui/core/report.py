@@ -55,19 +55,20 @@ def default_models() -> dict[str, Path]:
     return found
 
 
-def latency_ms(model, side: int = 512, repeats: int = 5) -> float:
-    """Median wall time (ms) of one forward pass at side×side on the model's device."""
+def latency_ms(model, side: int = 512, repeats: int = 5, mirror: bool = False) -> float:
+    """Median wall time (ms) of one forward pass at side×side on the model's device (mirror: the
+    mirror-averaged pass, a batch of two)."""
     from .trimap import UNKNOWN
 
     img = np.random.default_rng(0).random((side, side, 3), dtype=np.float32)
     tri = np.full((side, side), UNKNOWN, np.uint8)
     tri[: side // 4] = 0
     tri[-side // 4 :] = 255
-    run_network(model, img, tri)  # warm-up
+    run_network(model, img, tri, mirror=mirror)  # warm-up
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        run_network(model, img, tri)
+        run_network(model, img, tri, mirror=mirror)
         times.append(time.perf_counter() - t0)
     return statistics.median(times) * 1000
 
@@ -80,26 +81,30 @@ def closed_form(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
 
 
 def evaluate_models(models: dict[str, Path], include_closed_form: bool = True, items: list[ValItem] | None = None,
-                    threads: int | None = None, int8: tuple[str, ...] = ()) -> list[dict]:
+                    threads: int | None = None, int8: tuple[str, ...] = (),
+                    mirror: tuple[str, ...] = ()) -> list[dict]:
     """One row per model: label, params, MACs, latency and mean metrics per validation kind.
 
-    int8: labels of ``models`` to evaluate a second time as static-int8 (an extra row each).
+    int8: labels of ``models`` to evaluate a second time as static-int8 (an extra row each);
+    mirror: labels to evaluate a second time averaged with the mirrored image (an extra row each).
     """
     if threads:
         torch.set_num_threads(threads)
     items = items if items is not None else build_validation_set()
     rows = []
-    runs = [(label, path, "fp32") for label, path in models.items()]
-    runs += [(f"{label}, int8", models[label], "int8") for label in int8 if label in models]
-    for label, path, precision in runs:
+    runs = [(label, path, "fp32", False) for label, path in models.items()]
+    runs += [(f"{label}, int8", models[label], "int8", False) for label in int8 if label in models]
+    runs += [(f"{label}, mirror-averaged", models[label], "fp32", True) for label in mirror if label in models]
+    for label, path, precision, mirrored in runs:
         pred = Predictor(path, "cpu", precision=precision)
         card = pred.card
         net = pred.network  # fused and channels_last (or int8): the latency the app and CLI see
-        means, _ = evaluate(lambda img, tri, p=pred: p.predict(img, tri).alpha, items)
+        means, _ = evaluate(lambda img, tri, p=pred, m=mirrored: p.predict(img, tri, mirror=m).alpha, items)
         rows.append({
             "label": label, "path": str(path), "parameters": card.get("parameters"), "precision": precision,
-            "macs_512": count_macs(pred.model, 512, 512), "latency_ms_512": latency_ms(net),
+            "macs_512": count_macs(pred.model, 512, 512) * (2 if mirrored else 1), "latency_ms_512": latency_ms(net, mirror=mirrored),
             "steps": card.get("training", {}).get("steps"), "kd": card.get("training", {}).get("kd"),
+            "mirror": mirrored,
             "metrics": {k: v.as_dict() for k, v in means.items()},
         })
     if include_closed_form:

@@ -852,7 +852,8 @@ class MainWindow(QMainWindow):
         """Why the current trimap cannot be matted, or None (a full scan: for one-off actions only)."""
         return trimap_problem(self.doc.trimap)
 
-    def request_matte(self, preview: bool = False, tag: str = "", want_foreground: bool | None = None) -> int | None:
+    def request_matte(self, preview: bool = False, tag: str = "", want_foreground: bool | None = None,
+                      mirror: bool = False) -> int | None:
         """Send the current image + trimap to the worker; returns the job id (None if nothing to do)."""
         if self.doc is None or self.image is None:
             return None
@@ -861,7 +862,7 @@ class MainWindow(QMainWindow):
         job = MatteJob(
             job_id=self.service.new_id(), revision=self.doc.revision, image=self.image, trimap=self.doc.trimap.copy(),
             model=self.model_name, device=self.device, max_pixels=PREVIEW_PIXELS if preview else None,
-            preview=preview, want_foreground=want_foreground, tag=tag,
+            preview=preview, want_foreground=want_foreground, tag=tag, mirror=mirror,
         )
         self._latest_job = job.job_id
         self.service.submit(job)
@@ -1068,22 +1069,25 @@ class MainWindow(QMainWindow):
         from .export_dialog import ExportDialog
 
         folder = str(self.settings.value("export_folder", str(self.path.parent if self.path else Path.home())))
-        dlg = ExportDialog(self, folder, self.path.stem if self.path else "pasted", self.loaded.bit_depth)
+        mirror = str(self.settings.value("export_mirror", "true")).lower() == "true"
+        dlg = ExportDialog(self, folder, self.path.stem if self.path else "pasted", self.loaded.bit_depth, mirror)
         if dlg.exec():
             opts = dlg.options()
             self.settings.setValue("export_folder", opts["folder"])
+            self.settings.setValue("export_mirror", "true" if opts["mirror"] else "false")
             self.export(Path(opts["folder"]), opts)
 
     def export(self, folder: Path, options: dict) -> int | None:
         """Export with ``options`` (keys: stem, matte, cutout, composite, cutout_format, composite_format,
-        quality). Computes the full-resolution matte of the selected model first; ``exported`` fires when done."""
+        quality, mirror — average with the mirrored image's matte, default True). Computes the full-resolution matte of the selected model first; ``exported`` fires when done."""
         if self.doc is None:
             return None
         problem = self._trimap_problem()
         if problem:
             self.show_error(f"cannot export: {problem}")
             return None
-        job_id = self.request_matte(preview=False, tag="export", want_foreground=options.get("cutout") or options.get("composite"))
+        job_id = self.request_matte(preview=False, tag="export", want_foreground=options.get("cutout") or options.get("composite"),
+                                    mirror=bool(options.get("mirror", True)))
         self._pending_export = (folder, options | {"job_id": job_id})
         self.statusBar().showMessage("Computing the full-resolution matte for export…")
         self._show_export_progress()

@@ -33,6 +33,7 @@ class MatteJob:
     preview: bool = False
     want_foreground: bool = False
     tag: str = ""
+    mirror: bool = False  # average with the mirrored image's matte (exports)
 
 
 @dataclass
@@ -98,7 +99,7 @@ class _Worker(QObject):
                     continue
                 pred = self.predictor(job.model, job.device)
                 res = pred.predict(job.image, job.trimap, job.max_pixels, fast_upsample=job.preview,
-                                   int8=job.preview)
+                                   int8=job.preview, mirror=job.mirror)
                 fg = None
                 if job.want_foreground:
                     from ..core.compose import estimate_foreground

@@ -25,6 +25,10 @@ def test_matte_on_real_photo_writes_valid_alpha(models, tmp_path):
     assert cut.shape == (512, 512, 4) and np.array_equal(cut[..., 3], alpha)
     comp = cv2.imread(str(tmp_path / "astronaut_composite.png"))
     assert tuple(comp[0, 0]) == (0, 255, 0)  # background pixel replaced by green (BGR)
+    assert main(["matte", str(SAMPLE), "--trimap", str(SAMPLE_TRIMAP), "--out", str(tmp_path / "m"), "--mirror"]) == 0
+    mirrored = cv2.imread(str(tmp_path / "m" / "astronaut.png"), cv2.IMREAD_UNCHANGED)
+    assert mirrored.shape == alpha.shape and np.array_equal(mirrored[tri != 128], alpha[tri != 128])
+    assert not np.array_equal(mirrored, alpha)  # the unknown band is averaged with the mirrored pass
 
 
 def _corpus(folder):

@@ -57,3 +57,17 @@ def test_fast_upsample_preview(models):
     guided = p.predict(img, tri).alpha
     assert fast.shape == guided.shape == (80, 120)
     assert np.all(fast[tri == 255] == 1) and np.all(fast[tri == 0] == 0)
+
+
+def test_mirror_averages_with_the_mirrored_images_matte(models):
+    net, _ = load_network(models / "student.safetensors")
+    img, tri = make_photo(64, 96), make_trimap(64, 96)  # multiples of 32: padding is the same both ways
+    plain = run_network(net, img, tri)
+    flipped = run_network(net, img[:, ::-1].copy(), tri[:, ::-1].copy())[:, ::-1]
+    mirrored = run_network(net, img, tri, mirror=True)
+    np.testing.assert_allclose(mirrored, (plain + flipped) / 2, atol=1e-5)
+    assert not np.allclose(mirrored, plain, atol=1e-4)  # the random net is not mirror-symmetric
+    odd_img, odd_tri = make_photo(37, 53), make_trimap(37, 53)  # padded: still crops back, still forces known
+    odd = Predictor("student", "cpu").predict(odd_img, odd_tri, mirror=True)
+    assert odd.alpha.shape == (37, 53) and odd.mirrored
+    assert np.all(odd.alpha[odd_tri == 0] == 0) and np.all(odd.alpha[odd_tri == 255] == 1)

@@ -145,8 +145,12 @@ def test_ablation_and_report_commands(teacher_run, tmp_path, monkeypatch, capsys
     rows = evaluate_models({"teacher": t_out / "final.safetensors",
                             "student (none)": tmp_path / "abl" / "none" / "final.safetensors",
                             "ablation: spatial+channel": tmp_path / "abl" / "spatial_channel" / "final.safetensors"},
-                           include_closed_form=True, items=_synthetic_validation(0, 2, 48))
+                           include_closed_form=True, items=_synthetic_validation(0, 2, 48),
+                           mirror=("student (none)",))
     text = markdown(rows)
+    plain, mirrored = (next(r for r in rows if r["label"] == f"student (none){s}") for s in ("", ", mirror-averaged"))
+    assert mirrored["mirror"] and mirrored["macs_512"] == 2 * plain["macs_512"]
+    assert mirrored["metrics"]["composite"] != plain["metrics"]["composite"]
     assert "| student (none) |" in text and "closed-form" in text and "MACs at 512²" in text
     main_table, rest = text.split("**Ablation, student, 3 steps per variant — validation composites**")
     ablation_table, size_table = rest.split("| model | parameters")

@@ -148,6 +148,30 @@ def test_export_writes_matte_cutout_composite(qtbot, window, photo, tmp_path):
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
 
 
+def test_export_mirror_option_reaches_the_worker(qtbot, window, photo, tmp_path, monkeypatch):
+    _open(qtbot, window, photo)
+    submitted = []
+    submit = window.service.submit
+    monkeypatch.setattr(window.service, "submit", lambda job: (submitted.append(job), submit(job)))
+    for mirror in (True, False):
+        with qtbot.waitSignal(window.exported, timeout=60000):
+            window.export(tmp_path, {"stem": f"m{mirror}", "matte": True, "mirror": mirror})
+    assert [j.mirror for j in submitted if j.tag == "export"] == [True, False]
+    a, b = (np.asarray(Image.open(tmp_path / f"m{m}_matte.png")) for m in (True, False))
+    assert a.shape == b.shape == (120, 160) and not np.array_equal(a, b)
+
+
+def test_export_dialog_offers_mirror_averaging(qtbot, window):
+    from matting_gui.gui.export_dialog import ExportDialog
+
+    for default in (True, False):
+        dlg = ExportDialog(window, "/tmp", "x", 8, mirror=default)
+        qtbot.addWidget(dlg)
+        assert dlg.options()["mirror"] is default
+        dlg.mirror.setChecked(not default)
+        assert dlg.options()["mirror"] is not default
+
+
 def test_export_to_unwritable_folder_keeps_everything(qtbot, window, photo, tmp_path):
     _open(qtbot, window, photo)
     window.set_tool("unknown")
