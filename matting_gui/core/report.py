@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from .data.validation import ValItem, build_validation_set, evaluate
+from .metrics import MattingScores, mean_scores
 from .network import count_macs
 from .paths import models_dir
 from .predictor import Predictor, run_network
@@ -99,21 +100,32 @@ def evaluate_models(models: dict[str, Path], include_closed_form: bool = True, i
         pred = Predictor(path, "cpu", precision=precision)
         card = pred.card
         net = pred.network  # fused and channels_last (or int8): the latency the app and CLI see
-        means, _ = evaluate(lambda img, tri, p=pred, m=mirrored: p.predict(img, tri, mirror=m).alpha, items)
+        means, per_item = evaluate(lambda img, tri, p=pred, m=mirrored: p.predict(img, tri, mirror=m).alpha, items)
         rows.append({
             "label": label, "path": str(path), "parameters": card.get("parameters"), "precision": precision,
             "macs_512": count_macs(pred.model, 512, 512) * (2 if mirrored else 1), "latency_ms_512": latency_ms(net, mirror=mirrored),
             "steps": card.get("training", {}).get("steps"), "kd": card.get("training", {}).get("kd"),
             "mirror": mirrored,
             "metrics": {k: v.as_dict() for k, v in means.items()},
+            "photo_subjects": photo_subjects(per_item, items),
         })
     if include_closed_form:
         t0 = time.perf_counter()
-        means, _ = evaluate(closed_form, items)
+        means, per_item = evaluate(closed_form, items)
         rows.append({"label": "closed-form (pymatting)", "parameters": None, "macs_512": None,
                      "latency_ms_512": None, "seconds_per_image": (time.perf_counter() - t0) / max(1, len(items)),
-                     "metrics": {k: v.as_dict() for k, v in means.items()}})
+                     "metrics": {k: v.as_dict() for k, v in means.items()},
+                     "photo_subjects": photo_subjects(per_item, items)})
     return rows
+
+
+def photo_subjects(per_item: dict[str, MattingScores], items: list[ValItem]) -> dict[str, dict[str, float]]:
+    """Mean scores per photographed subject (the part of the item name before '/'), photos only."""
+    groups: dict[str, list[MattingScores]] = {}
+    for item in items:
+        if item.kind == "photo":
+            groups.setdefault(item.name.split("/")[0], []).append(per_item[item.name])
+    return {subject: mean_scores(scores).as_dict() for subject, scores in groups.items()}
 
 
 def markdown(rows: list[dict]) -> str:
@@ -138,6 +150,15 @@ def markdown(rows: list[dict]) -> str:
                     label = r["label"].removeprefix(ABLATION_PREFIX)
                     out.append(f"| {label} | {m['mse']:.4f} | {m['sad']:.2f} | {m['grad']:.2f} | {m['conn']:.2f} |")
             out.append("")
+    subjects = sorted({s for r in main for s in r.get("photo_subjects", {})})
+    if subjects:
+        out += ["**Validation photos per subject** (SAD / Grad, mean over the official trimaps)", "",
+                "| method | " + " | ".join(subjects) + " |", "|---|" + "---:|" * len(subjects)]
+        for r in main:
+            per = r.get("photo_subjects", {})
+            cells = [f"{per[s]['sad']:.2f} / {per[s]['grad']:.2f}" if s in per else "–" for s in subjects]
+            out.append(f"| {r['label']} | " + " | ".join(cells) + " |")
+        out.append("")
     out += ["| model | parameters | MACs at 512² | CPU latency at 512² | weights from step | distillation |",
             "|---|---:|---:|---:|---:|---|"]
     for r in rows:
