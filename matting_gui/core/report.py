@@ -58,7 +58,7 @@ def default_models() -> dict[str, Path]:
 
 def latency_ms(model, side: int = 512, repeats: int = 5, mirror: bool = False) -> float:
     """Median wall time (ms) of one forward pass at side×side on the model's device (mirror: the
-    mirror-averaged pass, a batch of two)."""
+    mirror-averaged result, two passes)."""
     from .trimap import UNKNOWN
 
     img = np.random.default_rng(0).random((side, side, 3), dtype=np.float32)
