@@ -45,7 +45,9 @@ def default_models() -> dict[str, Path]:
     """Label → weights path for everything committed under ``models/``."""
     found: dict[str, Path] = {}
     for name, label in (("teacher", "teacher"), ("student", "student, distilled"),
-                        ("student_nokd", "student, no distillation")):
+                        ("student_nokd", "student, no distillation"),
+                        ("experiments/student_sp_decoder", "student, distilled + decoder term"),
+                        ("experiments/student_sp_decay", "student, distilled, teacher terms fading")):
         p = models_dir() / f"{name}.safetensors"
         if p.exists():
             found[label] = p
