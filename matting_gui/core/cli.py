@@ -443,7 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a network or distil a student")
     p.add_argument("--config", help="TOML file with TrainConfig keys (unknown keys are rejected)")
-    p.add_argument("--preset", choices=["teacher", "student"])
+    p.add_argument("--preset", choices=["teacher", "student", "student_wide"])
     p.add_argument("--kd", help="distillation kinds joined with '+': spatial, channel, batch, attention, decoder, output, or none")
     p.add_argument("--teacher", help="teacher weights for distillation")
     p.add_argument("--init", help="start from these weights")

@@ -42,7 +42,7 @@ from .weights import load_network, save_weights
 class TrainConfig:
     """Everything a run needs; stored in the checkpoint. Unknown keys are rejected."""
 
-    preset: str = "teacher"  # network preset: teacher | student
+    preset: str = "teacher"  # network preset: teacher | student | student_wide
     out: str = "runs/teacher"  # folder for checkpoint, logs and exported weights
     steps: int = 20000  # total optimisation steps (the schedule's length)
     batch: int = 8  # samples per step per process

@@ -28,6 +28,18 @@ def test_student_is_light():
     assert sum(STUDENT.depths) < sum(TEACHER.depths)
 
 
+def test_wide_student_differs_only_in_its_high_resolution_end():
+    from matting_gui.core.config import STUDENT_WIDE, preset
+
+    assert preset("student_wide") == STUDENT_WIDE and NetConfig.from_json(STUDENT_WIDE.to_json()) == STUDENT_WIDE
+    assert (STUDENT_WIDE.stem, STUDENT_WIDE.widths, STUDENT_WIDE.depths) == (STUDENT.stem, STUDENT.widths, STUDENT.depths)
+    assert STUDENT_WIDE.decoder[2:] == TEACHER.decoder[2:] and STUDENT_WIDE.refine == TEACHER.refine
+    s, w = build_network(STUDENT), build_network(STUDENT_WIDE)
+    assert count_macs(s, 512, 512) < count_macs(w, 512, 512) <= 0.25 * count_macs(build_network(TEACHER), 512, 512)
+    out = w(torch.rand(1, STUDENT_WIDE.in_channels, 64, 64))
+    assert out.alpha.shape == (1, 1, 64, 64) and [d.shape[1] for d in out.decoder] == list(STUDENT_WIDE.decoder)
+
+
 def test_config_roundtrip_and_unknown_keys():
     assert NetConfig.from_json(STUDENT.to_json()) == STUDENT
     data = json.loads(TEACHER.to_json()) | {"bogus": 1}
