@@ -18,7 +18,7 @@ import torch
 from .network import FX_TRACE_LOCK, MattingNet, fuse_for_inference
 from .trimap import BACKGROUND, FOREGROUND, encode_inputs
 from .upsample import guided_upsample
-from .weights import load_network
+from .weights import INSTALLED_MODELS, load_network
 
 #: int8 builds still running; joined at exit (a thread killed inside a torch op aborts the process)
 _BUILDS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
@@ -154,7 +154,9 @@ class Predictor:
         fuse_for_inference(self.model)  # BN folded into convs: ~35% faster for the student on CPU
         if self.device.type == "cpu":
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.name = str(self.card.get("name", Path(str(model)).stem))
+        # The installed models are shown by the name the user chose them by ("student" is built from
+        # the student_wide preset); any other weights file by its card's network name.
+        self.name = str(model) if str(model) in INSTALLED_MODELS else str(self.card.get("name", Path(str(model)).stem))
         self.source = str(model)
         self.working_pixels = working_pixels
         self._lock = threading.Lock()

@@ -46,8 +46,10 @@ def default_models() -> dict[str, Path]:
     found: dict[str, Path] = {}
     for name, label in (("teacher", "teacher"), ("student", "student, distilled"),
                         ("student_nokd", "student, no distillation"),
-                        ("experiments/student_sp_decoder", "student, distilled + decoder term"),
-                        ("experiments/student_sp_decay", "student, distilled, teacher terms fading")):
+                        ("experiments/student_narrow_sp", "narrow student, distilled"),
+                        ("experiments/student_narrow_nokd", "narrow student, no distillation"),
+                        ("experiments/student_sp_decoder", "narrow student, distilled + decoder term"),
+                        ("experiments/student_sp_decay", "narrow student, distilled, teacher terms fading")):
         p = models_dir() / f"{name}.safetensors"
         if p.exists():
             found[label] = p
@@ -138,7 +140,7 @@ def markdown(rows: list[dict]) -> str:
     groups = [(main, "")]
     if ablation:
         steps = sorted({str(r.get("steps")) for r in ablation})
-        groups.append((ablation, f"Ablation, student, {'/'.join(steps)} steps per variant — "))
+        groups.append((ablation, f"Ablation (narrow student), {'/'.join(steps)} steps per variant — "))
     for group, prefix in groups:
         for kind, title in (("photo", "validation photos, official trimaps"), ("composite", "validation composites")):
             if not any(kind in r["metrics"] for r in group):

@@ -53,15 +53,19 @@ def save_weights(path: str | os.PathLike, model: MattingNet, card: dict | None =
     return path
 
 
+# The models the app and CLI know by name → the network preset each is trained from.
+INSTALLED_MODELS = {"student": "student_wide", "teacher": "teacher"}
+
+
 def resolve_model(name_or_path: str | os.PathLike) -> Path:
     """A preset name ('student', 'teacher') → ``models/<name>.safetensors``; else the path itself."""
     text = str(name_or_path)
-    if text in ("student", "teacher"):
+    if text in INSTALLED_MODELS:
         path = models_dir() / f"{text}.safetensors"
         if not path.exists():
             raise WeightsError(
                 f"no trained {text} weights at {path}; train them with "
-                f"`matting-cli train --preset {text} ...` (see README, 'Training') "
+                f"`matting-cli train --preset {INSTALLED_MODELS[text]} ...` (see README, 'Training') "
                 f"or pass --model PATH"
             )
         return path

@@ -3,11 +3,11 @@ import json
 import pytest
 import torch
 
-from matting_gui.core.config import STUDENT, TEACHER, NetConfig, preset
+from matting_gui.core.config import STUDENT, STUDENT_WIDE, TEACHER, NetConfig, preset
 from matting_gui.core.network import build_network, count_macs, count_parameters, fuse_for_inference
 
 
-@pytest.mark.parametrize("cfg", [TEACHER, STUDENT], ids=["teacher", "student"])
+@pytest.mark.parametrize("cfg", [TEACHER, STUDENT, STUDENT_WIDE], ids=["teacher", "student", "student_wide"])
 def test_forward_shapes_and_range(cfg):
     net = build_network(cfg).eval()
     x = torch.randn(2, cfg.in_channels, 96, 64)
@@ -29,8 +29,6 @@ def test_student_is_light():
 
 
 def test_wide_student_differs_only_in_its_high_resolution_end():
-    from matting_gui.core.config import STUDENT_WIDE, preset
-
     assert preset("student_wide") == STUDENT_WIDE and NetConfig.from_json(STUDENT_WIDE.to_json()) == STUDENT_WIDE
     assert (STUDENT_WIDE.stem, STUDENT_WIDE.widths, STUDENT_WIDE.depths) == (STUDENT.stem, STUDENT.widths, STUDENT.depths)
     assert STUDENT_WIDE.decoder[2:] == TEACHER.decoder[2:] and STUDENT_WIDE.refine == TEACHER.refine
@@ -63,7 +61,7 @@ def test_channels_last_training_step_student():
     assert all(p.grad is not None for p in net.parameters())
 
 
-@pytest.mark.parametrize("cfg", [TEACHER, STUDENT], ids=["teacher", "student"])
+@pytest.mark.parametrize("cfg", [TEACHER, STUDENT, STUDENT_WIDE], ids=["teacher", "student", "student_wide"])
 def test_fused_network_gives_the_same_alpha(cfg):
     net = build_network(cfg)
     with torch.no_grad():  # give BatchNorm non-trivial running statistics

@@ -152,7 +152,7 @@ def test_ablation_and_report_commands(teacher_run, tmp_path, monkeypatch, capsys
     assert mirrored["mirror"] and mirrored["macs_512"] == 2 * plain["macs_512"]
     assert mirrored["metrics"]["composite"] != plain["metrics"]["composite"]
     assert "| student (none) |" in text and "closed-form" in text and "MACs at 512²" in text
-    main_table, rest = text.split("**Ablation, student, 3 steps per variant — validation composites**")
+    main_table, rest = text.split("**Ablation (narrow student), 3 steps per variant — validation composites**")
     ablation_table, size_table = rest.split("| model | parameters")
     assert "| spatial+channel |" in ablation_table and "| student (none) |" not in ablation_table
     assert "spatial+channel" not in main_table and "| ablation: spatial+channel | 458,769 |" in size_table
