@@ -170,7 +170,7 @@ class Predictor:
             self._int8_error = f"int8 unavailable: {exc}"
 
     def start_int8_build(self) -> None:
-        """Quantize a copy of the network in a background thread (~2–3 s, CPU only).
+        """Quantize a copy of the network in a background thread (a few seconds, CPU only).
 
         Until it is ready (or if it fails) ``predict(..., int8=True)`` uses fp32.
         """

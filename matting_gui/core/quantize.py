@@ -12,7 +12,6 @@ branch) over smooth random backgrounds, deterministic for a given seed.
 from __future__ import annotations
 
 import copy
-import importlib
 import warnings
 
 import torch
@@ -63,7 +62,7 @@ def quantize_int8(model: MattingNet, calibration: list[torch.Tensor] | None = No
 
     ``model`` is not modified (a copy is quantized); it must not be BN-fused (FX fuses
     conv+BN+ReLU itself). calibration: inputs (1, 8, H, W) float32; default
-    ``calibration_inputs()``. Takes ~2–3 s on one core for the student.
+    ``calibration_inputs()``. Takes a few seconds on one core for the student.
     """
     from torch.ao.quantization import get_default_qconfig_mapping
     from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
@@ -72,11 +71,16 @@ def quantize_int8(model: MattingNet, calibration: list[torch.Tensor] | None = No
     torch.backends.quantized.engine = engine
     calibration = calibration if calibration is not None else calibration_inputs()
     net = copy.deepcopy(model).cpu().eval()
-    importlib.import_module("torch._inductor")  # the first trace imports it lazily (2.5 s): not under the lock
 
     qconfig = get_default_qconfig_mapping(engine)
+    # No per-node stack traces: recording them imports torch._inductor (2 s, holding the GIL for up
+    # to 0.2 s at a time, which froze the app's UI thread while a photo opened) and reads source files.
     with FX_TRACE_LOCK:  # ~0.15 s: forward passes in other threads wait, rather than break
-        prepared = prepare_fx(_AlphaOnly(net), qconfig, example_inputs=(calibration[0],))
+        emit, torch.fx.config.do_not_emit_stack_traces = torch.fx.config.do_not_emit_stack_traces, True
+        try:
+            prepared = prepare_fx(_AlphaOnly(net), qconfig, example_inputs=(calibration[0],))
+        finally:
+            torch.fx.config.do_not_emit_stack_traces = emit
     with torch.inference_mode():
         for x in calibration:
             prepared(x)

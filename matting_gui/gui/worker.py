@@ -14,6 +14,11 @@ import traceback
 from dataclasses import dataclass, field
 
 import numpy as np
+
+# quantize_fx is loaded here, on the UI thread while the app starts (~0.1-0.2 s), so that the int8
+# build, which runs in the background after a model loads, does not load it: one of its modules
+# holds the GIL for ~0.15 s while it loads, which froze the UI while the first photo opened.
+import torch.ao.quantization.quantize_fx  # noqa: F401
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..core.predictor import Predictor

@@ -78,3 +78,18 @@ def test_channels_last_encoding_is_the_same_values():
     chw, cl = encode_inputs(img, tri), encode_inputs(img, tri, channels_last=True)
     assert np.array_equal(chw, cl) and cl.shape == (8, 40, 56)
     assert torch.from_numpy(cl)[None].is_contiguous(memory_format=torch.channels_last)
+
+
+def test_int8_build_leaves_torch_inductor_unloaded():
+    """Loading torch._inductor holds the GIL for up to 0.2 s at a time: the background build must not."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from matting_gui.core.config import STUDENT; from matting_gui.core.network import "
+            "build_network; from matting_gui.core.quantize import calibration_inputs, quantize_int8; "
+            "quantize_int8(build_network(STUDENT).eval(), calibration_inputs(count=1, size=32)); "
+            "import torch.fx.config as c; assert not c.do_not_emit_stack_traces, 'config not restored'; "
+            "print('torch._inductor' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "False"
