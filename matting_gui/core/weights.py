@@ -58,7 +58,7 @@ INSTALLED_MODELS = {"student": "student_wide", "teacher": "teacher"}
 
 
 def resolve_model(name_or_path: str | os.PathLike) -> Path:
-    """A preset name ('student', 'teacher') → ``models/<name>.safetensors``; else the path itself."""
+    """An installed model's name ('student', 'teacher') → ``models/<name>.safetensors``; else the path itself."""
     text = str(name_or_path)
     if text in INSTALLED_MODELS:
         path = models_dir() / f"{text}.safetensors"
