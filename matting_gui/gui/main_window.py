@@ -54,6 +54,7 @@ from ..core.paths import REPO_DIR, cache_dir, printable
 from ..core.trimap import BACKGROUND, FOREGROUND, UNKNOWN, TrimapError, normalize_trimap
 from ..core.trimap_doc import INITIAL_VALUE, TrimapDocument
 from ..core.view import VIEW_MODES, ViewStyle, render, to_display_u8
+from ..core.weights import INSTALLED_MODELS
 from .canvas import Canvas
 from .convert import qimage_to_rgb, render_target, writable_rgb_view
 from .worker import MatteJob, MatteJobResult, MatteService, trimap_problem
@@ -276,7 +277,7 @@ class MainWindow(QMainWindow):
             self.view_actions[mode] = act
         self.model_actions: dict[str, QAction] = {}
         mgroup = QActionGroup(self)
-        for m in ("student", "teacher"):
+        for m in INSTALLED_MODELS:
             act = A(f"{m.capitalize()} model", lambda checked=False, n=m: self.set_model(n), checkable=True)
             mgroup.addAction(act)
             self.model_actions[m] = act
@@ -308,7 +309,7 @@ class MainWindow(QMainWindow):
         self.addToolBar(tb)
         tb.addWidget(QLabel(" Model "))
         self.model_combo = QComboBox()
-        self.model_combo.addItems(["student", "teacher"])
+        self.model_combo.addItems(list(INSTALLED_MODELS))
         self.model_combo.setToolTip("Student: fast, for live work. Teacher: slower, best quality.")
         self.model_combo.setCurrentText(self.model_name)
         self.model_combo.currentTextChanged.connect(self.set_model)
@@ -918,7 +919,7 @@ class MainWindow(QMainWindow):
         self.busy_bar.setVisible(busy)
 
     def set_model(self, name: str) -> None:
-        if name not in ("student", "teacher") or name == self.model_name and self.model_combo.currentText() == name:
+        if name not in INSTALLED_MODELS or name == self.model_name and self.model_combo.currentText() == name:
             return
         self.model_name = name
         self.settings.setValue("model", name)
