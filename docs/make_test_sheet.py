@@ -41,7 +41,7 @@ def main() -> None:
     subprocess.run(cmd, check=True)
     tiles = []
     for p in photos:
-        alpha = cv2.imread(str(tmp / f"{p.stem}.png"), cv2.IMREAD_GRAYSCALE)
+        alpha = cv2.imread(str(tmp / f"{p.stem}_matte.png"), cv2.IMREAD_GRAYSCALE)
         comp = cv2.imread(str(tmp / f"{p.stem}_composite.png"))
         scale = 240 / alpha.shape[0]
         size = (round(alpha.shape[1] * scale), 240)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .config import PRESETS
 from .imageio import (
     SUPPORTED_SUFFIXES,
     ImageError,
@@ -82,6 +83,29 @@ def _make_predictor(args):
         return None
 
 
+#: What ``matte`` writes per input stem (never the input's own name, so an input is never overwritten).
+MATTE_SUFFIX, CUTOUT_SUFFIX, COMPOSITE_SUFFIX = "_matte.png", "_cutout.png", "_composite.png"
+
+
+def _output_clash(images: list[Path], trimaps: list[Path], composite: str | None, out: Path) -> str | None:
+    """A one-line reason when the outputs of ``images`` in ``out`` would overwrite an input or each other."""
+    stems: dict[str, Path] = {}
+    for path in images:
+        if path.stem in stems:
+            return (f"{stems[path.stem]} and {path} share the name {path.stem!r}: their outputs in {out} would "
+                    "overwrite each other; matte them into different --out folders")
+        stems[path.stem] = path
+    inputs = {p.resolve() for p in images + trimaps if p.exists()}
+    if composite and Path(composite).exists():
+        inputs.add(Path(composite).resolve())
+    for stem in stems:
+        for suffix in (MATTE_SUFFIX, CUTOUT_SUFFIX, COMPOSITE_SUFFIX):
+            target = (out / f"{stem}{suffix}").resolve()
+            if target in inputs:
+                return f"{target}: is an input and would be overwritten by an output; choose another --out folder"
+    return None
+
+
 def cmd_matte(args) -> int:
     """Matte each image with its trimap; exit 1 if any file failed, 2 on usage or model errors."""
     images = [Path(p) for p in args.images]
@@ -103,6 +127,10 @@ def cmd_matte(args) -> int:
     except OSError as exc:
         _err(f"cannot create output folder {out} ({exc.strerror})")
         return 2
+    clash = _output_clash(images, [Path(t) for t in args.trimap or []], args.composite, out)
+    if clash:
+        _err(clash)
+        return 2
     predictor = _make_predictor(args)
     if predictor is None:
         return 2
@@ -118,18 +146,18 @@ def cmd_matte(args) -> int:
             loaded = read_image(path)
             trimap = validate_trimap(read_trimap(tri_path), loaded.rgb.shape, str(tri_path))
             result = predictor.predict(loaded.rgb, trimap, mirror=args.mirror)
-            write_alpha(out / f"{path.stem}.png", result.alpha, loaded.bit_depth)
+            write_alpha(out / f"{path.stem}{MATTE_SUFFIX}", result.alpha, loaded.bit_depth)
             if args.cutout or background is not None:
                 from .compose import composite, cover_resize, estimate_foreground
 
                 fg = estimate_foreground(loaded.rgb, result.alpha)
                 if args.cutout:
-                    write_rgba(out / f"{path.stem}_cutout.png", fg, result.alpha, loaded.bit_depth)
+                    write_rgba(out / f"{path.stem}{CUTOUT_SUFFIX}", fg, result.alpha, loaded.bit_depth)
                 if background is not None:
                     bg = background
                     if isinstance(bg, np.ndarray):
                         bg = cover_resize(bg, *result.alpha.shape)
-                    write_rgb(out / f"{path.stem}_composite.png", composite(fg, result.alpha, bg), bit_depth=loaded.bit_depth)
+                    write_rgb(out / f"{path.stem}{COMPOSITE_SUFFIX}", composite(fg, result.alpha, bg), bit_depth=loaded.bit_depth)
             note = f" ({'; '.join(loaded.notes)})" if loaded.notes else ""
             print(printable(f"{path.name}: {result.model_name} {result.seconds * 1000:.0f} ms{note}"), file=sys.stderr)
         except (ImageError, TrimapError, OSError, ValueError) as exc:
@@ -267,10 +295,14 @@ def cmd_report(args) -> int:
     """Evaluate all committed models (and closed-form) on the validation set; print the tables."""
     import torch
 
+    from .data.validation import build_validation_set
     from .report import default_models, evaluate_models, markdown, write_json
 
     torch.set_num_threads(args.threads or torch.get_num_threads())
     models = default_models()
+    if args.only:
+        wanted = [w.strip() for w in args.only.split(",") if w.strip()]
+        models = {label: path for label, path in models.items() if label in wanted}
     for spec in args.model or []:
         label, _, path = spec.partition("=")
         models[label] = Path(path or label)
@@ -278,8 +310,11 @@ def cmd_report(args) -> int:
         _err("no weights found in models/ (and none given with --model LABEL=PATH)")
         return 2
     try:
-        rows = evaluate_models(models, include_closed_form=not args.no_closed_form,
-                               int8=("student, distilled",), mirror=("teacher", "student, distilled"))
+        items = build_validation_set(args.split)
+        rows = evaluate_models(models, include_closed_form=not args.no_closed_form, items=items,
+                               int8=() if args.no_variants else ("student, distilled",),
+                               mirror=() if args.no_variants else ("teacher", "student, distilled"),
+                               refine=tuple(args.refine or ()))
     except (WeightsError, ImageError, OSError) as exc:
         _err(str(exc))
         return 2
@@ -443,7 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a network or distil a student")
     p.add_argument("--config", help="TOML file with TrainConfig keys (unknown keys are rejected)")
-    p.add_argument("--preset", choices=["teacher", "student", "student_wide"])
+    p.add_argument("--preset", choices=sorted(PRESETS))
     p.add_argument("--kd", help="distillation kinds joined with '+': spatial, channel, batch, attention, decoder, output, or none")
     p.add_argument("--teacher", help="teacher weights for distillation")
     p.add_argument("--init", help="start from these weights")
@@ -464,6 +499,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-minutes", dest="checkpoint_minutes", type=float)
     p.add_argument("--stop-at", dest="stop_at", type=int, help="end this invocation at this step (checkpointed)")
     p.add_argument("--data", choices=["auto", "shared", "synthetic"])
+    p.add_argument("--split", choices=["v1", "v2"], help="alphamatting train/validation split (v2: hard subjects, wide trimaps)")
+    p.add_argument("--p-painted", dest="p_painted", type=float, help="share of samples with hand-painted-style trimaps")
     p.add_argument("--out", required=True)
     p.add_argument("--resume", action="store_true", default=None)
     p.set_defaults(func=cmd_train)
@@ -471,6 +508,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="the results table: all committed models and closed-form on the validation set")
     p.add_argument("--model", action="append", metavar="LABEL=PATH", help="add a model (repeatable)")
     p.add_argument("--no-closed-form", action="store_true", help="skip closed-form matting (slow)")
+    p.add_argument("--only", metavar="LABEL,...", help="of the committed models, evaluate only these labels")
+    p.add_argument("--no-variants", action="store_true", help="skip the int8 and mirror-averaged rows")
+    p.add_argument("--refine", action="append", metavar="LABEL",
+                   help="also evaluate this model with closed-form refinement (repeatable)")
+    p.add_argument("--split", choices=["v1", "v2"], default="v1",
+                   help="validation split: v1 (4 easy subjects) or v2 (hard subjects, wide trimaps)")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--json", help="also write the rows as JSON")
     p.set_defaults(func=cmd_report)

@@ -1,4 +1,4 @@
-"""Network configuration: one frozen dataclass, two presets (teacher and student).
+"""Network configuration: one frozen dataclass and its presets (teachers and students).
 
 The config is serialised into every checkpoint and weights file, and the network
 is always rebuilt from it (``build_network(config)``), never from code defaults.
@@ -13,6 +13,10 @@ from dataclasses import dataclass
 #: Input channels: RGB (3) + trimap one-hot (3: background, unknown, foreground)
 #: + 2 distance-to-known maps (foreground, background). See ``trimap.encode_inputs``.
 INPUT_CHANNELS = 8
+
+ENCODERS = ("resnet", "efficientnet_lite0")
+#: Output channels of the efficientnet_lite0 encoder at strides 2, 4, 8, 16, 32.
+LITE0_CHANNELS = (16, 24, 40, 112, 320)
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,17 @@ class NetConfig:
     # resolution and no full-size concatenation is ever copied (cat was 21% of the
     # student's CPU time at 1 MP); the refinement head likewise.
     light_decoder: bool = False
+    # Encoder family: "resnet" (stem + residual stages built from stem/widths/depths) or
+    # "efficientnet_lite0" (fixed layout, see mobile_encoder; stem/widths must be its channels,
+    # depths are ignored), which training can start from ImageNet weights.
+    encoder: str = "resnet"
+
+    def __post_init__(self) -> None:
+        if self.encoder not in ENCODERS:
+            raise ValueError(f"unknown encoder {self.encoder!r}; choose one of {list(ENCODERS)}")
+        if self.encoder == "efficientnet_lite0" and (self.stem, *self.widths) != LITE0_CHANNELS:
+            raise ValueError(f"encoder efficientnet_lite0 has channels {LITE0_CHANNELS} (stem, widths), "
+                             f"config says {(self.stem, *self.widths)}")
 
     def to_json(self) -> str:
         """Serialise to a JSON string (tuples become lists)."""
@@ -77,11 +92,17 @@ STUDENT = NetConfig(
 # photo metric, and distillation keeps a clear lead over the same preset trained alone (README).
 STUDENT_WIDE = dataclasses.replace(STUDENT, name="student_wide", decoder=(64, 40, 40, 24), refine=16)
 
-PRESETS: dict[str, NetConfig] = {"teacher": TEACHER, "student": STUDENT, "student_wide": STUDENT_WIDE}
+# A teacher on an EfficientNet-Lite0 encoder, so training can start from ImageNet weights
+# (the letter's teacher starts from an ImageNet VGG16); the decoder is the teacher's.
+TEACHER_LITE = NetConfig(name="teacher_lite", stem=16, widths=(24, 40, 112, 320), depths=(2, 2, 6, 5),
+                         encoder="efficientnet_lite0")
+
+PRESETS: dict[str, NetConfig] = {"teacher": TEACHER, "student": STUDENT, "student_wide": STUDENT_WIDE,
+                                 "teacher_lite": TEACHER_LITE}
 
 
 def preset(name: str) -> NetConfig:
-    """Return the preset called ``name`` (``teacher``, ``student`` or ``student_wide``)."""
+    """Return the preset called ``name`` (one of ``PRESETS``)."""
     try:
         return PRESETS[name]
     except KeyError:

@@ -10,6 +10,7 @@ renamed over the final name only once it is complete.
 from __future__ import annotations
 
 import os
+import struct
 import tempfile
 import warnings
 from dataclasses import dataclass, field
@@ -27,6 +28,21 @@ MAX_PIXELS = 120_000_000
 Image.MAX_IMAGE_PIXELS = None
 
 SUPPORTED_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp")
+
+#: The only Pillow decoders ever run, whatever a file's name or content claims (the JPEG one also
+#: reads the multi-picture JPEGs, MPO, many cameras write). Anything else — EPS, which Pillow would hand to
+#: Ghostscript, or ICO/ICNS, which decode inside ``Image.open`` before any size check — is
+#: refused as unsupported before a decoder runs.
+DECODERS = ("PNG", "JPEG", "TIFF", "WEBP", "BMP")
+
+#: Everything a decoder may raise on a hostile file (Pillow: OSError, ValueError, SyntaxError,
+#: struct.error, TypeError, EOFError, IndexError; EXIF parsing: KeyError; OpenCV: cv2.error).
+DECODE_ERRORS = (OSError, ValueError, SyntaxError, struct.error, TypeError, EOFError, IndexError, KeyError,
+                 ZeroDivisionError, cv2.error)
+
+#: A file may not be larger than its raw pixels (8 bytes a pixel: 16-bit RGBA) plus this slack;
+#: a bigger one carries a tail no decoder needs, and is refused before it is read into memory.
+FILE_SLACK_BYTES = 64 * 1024 * 1024
 
 
 class ImageError(ValueError):
@@ -60,11 +76,11 @@ def _open(path: Path, max_pixels: int) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            img = Image.open(path)
+            img = Image.open(path, formats=DECODERS)
     except UnidentifiedImageError:
-        raise ImageError(f"{path}: not a recognised image format") from None
-    except OSError as exc:
-        raise ImageError(f"{path}: cannot be read ({exc})") from None
+        raise ImageError(f"{path}: not a supported image format (PNG, JPEG, TIFF, WebP or BMP)") from None
+    except DECODE_ERRORS as exc:
+        raise ImageError(f"{path}: cannot be read ({_one_line(exc)})") from None
     w, h = img.size
     if w * h > max_pixels:
         img.close()
@@ -73,8 +89,18 @@ def _open(path: Path, max_pixels: int) -> Image.Image:
             f"{max_pixels / 1e6:.0f} MP (possible decompression bomb)"
         )
     if w < 1 or h < 1:
+        img.close()
         raise ImageError(f"{path}: has no pixels ({w}x{h})")
+    if path.stat().st_size > w * h * 8 + FILE_SLACK_BYTES:
+        img.close()
+        raise ImageError(f"{path}: file is far larger ({path.stat().st_size / 1e6:.0f} MB) than a {w}x{h} image "
+                         "can need; refusing to read it")
     return img
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
 
 
 def _is_16bit(img: Image.Image) -> bool:
@@ -142,9 +168,12 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> LoadedI
                 depth = 8
     except ImageError:
         raise
-    except (OSError, SyntaxError, ValueError) as exc:
-        # Pillow reports truncated files as OSError("image file is truncated ...").
-        raise ImageError(f"{path}: cannot be decoded ({exc})") from None
+    except DECODE_ERRORS as exc:
+        # Pillow reports truncated files as OSError("image file is truncated ..."); corrupt EXIF
+        # as struct.error or TypeError; OpenCV images beyond its size limit as cv2.error.
+        raise ImageError(f"{path}: cannot be decoded ({_one_line(exc)})") from None
+    except MemoryError:
+        raise ImageError(f"{path}: not enough memory to decode it") from None
     if orientation not in (1, None):
         notes.append(f"EXIF orientation {orientation} applied")
     return LoadedImage(path, np.ascontiguousarray(rgb), depth, mode, had_alpha, notes)
@@ -184,8 +213,10 @@ def read_trimap(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.nda
             if img.mode in ("L", "1", "P", "LA"):
                 return np.asarray(img.convert("L"), dtype=np.uint8).copy()
             rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageError(f"{path}: cannot be decoded ({exc})") from None
+    except DECODE_ERRORS as exc:
+        raise ImageError(f"{path}: cannot be decoded ({_one_line(exc)})") from None
+    except MemoryError:
+        raise ImageError(f"{path}: not enough memory to decode it") from None
     if not (np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2])):
         raise ImageError(f"{path}: trimap is a colour image; expected gray (0 = bg, 128 = unknown, 255 = fg)")
     return rgb[..., 0].copy()

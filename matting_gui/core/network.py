@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import NetConfig
+from .mobile_encoder import MobileEncoder
 
 #: torch.fx tracing (int8 quantization) patches ``nn.Module.__call__`` process-wide for its
 #: duration: a forward pass in another thread meanwhile fails. Inference and tracing hold this.
@@ -130,7 +131,7 @@ class MattingNet(nn.Module):
     def __init__(self, cfg: NetConfig):
         super().__init__()
         self.config = cfg
-        self.encoder = Encoder(cfg)
+        self.encoder = MobileEncoder(cfg.in_channels) if cfg.encoder == "efficientnet_lite0" else Encoder(cfg)
         skips = (cfg.widths[2], cfg.widths[1], cfg.widths[0], cfg.stem)
         ups = []
         cin = cfg.widths[3]

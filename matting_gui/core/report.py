@@ -22,6 +22,7 @@ from .metrics import MattingScores, mean_scores
 from .network import count_macs
 from .paths import models_dir
 from .predictor import Predictor, run_network
+from .refine import guided_closed_form
 
 #: The ablation variants: each feature kind is trained together with the output term,
 #: as in the letter's full loss, so each row isolates what the feature term adds to "output".
@@ -87,31 +88,39 @@ def closed_form(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
 
 def evaluate_models(models: dict[str, Path], include_closed_form: bool = True, items: list[ValItem] | None = None,
                     threads: int | None = None, int8: tuple[str, ...] = (),
-                    mirror: tuple[str, ...] = ()) -> list[dict]:
+                    mirror: tuple[str, ...] = (), refine: tuple[str, ...] = ()) -> list[dict]:
     """One row per model: label, params, MACs, latency and mean metrics per validation kind.
 
     int8: labels of ``models`` to evaluate a second time as static-int8 (an extra row each);
-    mirror: labels to evaluate a second time averaged with the mirrored image (an extra row each).
+    mirror: labels to evaluate a second time averaged with the mirrored image (an extra row each);
+    refine: labels to evaluate a second time with network-guided closed-form refinement (``refine``).
     """
     if threads:
         torch.set_num_threads(threads)
     items = items if items is not None else build_validation_set()
     rows = []
-    runs = [(label, path, "fp32", False) for label, path in models.items()]
-    runs += [(f"{label}, int8", models[label], "int8", False) for label in int8 if label in models]
-    runs += [(f"{label}, mirror-averaged", models[label], "fp32", True) for label in mirror if label in models]
-    for label, path, precision, mirrored in runs:
+    runs = [(label, path, "fp32", False, False) for label, path in models.items()]
+    runs += [(f"{label}, int8", models[label], "int8", False, False) for label in int8 if label in models]
+    runs += [(f"{label}, mirror-averaged", models[label], "fp32", True, False) for label in mirror if label in models]
+    runs += [(f"{label}, refined", models[label], "fp32", False, True) for label in refine if label in models]
+    for label, path, precision, mirrored, refined in runs:
         pred = Predictor(path, "cpu", precision=precision)
         card = pred.card
         net = pred.network  # fused and channels_last (or int8): the latency the app and CLI see
-        means, per_item = evaluate(lambda img, tri, p=pred, m=mirrored: p.predict(img, tri, mirror=m).alpha, items)
+
+        def predict(img, tri, p=pred, m=mirrored, r=refined):
+            alpha = p.predict(img, tri, mirror=m).alpha
+            return guided_closed_form(img, tri, alpha) if r else alpha
+
+        means, per_item = evaluate(predict, items)
         rows.append({
             "label": label, "path": str(path), "parameters": card.get("parameters"), "precision": precision,
             "macs_512": count_macs(pred.model, 512, 512) * (2 if mirrored else 1), "latency_ms_512": latency_ms(net, mirror=mirrored),
             "steps": card.get("training", {}).get("steps"), "kd": card.get("training", {}).get("kd"),
-            "mirror": mirrored,
+            "mirror": mirrored, "refined": refined,
             "metrics": {k: v.as_dict() for k, v in means.items()},
             "photo_subjects": photo_subjects(per_item, items),
+            "wide_subjects": photo_subjects(per_item, items, "wide"),
         })
     if include_closed_form:
         t0 = time.perf_counter()
@@ -119,15 +128,17 @@ def evaluate_models(models: dict[str, Path], include_closed_form: bool = True, i
         rows.append({"label": "closed-form (pymatting)", "parameters": None, "macs_512": None,
                      "latency_ms_512": None, "seconds_per_image": (time.perf_counter() - t0) / max(1, len(items)),
                      "metrics": {k: v.as_dict() for k, v in means.items()},
-                     "photo_subjects": photo_subjects(per_item, items)})
+                     "photo_subjects": photo_subjects(per_item, items),
+                     "wide_subjects": photo_subjects(per_item, items, "wide")})
     return rows
 
 
-def photo_subjects(per_item: dict[str, MattingScores], items: list[ValItem]) -> dict[str, dict[str, float]]:
-    """Mean scores per photographed subject (the part of the item name before '/'), photos only."""
+def photo_subjects(per_item: dict[str, MattingScores], items: list[ValItem],
+                   kind: str = "photo") -> dict[str, dict[str, float]]:
+    """Mean scores per photographed subject (the part of the item name before '/'), items of ``kind`` only."""
     groups: dict[str, list[MattingScores]] = {}
     for item in items:
-        if item.kind == "photo":
+        if item.kind == kind:
             groups.setdefault(item.name.split("/")[0], []).append(per_item[item.name])
     return {subject: mean_scores(scores).as_dict() for subject, scores in groups.items()}
 
@@ -142,7 +153,9 @@ def markdown(rows: list[dict]) -> str:
         steps = sorted({str(r.get("steps")) for r in ablation})
         groups.append((ablation, f"Ablation (narrow student), {'/'.join(steps)} steps per variant — "))
     for group, prefix in groups:
-        for kind, title in (("photo", "validation photos, official trimaps"), ("composite", "validation composites")):
+        for kind, title in (("photo", "validation photos, official trimaps"),
+                            ("wide", "validation photos, wide painted-style trimaps"),
+                            ("composite", "validation composites")):
             if not any(kind in r["metrics"] for r in group):
                 continue
             heading = f"{prefix}{title}" if prefix else title[0].upper() + title[1:]
@@ -154,12 +167,14 @@ def markdown(rows: list[dict]) -> str:
                     label = r["label"].removeprefix(ABLATION_PREFIX)
                     out.append(f"| {label} | {m['mse']:.4f} | {m['sad']:.2f} | {m['grad']:.2f} | {m['conn']:.2f} |")
             out.append("")
-    subjects = sorted({s for r in main for s in r.get("photo_subjects", {})})
-    if subjects:
-        out += ["**Validation photos per subject** (SAD / Grad, mean over the official trimaps)", "",
+    for key, title in (("photo_subjects", "mean over the official trimaps"), ("wide_subjects", "wide trimap")):
+        subjects = sorted({s for r in main for s in r.get(key, {})})
+        if not subjects:
+            continue
+        out += [f"**Validation photos per subject** (SAD / Grad, {title})", "",
                 "| method | " + " | ".join(subjects) + " |", "|---|" + "---:|" * len(subjects)]
         for r in main:
-            per = r.get("photo_subjects", {})
+            per = r.get(key, {})
             cells = [f"{per[s]['sad']:.2f} / {per[s]['grad']:.2f}" if s in per else "–" for s in subjects]
             out.append(f"| {r['label']} | " + " | ".join(cells) + " |")
         out.append("")

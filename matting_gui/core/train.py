@@ -35,6 +35,8 @@ from .distill import Distiller, parse_kinds
 from .losses import matting_loss
 from .network import MattingNet, build_network, count_parameters, fuse_for_inference
 from .predictor import run_network
+from .pretrained import SOURCE as PRETRAINED_SOURCE
+from .pretrained import load_efficientnet_lite0
 from .weights import load_network, save_weights
 
 
@@ -42,7 +44,7 @@ from .weights import load_network, save_weights
 class TrainConfig:
     """Everything a run needs; stored in the checkpoint. Unknown keys are rejected."""
 
-    preset: str = "teacher"  # network preset: teacher | student | student_wide
+    preset: str = "teacher"  # network preset: teacher | teacher_lite | student | student_wide
     out: str = "runs/teacher"  # folder for checkpoint, logs and exported weights
     steps: int = 20000  # total optimisation steps (the schedule's length)
     batch: int = 8  # samples per step per process
@@ -70,6 +72,11 @@ class TrainConfig:
     )
     init: str = ""  # start from these weights (.safetensors) instead of random
     data: str = "auto"  # auto | shared | synthetic (generated only: for tests)
+    split: str = "v1"  # alphamatting train/validation split: v1 (4 easy val subjects) | v2 (hard ones, wide trimaps)
+    p_painted: float = 0.0  # share of samples with a hand-painted-style trimap (data.painted) instead of a band
+    realism: bool = False  # defocused backgrounds and JPEG re-compression in composites
+    pretrained: str = ""  # "imagenet": start an efficientnet_lite0 encoder from ImageNet weights (pretrained.py)
+    encoder_lr_scale: float = 1.0  # with `pretrained`: the encoder's learning rate is lr × this
     seed: int = 0
     workers: int = 1  # DataLoader worker processes
     threads: int = 1  # torch threads per process
@@ -166,22 +173,25 @@ def build_data(cfg: TrainConfig):
 
     mode = _data_mode(cfg)
     if mode == "synthetic":
-        ds = MattingSamples([], generated_backgrounds(cfg.seed), cfg.size, cfg.seed)
+        ds = MattingSamples([], generated_backgrounds(cfg.seed), cfg.size, cfg.seed, p_painted=cfg.p_painted,
+                            realism=cfg.realism)
         return ds, _synthetic_validation(cfg.seed), "generated synthetic foregrounds over generated backgrounds"
     if mode != "shared":
         raise ValueError(f"unknown data mode {cfg.data!r}; choose auto, shared or synthetic")
     from .data.sources import background_paths, load_backgrounds, load_split, load_subjects
     from .data.validation import build_validation_set
 
-    split = load_split()
+    split = load_split(cfg.split)
     subjects = load_subjects(split["train"])
     backgrounds = load_backgrounds(background_paths("train"))
-    ds = MattingSamples(subjects, backgrounds, cfg.size, cfg.seed)
+    ds = MattingSamples(subjects, backgrounds, cfg.size, cfg.seed, p_painted=cfg.p_painted, realism=cfg.realism)
     desc = (
-        f"alphamatting training images {split['train']} (composited over BSDS500 train backgrounds, "
-        "and as original photos) + procedural synthetic foregrounds"
+        f"alphamatting training images {split['train']} (split {cfg.split}; composited over BSDS500 train "
+        "backgrounds, and as original photos) + procedural synthetic foregrounds"
+        + (f"; {cfg.p_painted:.0%} hand-painted-style trimaps" if cfg.p_painted else "")
+        + ("; defocused backgrounds, JPEG re-compression" if cfg.realism else "")
     )
-    return ds, build_validation_set(), desc
+    return ds, build_validation_set(cfg.split), desc
 
 
 def _worker_init(_: int) -> None:
@@ -278,6 +288,10 @@ def main(cfg: TrainConfig) -> dict:
         state = torch.load(ckpt_path, map_location="cpu", weights_only=True)
         net_cfg = NetConfig.from_json(state["net_config"])
     net = build_network(net_cfg)
+    if cfg.pretrained and state is None and not cfg.init:
+        if cfg.pretrained != "imagenet" or net_cfg.encoder != "efficientnet_lite0":
+            raise ValueError(f"pretrained={cfg.pretrained!r} needs 'imagenet' and an efficientnet_lite0 preset")
+        log.say(f"encoder initialised from ImageNet ({load_efficientnet_lite0(net.encoder)} tensors)")
     if cfg.init and state is None:
         init_net, _ = load_network(cfg.init)
         net.load_state_dict(init_net.state_dict())
@@ -295,7 +309,12 @@ def main(cfg: TrainConfig) -> dict:
     if any(k != "output" for k in kinds):
         distiller = Distiller(kinds, net_cfg.widths, teacher.config.widths, cfg.kd_weights)
     module = StudentWithDistiller(net, distiller).to(memory_format=torch.channels_last)
-    opt = torch.optim.AdamW(module.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    # an ImageNet-initialised encoder learns at encoder_lr_scale × lr, so fine-tuning keeps what it knows
+    enc_ids = {id(p) for p in net.encoder.parameters()} if cfg.pretrained else set()
+    groups = [{"params": [p for p in module.parameters() if id(p) not in enc_ids], "lr_scale": 1.0}]
+    if enc_ids:
+        groups.append({"params": list(net.encoder.parameters()), "lr_scale": cfg.encoder_lr_scale})
+    opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
     step, best, best_step = 0, math.inf, -1
     if state is not None:
         module.load_state_dict(state["module"])
@@ -351,6 +370,7 @@ def main(cfg: TrainConfig) -> dict:
                 "teacher": Path(cfg.teacher).name if cfg.teacher else None,
                 "seed": cfg.seed,
                 "samples_seen": step * cfg.batch * world,
+                **({"initial_encoder": PRETRAINED_SOURCE} if cfg.pretrained else {}),
             }
         } | extra
 
@@ -395,7 +415,7 @@ def main(cfg: TrainConfig) -> dict:
             raise
         lr = lr_at(step, cfg.lr, cfg.warmup, cfg.steps, cfg.min_lr_ratio)
         for group in opt.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_scale", 1.0)
         x = batch["inputs"].contiguous(memory_format=torch.channels_last)
         t_feats, t_alpha, t_dec = None, None, ()
         if teacher is not None:

@@ -17,7 +17,7 @@ def test_matte_on_real_photo_writes_valid_alpha(models, tmp_path):
     code = main(["matte", str(SAMPLE), "--trimap", str(SAMPLE_TRIMAP), "--out", str(tmp_path),
                  "--cutout", "--composite", "#00ff00"])
     assert code == 0
-    alpha = cv2.imread(str(tmp_path / "astronaut.png"), cv2.IMREAD_UNCHANGED)
+    alpha = cv2.imread(str(tmp_path / "astronaut_matte.png"), cv2.IMREAD_UNCHANGED)
     tri = cv2.imread(str(SAMPLE_TRIMAP), cv2.IMREAD_GRAYSCALE)
     assert alpha.shape == tri.shape and alpha.dtype == np.uint8
     assert np.all(alpha[tri == 0] == 0) and np.all(alpha[tri == 255] == 255)
@@ -26,7 +26,7 @@ def test_matte_on_real_photo_writes_valid_alpha(models, tmp_path):
     comp = cv2.imread(str(tmp_path / "astronaut_composite.png"))
     assert tuple(comp[0, 0]) == (0, 255, 0)  # background pixel replaced by green (BGR)
     assert main(["matte", str(SAMPLE), "--trimap", str(SAMPLE_TRIMAP), "--out", str(tmp_path / "m"), "--mirror"]) == 0
-    mirrored = cv2.imread(str(tmp_path / "m" / "astronaut.png"), cv2.IMREAD_UNCHANGED)
+    mirrored = cv2.imread(str(tmp_path / "m" / "astronaut_matte.png"), cv2.IMREAD_UNCHANGED)
     assert mirrored.shape == alpha.shape and np.array_equal(mirrored[tri != 128], alpha[tri != 128])
     assert not np.array_equal(mirrored, alpha)  # the unknown band is averaged with the mirrored pass
 
@@ -65,15 +65,15 @@ def test_bad_files_are_reported_and_the_rest_processed(models, tmp_path, capsys)
     err = capsys.readouterr().err
     assert code == 1
     assert "3 of 7 images failed" in err
-    assert "text.png: not a recognised image format" in err
+    assert "text.png: not a supported image format" in err
     assert "trunc.png: cannot be decoded" in err
     assert "does not match the image" in err
     for ok in ("good", "deep", "cmyk", "rotated"):
-        assert (out / f"{ok}.png").exists(), ok
-    deep = cv2.imread(str(out / "deep.png"), cv2.IMREAD_UNCHANGED)
+        assert (out / f"{ok}_matte.png").exists(), ok
+    deep = cv2.imread(str(out / "deep_matte.png"), cv2.IMREAD_UNCHANGED)
     assert deep.dtype == np.uint16  # 16-bit in, 16-bit alpha out
-    assert cv2.imread(str(out / "rotated.png"), cv2.IMREAD_UNCHANGED).shape == (48, 64)  # EXIF applied
-    assert not (out / "text.png").exists()
+    assert cv2.imread(str(out / "rotated_matte.png"), cv2.IMREAD_UNCHANGED).shape == (48, 64)  # EXIF applied
+    assert not (out / "text_matte.png").exists()
 
 
 def test_missing_model_exit_2_with_how_to(tmp_path, capsys):
@@ -132,3 +132,26 @@ def test_export_onnx_matches_torch(models, tmp_path, capsys, name):
     pytest.importorskip("onnxruntime")
     assert main(["export-onnx", "--model", name, "--out", str(tmp_path / f"{name}.onnx")]) == 0
     assert "onnxruntime matches torch" in capsys.readouterr().out
+
+
+def test_matte_never_overwrites_an_input(models, tmp_path, capsys):
+    """Outputs carry a suffix; a batch whose outputs would land on an input, or on each other, is refused."""
+    photo = tmp_path / "shot.png"
+    Image.fromarray((make_photo() * 255).astype(np.uint8)).save(photo)
+    trimap = tmp_path / "shot_matte.png"  # a trimap that happens to carry the matte's name
+    Image.fromarray(make_trimap()).save(trimap)
+    before = photo.read_bytes(), trimap.read_bytes()
+    assert main(["matte", str(photo), "--trimap", str(trimap), "--out", str(tmp_path)]) == 2
+    assert "is an input and would be overwritten" in capsys.readouterr().err
+    assert (photo.read_bytes(), trimap.read_bytes()) == before
+    other = tmp_path / "trimaps"
+    other.mkdir()
+    Image.fromarray(make_trimap()).save(other / "shot.png")
+    assert main(["matte", str(photo), "--trimap", str(other / "shot.png"), "--out", str(tmp_path)]) == 0
+    assert photo.read_bytes() == before[0] and trimap.read_bytes() != before[1]  # the matte, in its own file
+    twin = tmp_path / "sub"
+    twin.mkdir()
+    Image.fromarray((make_photo() * 255).astype(np.uint8)).save(twin / "shot.jpg")
+    code = main(["matte", str(photo), str(twin / "shot.jpg"), "--trimap-dir", str(other), "--out", str(tmp_path / "o")])
+    assert code == 2 and "share the name 'shot'" in capsys.readouterr().err
+    assert not (tmp_path / "o" / "shot_matte.png").exists()

@@ -108,7 +108,7 @@ def test_refuses_empty_text_truncated_and_missing(tmp_path):
     (tmp_path / "trunc.jpg").write_bytes(jdata[: len(jdata) // 2])
     for name, reason in [
         ("empty.png", "empty"),
-        ("text.png", "not a recognised image"),
+        ("text.png", "not a supported image format"),
         ("trunc.png", "cannot be decoded"),
         ("trunc.jpg", "cannot be decoded"),
         ("missing.png", "not found"),
@@ -203,3 +203,59 @@ def test_atomic_write_gives_normal_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert (tmp_path / "x.bin").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+EPS = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n/loop { loop } def loop\nshowpage\n%%EOF\n"
+
+
+@pytest.mark.parametrize("name", ["photo.png", "photo.jpg", "photo.eps"])
+def test_never_runs_a_decoder_we_did_not_choose(tmp_path, name, monkeypatch):
+    """An EPS (Pillow would run Ghostscript on it, and this one loops forever) or an ICO under any
+    name is refused as unsupported, without any external program being started."""
+    import subprocess
+
+    def no_programs(*args, **kwargs):
+        raise AssertionError(f"an external program was started: {args[0] if args else kwargs}")
+
+    monkeypatch.setattr(subprocess, "Popen", no_programs)
+    monkeypatch.setattr(subprocess, "check_call", no_programs)
+    (tmp_path / name).write_bytes(EPS)
+    for reader in (read_image, read_trimap):
+        with pytest.raises(ImageError, match="not a supported image format"):
+            reader(tmp_path / name)
+    Image.fromarray(_rgb8(16, 16)).save(tmp_path / "icon.ico", format="ICO")
+    (tmp_path / "icon.png").write_bytes((tmp_path / "icon.ico").read_bytes())
+    with pytest.raises(ImageError, match="not a supported image format"):
+        read_image(tmp_path / "icon.png")
+
+
+def test_refuses_a_file_far_larger_than_its_pixels_before_reading_it(tmp_path, monkeypatch):
+    """A 16-bit PNG with a huge tail is refused from its size, before any byte is read into memory."""
+    from matting_gui.core import imageio
+
+    path = tmp_path / "tail.png"
+    cv2.imwrite(str(path), (np.ones((8, 8, 3)) * 40000).astype(np.uint16))
+    assert read_image(path).bit_depth == 16
+    monkeypatch.setattr(imageio, "FILE_SLACK_BYTES", 1000)
+    with open(path, "ab") as f:
+        f.write(b"\0" * 5000)
+    monkeypatch.setattr(np, "fromfile", lambda *a, **k: pytest.fail("the file was read"))
+    with pytest.raises(ImageError, match="far larger"):
+        read_image(path)
+
+
+def test_corrupt_exif_is_a_one_line_error(tmp_path):
+    """Broken EXIF (an IFD pointing past the end) gives an ImageError naming the file or is ignored,
+    never a struct.error or TypeError traceback."""
+    arr = _rgb8()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    raw = bytearray(exif.tobytes())
+    raw[-4:] = b"\xff\xff\xff\x7f"  # the next-IFD offset far past the end
+    Image.fromarray(arr).save(tmp_path / "e.jpg", exif=bytes(raw))
+    try:
+        img = read_image(tmp_path / "e.jpg")
+    except ImageError as exc:
+        assert "e.jpg" in str(exc) and "\n" not in str(exc)
+    else:
+        assert img.rgb.shape[2] == 3

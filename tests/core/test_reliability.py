@@ -37,8 +37,8 @@ def test_tiny_and_extreme_aspect_images(models, corpus, capsys):
                  "--trimap-dir", str(corpus / "tri"), "--out", str(corpus / "out")])
     err = capsys.readouterr().err
     assert code == 1 and "does not match" in err  # the 1x1 photo has a 1x2 trimap
-    assert cv2.imread(str(corpus / "out" / "wide.png"), cv2.IMREAD_UNCHANGED).shape == (10, 40000)
-    assert cv2.imread(str(corpus / "out" / "two.png"), cv2.IMREAD_UNCHANGED).shape == (2, 2)
+    assert cv2.imread(str(corpus / "out" / "wide_matte.png"), cv2.IMREAD_UNCHANGED).shape == (10, 40000)
+    assert cv2.imread(str(corpus / "out" / "two_matte.png"), cv2.IMREAD_UNCHANGED).shape == (2, 2)
 
 
 def test_trimap_problems_each_get_a_clear_line(models, corpus, capsys):
@@ -60,7 +60,7 @@ def test_trimap_problems_each_get_a_clear_line(models, corpus, capsys):
     err = capsys.readouterr().err
     assert code == 1
     assert "no unknown (gray) pixels" in err and "no known pixels" in err and "colour image" in err
-    assert (corpus / "out" / "odd.png").exists()
+    assert (corpus / "out" / "odd_matte.png").exists()
     assert len([line for line in err.splitlines() if line.startswith("error:")]) == 4  # 3 files + summary
 
 
@@ -76,7 +76,7 @@ def test_unwritable_output_and_strange_names(models, corpus, capsys):
     code = main(["matte", str(corpus / f"{long_stem}.png"), os.fsdecode(raw), "--trimap-dir", str(corpus / "tri"),
                  "--out", str(out)])
     assert code == 0, capsys.readouterr().err
-    assert (out / f"{long_stem}.png").exists() and os.path.exists(os.fsencode(str(out)) + b"/bad\xff.png")
+    assert (out / f"{long_stem}_matte.png").exists() and os.path.exists(os.fsencode(str(out)) + b"/bad\xff_matte.png")
     if os.geteuid() != 0:  # root ignores permissions
         ro = corpus / "ro"
         ro.mkdir()
@@ -129,7 +129,7 @@ def test_batch_of_500_images_constant_memory(models, corpus, capsys):
     assert code == 1 and "1 of 500 images failed" in err and "i250.png" in err
     assert len(list((corpus / "out").iterdir())) == 499
     assert rss[-1] - rss[50] < 50_000  # KB: peak RSS flat after warm-up (< 50 MB growth over 450 images)
-    out = cv2.imread(str(corpus / "out" / "i007.png"), cv2.IMREAD_UNCHANGED)
+    out = cv2.imread(str(corpus / "out" / "i007_matte.png"), cv2.IMREAD_UNCHANGED)
     tri = make_trimap(32, 32)
     assert np.all(out[tri == 255] == 255) and np.all(out[tri == 0] == 0)
 

@@ -215,7 +215,7 @@ def test_bad_file_shows_error_and_keeps_document(qtbot, window, photo, tmp_path)
     bad.write_text("not an image")
     with qtbot.waitSignal(window.errorShown, timeout=5000) as blocker:
         assert not window.open_photo(bad)
-    assert "not a recognised image" in blocker.args[0]
+    assert "not a supported image format" in blocker.args[0]
     assert window.path == photo and window.image is not None
     wrong = tmp_path / "wrong_trimap.png"
     Image.fromarray(np.zeros((10, 10), np.uint8)).save(wrong)

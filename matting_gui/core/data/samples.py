@@ -13,6 +13,7 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from ..trimap import encode_inputs, trimap_from_alpha
+from .painted import painted_trimap
 from .sources import Subject
 from .synthetic import synthetic_foreground
 
@@ -26,6 +27,13 @@ def _jitter(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
     img = gray + (img - gray) * sat
     img = (img - 0.5) * rng.uniform(0.8, 1.2) + 0.5 + rng.uniform(-0.1, 0.1)
     return np.clip(img, 0, 1).astype(np.float32)
+
+
+def _jpeg(img: np.ndarray, quality: int) -> np.ndarray:
+    """Encode and decode (H, W, 3) float32 RGB in [0, 1] as JPEG at ``quality``."""
+    u8 = np.round(img * 255).astype(np.uint8)
+    ok, buf = cv2.imencode(".jpg", u8, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED).astype(np.float32) / 255.0 if ok else img
 
 
 def _crop_around_unknown(
@@ -63,6 +71,8 @@ class MattingSamples(Dataset):
         length: int = 10**9,
         p_real: float = 0.45,
         p_photo: float = 0.15,
+        p_painted: float = 0.0,
+        realism: bool = False,
     ):
         if not backgrounds:
             raise ValueError("at least one background image is needed")
@@ -73,6 +83,10 @@ class MattingSamples(Dataset):
         self.length = length
         self.p_real = p_real if subjects else 0.0
         self.p_photo = p_photo if subjects else 0.0
+        # share of samples whose trimap imitates a hand-painted one (data.painted) instead of a band
+        self.p_painted = p_painted
+        # composites closer to real photos: defocused backgrounds, JPEG re-compression
+        self.realism = realism
 
     def __len__(self) -> int:
         return self.length
@@ -126,15 +140,21 @@ class MattingSamples(Dataset):
         else:
             fg = _jitter(rng, np.ascontiguousarray(src))
             bg = self._background(rng, s)
+            if self.realism and rng.random() < 0.3:  # a defocused background, as behind most portraits
+                bg = cv2.GaussianBlur(bg, (0, 0), rng.uniform(0.8, 4.0))
             image = fg * alpha[..., None] + bg * (1 - alpha[..., None])
             if rng.random() < 0.3:  # sensor noise / JPEG-like grain on the composite only
                 image = image + rng.normal(0, rng.uniform(0.002, 0.02), image.shape).astype(np.float32)
             image = np.clip(image, 0, 1).astype(np.float32)
+            if self.realism and rng.random() < 0.25:  # JPEG re-compression, as photos arrive
+                image = _jpeg(image, int(rng.integers(40, 96)))
         # unknown band width as in the letter: 1–19 iterations of a 3x3 ellipse at 320 px
         k = s / 320
         erode = max(1, round(rng.integers(1, 20) * k))
         dilate = max(1, round(rng.integers(1, 20) * k))
         trimap = trimap_from_alpha(alpha, erode, dilate)
+        if self.p_painted and rng.random() < self.p_painted:
+            trimap = painted_trimap(alpha, rng, s / 256)
         unknown = (trimap == 128).astype(np.float32)
         chw = lambda a: torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1), dtype=np.float32))  # noqa: E731
         return {

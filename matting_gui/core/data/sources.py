@@ -20,7 +20,8 @@ from ..compose import estimate_foreground
 from ..imageio import read_alpha, read_image, read_trimap
 from ..paths import cache_dir, data_root
 
-SPLIT_FILE = Path(__file__).with_name("alphamatting_split.json")
+SPLIT_FILES = {"v1": Path(__file__).with_name("alphamatting_split.json"),
+               "v2": Path(__file__).with_name("alphamatting_split_v2.json")}
 
 
 @dataclass
@@ -33,9 +34,11 @@ class Subject:
     fg: np.ndarray
 
 
-def load_split() -> dict[str, list[str]]:
-    """{'train': [...], 'val': [...]} stems of the alphamatting images."""
-    return json.loads(SPLIT_FILE.read_text())
+def load_split(version: str = "v1") -> dict[str, list[str]]:
+    """{'train': [...], 'val': [...]} stems of the alphamatting images for split ``version`` (v1, v2)."""
+    if version not in SPLIT_FILES:
+        raise ValueError(f"unknown split {version!r}; choose one of {sorted(SPLIT_FILES)}")
+    return json.loads(SPLIT_FILES[version].read_text())
 
 
 def _cached_foreground(image_path: Path, alpha_path: Path, image: np.ndarray, alpha: np.ndarray) -> np.ndarray:

@@ -1,8 +1,10 @@
 """The fixed validation set and its evaluation with the project's metrics.
 
-Two parts, reported separately:
+Parts, reported separately:
 * ``photo``: the validation alphamatting photos with their official trimap1
   and trimap2 (real images, real trimaps);
+* ``wide`` (split v2 on): the same photos with a wide, painted-style trimap grown from
+  trimap2 by a fixed rule (``painted.widen_trimap``), as users paint over hair;
 * ``composite``: the validation foregrounds (estimated colours) composited over
   fixed BSDS500 *val* backgrounds, trimaps generated from α with a fixed band.
 """
@@ -17,16 +19,19 @@ import numpy as np
 from ..compose import composite, cover_resize
 from ..metrics import MattingScores, evaluate_alpha, mean_scores
 from ..trimap import trimap_from_alpha
+from .painted import widen_trimap
 from .sources import background_paths, load_backgrounds, load_official_trimaps, load_split, load_subjects
 
 COMPOSITE_BACKGROUNDS = 3  # per foreground, the val split's backgrounds taken at a fixed stride
+#: The wide trimap: trimap2's unknown grown by 24 px and closed with a 40-px disk (at 800 px).
+WIDE_GROW, WIDE_CLOSE = 24, 40
 
 
 @dataclass
 class ValItem:
     """image float32 (H, W, 3); trimap uint8 (H, W); alpha float32 (H, W).
 
-    kind: 'photo' | 'composite' (the validation set) or 'train' (a training photo, for fit checks).
+    kind: 'photo' | 'wide' | 'composite' (the validation set) or 'train' (a training photo, for fit checks).
     """
 
     name: str
@@ -36,14 +41,19 @@ class ValItem:
     alpha: np.ndarray
 
 
-def build_validation_set() -> list[ValItem]:
-    """Load the validation items from the data folder (photos first, then composites)."""
-    stems = load_split()["val"]
+def build_validation_set(split: str = "v1") -> list[ValItem]:
+    """Load the validation items of ``split`` from the data folder (photos, wide photos, composites)."""
+    stems = load_split(split)["val"]
     subjects = load_subjects(stems)
     items = []
     for subj in subjects:
-        for tname, tri in load_official_trimaps(subj.stem).items():
+        trimaps = load_official_trimaps(subj.stem)
+        for tname, tri in trimaps.items():
             items.append(ValItem(f"{subj.stem}/{tname}", "photo", subj.image, tri, subj.alpha))
+    if split != "v1":
+        for subj in subjects:
+            wide = widen_trimap(load_official_trimaps(subj.stem)["trimap2"], WIDE_GROW, WIDE_CLOSE)
+            items.append(ValItem(f"{subj.stem}/wide", "wide", subj.image, wide, subj.alpha))
     bg_paths = background_paths("val")
     stride = max(1, len(bg_paths) // (COMPOSITE_BACKGROUNDS * len(subjects) or 1))
     chosen = bg_paths[::stride][: COMPOSITE_BACKGROUNDS * len(subjects)]
@@ -63,13 +73,13 @@ def evaluate(
 ) -> tuple[dict[str, MattingScores], dict[str, MattingScores]]:
     """Run ``predict(image, trimap) -> alpha`` on every item.
 
-    Returns (mean scores per kind — 'photo', 'composite', 'all' —, scores per item name).
+    Returns (mean scores per kind — 'photo', 'wide', 'composite', 'all' —, scores per item name).
     """
     per_item: dict[str, MattingScores] = {}
     for item in items:
         per_item[item.name] = evaluate_alpha(predict(item.image, item.trimap), item.alpha, item.trimap)
     means = {}
-    for kind in ("photo", "composite"):
+    for kind in ("photo", "wide", "composite"):
         if any(i.kind == kind for i in items):
             means[kind] = mean_scores([per_item[i.name] for i in items if i.kind == kind])
     means["all"] = mean_scores(list(per_item.values()))

@@ -1,0 +1,70 @@
+"""Network-guided closed-form refinement: the quality path's last step.
+
+Closed-form matting (Levin et al.) models α as locally linear in colour and solves a sparse
+system; a network knows objects but blurs thin, high-contrast detail. Refinement solves
+
+    (L + Λ) α = Λ α_net   on the unknown region, with the trimap's known pixels fixed,
+
+where L is pymatting's matting Laplacian and Λ a per-pixel weight that trusts the network
+where it is confident (α_net near 0 or 1) and leaves the rest to the colour model:
+Λ = strength · |2 α_net − 1|^sharpness. A grey haze the network leaves over a wide unknown
+region (α ≈ 0.5: no confidence) is resolved by the colour model; a clean network edge holds.
+It costs one sparse solve (pymatting's conjugate gradients with an incomplete-Cholesky
+preconditioner) over the unknown region's bounding box: seconds at 1 MP.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse
+
+#: Default weight of the network prior and the exponent of its confidence (chosen on the
+#: v2 validation photos, see README "Quality path").
+STRENGTH = 0.01
+SHARPNESS = 2.0
+#: Known pixels kept around the unknown region's bounding box (they anchor the solve).
+MARGIN = 8
+
+
+def prior_weights(prior: np.ndarray, strength: float = STRENGTH, sharpness: float = SHARPNESS) -> np.ndarray:
+    """Per-pixel weight of the network prior: float (H, W) α in [0, 1] → float64 (H, W) ≥ 0."""
+    return strength * np.abs(2.0 * prior.astype(np.float64) - 1.0) ** sharpness
+
+
+def guided_closed_form(image: np.ndarray, trimap: np.ndarray, prior: np.ndarray, strength: float = STRENGTH,
+                       sharpness: float = SHARPNESS, max_iterations: int = 2000) -> np.ndarray:
+    """Refine a network's matte with the closed-form colour model.
+
+    image: float32 (H, W, 3) RGB in [0, 1]; trimap: uint8 (H, W) {0, 128, 255}; prior: float (H, W)
+    α in [0, 1] from the network. Returns float32 (H, W) α in [0, 1], equal to the trimap where known.
+    strength 0 gives plain closed-form matting; a large one returns the prior.
+    """
+    from pymatting import cf_laplacian, cg, ichol
+
+    unknown = (trimap > 0) & (trimap < 255)
+    out = np.where(trimap >= 255, 1.0, 0.0).astype(np.float32)
+    out[unknown] = prior[unknown]
+    if not unknown.any():
+        return out
+    ys, xs = np.nonzero(unknown)
+    h, w = trimap.shape
+    y0, y1 = max(0, ys.min() - MARGIN), min(h, ys.max() + MARGIN + 1)
+    x0, x1 = max(0, xs.min() - MARGIN), min(w, xs.max() + MARGIN + 1)
+    img = image[y0:y1, x0:x1].astype(np.float64)
+    tri = trimap[y0:y1, x0:x1]
+    pri = prior[y0:y1, x0:x1].astype(np.float64).ravel()
+    is_u = ((tri > 0) & (tri < 255)).ravel()
+    is_k = ~is_u
+    if img.shape[0] < 3 or img.shape[1] < 3 or not is_k.any():
+        return out
+    lap = cf_laplacian(img, is_known=is_k.reshape(tri.shape))
+    weights = prior_weights(pri[is_u], strength, sharpness)
+    a_u = lap[is_u, :][:, is_u] + scipy.sparse.diags(weights)
+    a_u = a_u.tocsr()
+    known_fg = (tri.ravel()[is_k] >= 255).astype(np.float64)
+    rhs = -lap[is_u, :][:, is_k].dot(known_fg) + weights * pri[is_u]
+    x = cg(a_u, rhs, x0=pri[is_u], M=ichol(a_u), maxiter=max_iterations)
+    crop = out[y0:y1, x0:x1].ravel().copy()
+    crop[is_u] = np.clip(x, 0, 1)
+    out[y0:y1, x0:x1] = crop.reshape(tri.shape)
+    return out

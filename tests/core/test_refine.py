@@ -1,0 +1,49 @@
+"""Network-guided closed-form refinement."""
+
+import numpy as np
+
+from matting_gui.core.refine import guided_closed_form, prior_weights
+
+
+def _scene(h=40, w=60):
+    """A red square (α = 1) with a soft edge over a blue background, and a wide unknown band."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    alpha = np.clip((30 - xx) / 6 + 0.5, 0, 1).astype(np.float32)  # soft vertical edge at x = 30
+    fg, bg = np.array([0.9, 0.2, 0.1], np.float32), np.array([0.1, 0.3, 0.9], np.float32)
+    image = alpha[..., None] * fg + (1 - alpha[..., None]) * bg
+    trimap = np.full((h, w), 128, np.uint8)
+    trimap[:, :8] = 255
+    trimap[:, -8:] = 0
+    return image, trimap, alpha
+
+
+def test_keeps_the_trimap_and_removes_a_haze_the_network_left():
+    image, trimap, alpha = _scene()
+    haze = np.where(alpha > 0.99, 1.0, 0.5).astype(np.float32)  # grey haze over the whole background
+    refined = guided_closed_form(image, trimap, haze)
+    assert refined.dtype == np.float32 and refined.shape == alpha.shape
+    assert np.all(refined[trimap == 255] == 1) and np.all(refined[trimap == 0] == 0)
+    unknown = trimap == 128
+    assert np.abs(refined - alpha)[unknown].mean() < 0.25 * np.abs(haze - alpha)[unknown].mean()
+
+
+def test_strength_moves_between_closed_form_and_the_prior():
+    image, trimap, alpha = _scene()
+    prior = np.clip(alpha + 0.2, 0, 1)
+    strong = guided_closed_form(image, trimap, prior, strength=1e6, sharpness=0.0)
+    unknown = trimap == 128
+    assert np.abs(strong - prior)[unknown].max() < 1e-3
+    weak = guided_closed_form(image, trimap, prior, strength=0.0)
+    assert np.abs(weak - alpha)[unknown].mean() < np.abs(strong - alpha)[unknown].mean()
+
+
+def test_confidence_weights():
+    w = prior_weights(np.array([0.0, 0.5, 1.0, 0.75]), strength=2.0, sharpness=2.0)
+    assert np.allclose(w, [2.0, 0.0, 2.0, 0.5])
+
+
+def test_nothing_unknown_returns_the_trimap():
+    image, trimap, _ = _scene()
+    trimap[trimap == 128] = 0
+    out = guided_closed_form(image, trimap, np.full(trimap.shape, 0.5, np.float32))
+    assert np.array_equal(out, (trimap == 255).astype(np.float32))
