@@ -18,7 +18,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 #: Largest image accepted by default (pixels). A 24 MP photo is fine; a PNG that
 #: declares 40000x40000 is treated as a decompression bomb. Override per call.
@@ -158,14 +158,24 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> LoadedI
                 notes.append("alpha channel ignored for matting")
             if mode == "CMYK":
                 notes.append("CMYK converted to RGB")
-            if _is_16bit(img):
-                rgb = _read_16bit(path, orientation)
+            oriented = False  # whether the decoder has applied the EXIF/TIFF orientation itself
+            if img.format == "TIFF" and mode != "CMYK":
+                # OpenCV's TIFF decoder applies the orientation tag itself, correctly for 1-8 (Pillow 13
+                # applies it while loading too, wrongly for 5-8): decoded once, oriented once
+                rgb, depth = _read_with_opencv(path)
+                oriented = True
+            elif mode in ("F", "I"):  # 32-bit float or integer samples: scaled by their range, or refused
+                img.load()
+                rgb = np.repeat(_scaled_wide_samples(path, np.asarray(img))[..., None], 3, axis=2)
                 depth = 16
+            elif _is_16bit(img):
+                rgb, depth = _read_with_opencv(path)
             else:
                 img.load()
-                img = ImageOps.exif_transpose(img)
                 rgb = np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
                 depth = 8
+            if not oriented:  # one rule for every other format and depth
+                rgb = _apply_orientation(rgb, orientation)
     except ImageError:
         raise
     except DECODE_ERRORS as exc:
@@ -179,21 +189,51 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> LoadedI
     return LoadedImage(path, np.ascontiguousarray(rgb), depth, mode, had_alpha, notes)
 
 
-def _read_16bit(path: Path, orientation: int) -> np.ndarray:
-    data = np.fromfile(path, np.uint8)
-    arr = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+def _scaled_wide_samples(path: Path, arr: np.ndarray) -> np.ndarray:
+    """32-bit float or integer gray samples → float32 (H, W) in [0, 1].
+
+    Floats up to 1 are taken as they are; other values up to 255 as 8-bit and up to 65535 as
+    16-bit intensities; anything else (negative, NaN, larger) is refused, never silently clipped.
+    """
+    is_float = np.issubdtype(arr.dtype, np.floating)
+    arr = arr.astype(np.float64)
+    if arr.size == 0 or not np.isfinite(arr).all() or arr.min() < 0:
+        raise ImageError(f"{path}: 32-bit samples are negative or not finite; expected intensities")
+    top = float(arr.max())
+    if is_float and top <= 1.0:
+        return arr.astype(np.float32)
+    for limit in (255.0, 65535.0):
+        if top <= limit:
+            return (arr / limit).astype(np.float32)
+    raise ImageError(f"{path}: 32-bit samples up to {top:.0f} exceed 16 bits; convert the image to 8 or 16 bits")
+
+
+def _decode_with_opencv(path: Path) -> np.ndarray:
+    """The file's samples, (H, W) or (H, W, C) in BGR(A) order. A PNG's EXIF orientation is not
+    applied; a TIFF's orientation tag is (OpenCV's TIFF decoder does so whatever the flags)."""
+    data = np.fromfile(path, np.uint8)  # bounded: _open refused files far larger than their pixels
+    arr = cv2.imdecode(data, cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)
     if arr is None:
-        raise ImageError(f"{path}: 16-bit image cannot be decoded")
+        raise ImageError(f"{path}: cannot be decoded")
+    return arr
+
+
+def _read_with_opencv(path: Path) -> tuple[np.ndarray, int]:
+    """(RGB float32 (H, W, 3) in [0, 1], source bit depth) of a 16-bit PNG or any TIFF."""
+    arr = _decode_with_opencv(path)
+    if arr.ndim == 3 and arr.shape[2] == 4:
+        arr = cv2.cvtColor(arr, cv2.COLOR_BGRA2RGB)
+    elif arr.ndim == 3 and arr.shape[2] == 3:
+        arr = cv2.cvtColor(arr, cv2.COLOR_BGR2RGB)
+    elif arr.ndim == 3:
+        arr = arr[:, :, 0]
     if arr.ndim == 2:
         arr = np.repeat(arr[:, :, None], 3, axis=2)
-    elif arr.shape[2] == 4:
-        arr = cv2.cvtColor(arr, cv2.COLOR_BGRA2RGB)
-    elif arr.shape[2] == 3:
-        arr = cv2.cvtColor(arr, cv2.COLOR_BGR2RGB)
-    else:
-        arr = np.repeat(arr[:, :, :1], 3, axis=2)
-    scale = 65535.0 if arr.dtype == np.uint16 else 255.0
-    return _apply_orientation(arr.astype(np.float32) / scale, orientation)
+    if arr.dtype == np.uint8:
+        return arr.astype(np.float32) / 255.0, 8
+    if arr.dtype == np.uint16:
+        return arr.astype(np.float32) / 65535.0, 16
+    return _scaled_wide_samples(path, arr), 16
 
 
 def read_trimap(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndarray:
@@ -206,20 +246,36 @@ def read_trimap(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.nda
     img = _open(path, max_pixels)
     try:
         with img:
+            orientation = img.getexif().get(0x0112, 1)
+            if img.format == "TIFF" and img.mode != "CMYK":  # as in read_image: OpenCV orients TIFFs itself
+                arr = _decode_with_opencv(path)
+                orientation = 1
+                if arr.ndim == 3:
+                    if not all(np.array_equal(arr[..., 0], arr[..., c]) for c in range(1, min(3, arr.shape[2]))):
+                        raise ImageError(f"{path}: trimap is a colour image; expected gray (0 = bg, 128 = unknown, 255 = fg)")
+                    arr = arr[..., 0]
+                img = Image.fromarray(np.ascontiguousarray(arr))
             img.load()
-            if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+            if img.mode in ("I;16", "I;16B", "I;16L"):
                 arr = np.asarray(img, dtype=np.float64)
-                return np.round(arr / 65535.0 * 255.0).clip(0, 255).astype(np.uint8)
-            if img.mode in ("L", "1", "P", "LA"):
-                return np.asarray(img.convert("L"), dtype=np.uint8).copy()
-            rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
+                gray = np.round(arr / 65535.0 * 255.0).clip(0, 255).astype(np.uint8)
+            elif img.mode in ("I", "F"):  # 32-bit: its own range decides (0/128/255, 16-bit or [0, 1])
+                gray = np.round(_scaled_wide_samples(path, np.asarray(img)) * 255.0).astype(np.uint8)
+            elif img.mode in ("L", "1", "P", "LA"):
+                gray = np.asarray(img.convert("L"), dtype=np.uint8)
+            else:
+                rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
+                if not (np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2])):
+                    raise ImageError(f"{path}: trimap is a colour image; expected gray (0 = bg, 128 = unknown, 255 = fg)")
+                gray = rgb[..., 0]
+    except ImageError:
+        raise
     except DECODE_ERRORS as exc:
         raise ImageError(f"{path}: cannot be decoded ({_one_line(exc)})") from None
     except MemoryError:
         raise ImageError(f"{path}: not enough memory to decode it") from None
-    if not (np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2])):
-        raise ImageError(f"{path}: trimap is a colour image; expected gray (0 = bg, 128 = unknown, 255 = fg)")
-    return rgb[..., 0].copy()
+    # oriented like the photo it belongs to (read_image applies the same EXIF orientation)
+    return np.ascontiguousarray(_apply_orientation(gray, orientation if isinstance(orientation, int) else 1))
 
 
 def read_alpha(path: str | os.PathLike) -> np.ndarray:

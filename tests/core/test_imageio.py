@@ -259,3 +259,52 @@ def test_corrupt_exif_is_a_one_line_error(tmp_path):
         assert "e.jpg" in str(exc) and "\n" not in str(exc)
     else:
         assert img.rgb.shape[2] == 3
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_tiff_orientation_applied_exactly_once_for_every_depth(tmp_path, orientation):
+    from matting_gui.core.imageio import _apply_orientation
+
+    gray8 = (np.arange(6 * 9).reshape(6, 9) * 4).astype(np.uint8)
+    gray16 = (np.random.default_rng(2).random((6, 9)) * 65535).astype(np.uint16)
+    Image.fromarray(gray8).save(tmp_path / "g.tif", tiffinfo={274: orientation})
+    Image.fromarray(gray16).save(tmp_path / "h.tif", tiffinfo={274: orientation})
+    want8, want16 = _apply_orientation(gray8, orientation), _apply_orientation(gray16, orientation)
+    got8 = read_image(tmp_path / "g.tif").rgb[..., 0]
+    got16 = read_image(tmp_path / "h.tif")
+    assert got8.shape == want8.shape and np.allclose(got8 * 255, want8, atol=0.01)
+    assert got16.bit_depth == 16 and np.allclose(got16.rgb[..., 0] * 65535, want16, atol=0.5)
+    assert np.array_equal(read_trimap(tmp_path / "g.tif"), want8)  # trimaps are oriented like photos
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_trimap_follows_the_exif_orientation_of_its_file(tmp_path, orientation):
+    from matting_gui.core.imageio import _apply_orientation
+
+    tri = np.zeros((10, 16), np.uint8)
+    tri[:, :5] = 255
+    tri[:, 5:8] = 128
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray(tri).save(tmp_path / "t.png", exif=exif)
+    assert np.array_equal(read_trimap(tmp_path / "t.png"), _apply_orientation(tri, orientation))
+
+
+def test_32bit_samples_are_scaled_by_their_range_or_refused(tmp_path):
+    floats = np.random.default_rng(1).random((5, 7)).astype(np.float32)
+    Image.fromarray(floats, mode="F").save(tmp_path / "f.tif")
+    img = read_image(tmp_path / "f.tif")
+    assert np.allclose(img.rgb[..., 0], floats, atol=1e-6)  # not black
+    ints = (np.arange(35).reshape(5, 7) * 1000).astype(np.int32)
+    Image.fromarray(ints, mode="I").save(tmp_path / "i.tif")
+    assert np.allclose(read_image(tmp_path / "i.tif").rgb[..., 0], ints / 65535, atol=1e-6)
+    classes = np.array([[0, 128, 255]] * 4, np.int32)
+    Image.fromarray(classes, mode="I").save(tmp_path / "ti.tif")
+    Image.fromarray(classes.astype(np.float32) / 255, mode="F").save(tmp_path / "tf.tif")
+    assert np.array_equal(read_trimap(tmp_path / "ti.tif"), classes)
+    assert np.array_equal(read_trimap(tmp_path / "tf.tif"), classes)
+    for bad in (np.array([[1e9, 0]], np.float32), np.array([[np.nan, 0.5]], np.float32), np.array([[-3, 1]], np.float32)):
+        Image.fromarray(bad, mode="F").save(tmp_path / "bad.tif")
+        for reader in (read_image, read_trimap):
+            with pytest.raises(ImageError, match="bad.tif: 32-bit samples"):
+                reader(tmp_path / "bad.tif")
