@@ -46,6 +46,20 @@ class NetConfig:
     encoder: str = "resnet"
 
     def __post_init__(self) -> None:
+        # bounds first: a weights header asking for width 20000 must fail here, before anything
+        # is allocated (a 1024-wide layer is 4x the widest we train)
+        if not isinstance(self.name, str) or not 0 < len(self.name) <= 64:
+            raise ValueError(f"network name must be a string of 1-64 characters, got {self.name!r}")
+        for key, lo, hi in (("in_channels", INPUT_CHANNELS, INPUT_CHANNELS), ("stem", 1, 1024), ("widths", 1, 1024),
+                            ("depths", 1, 16), ("decoder", 1, 1024), ("refine", 1, 1024)):
+            value = getattr(self, key)
+            values = value if isinstance(value, tuple) else (value,)
+            if isinstance(value, tuple) and len(value) != 4:
+                raise ValueError(f"network config {key} needs 4 values, got {len(value)}")
+            if not all(type(v) is int and lo <= v <= hi for v in values):
+                raise ValueError(f"network config {key}={value!r} is outside {lo}..{hi}")
+        if type(self.light_decoder) is not bool:
+            raise ValueError(f"network config light_decoder must be true or false, got {self.light_decoder!r}")
         if self.encoder not in ENCODERS:
             raise ValueError(f"unknown encoder {self.encoder!r}; choose one of {list(ENCODERS)}")
         if self.encoder == "efficientnet_lite0" and (self.stem, *self.widths) != LITE0_CHANNELS:

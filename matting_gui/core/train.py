@@ -16,6 +16,7 @@ import math
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 import tomllib
@@ -38,6 +39,9 @@ from .predictor import run_network
 from .pretrained import SOURCE as PRETRAINED_SOURCE
 from .pretrained import load_efficientnet_lite0
 from .weights import load_network, save_weights
+
+#: The fixed names a run writes in its folder.
+RUN_FILES = ("checkpoint.pt", "log.jsonl", "best.safetensors", "best.json", "final.safetensors", "final.json")
 
 
 @dataclass
@@ -204,10 +208,21 @@ def _worker_init(_: int) -> None:
 # ---------------------------------------------------------------- checkpoints
 
 
+def _unique_temp(path: Path) -> Path:
+    """A new, unique file beside ``path`` (mkstemp: never an existing name, never through a link)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    return Path(tmp)
+
+
 def _atomic_torch_save(obj: dict, path: Path) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    tmp = _unique_temp(path)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)  # replaces a link planted at ``path`` itself, never its target
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def validate(net: MattingNet, items, limit: int = 0) -> tuple[dict, dict]:
@@ -233,7 +248,9 @@ class RunLog:
         """Append one JSON record (rank 0 only)."""
         if not self.enabled:
             return
-        with open(self.path, "a") as f:
+        # O_NOFOLLOW: a link planted at log.jsonl is refused, not written through
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "a") as f:
             f.write(json.dumps(record) + "\n")
 
     def truncate_after(self, step: int) -> None:
@@ -251,7 +268,7 @@ class RunLog:
                 record_step = 0
             if isinstance(record_step, int) and record_step <= step:
                 kept.append(line)
-        tmp = self.path.with_suffix(".tmp")
+        tmp = _unique_temp(self.path)
         tmp.write_text("".join(f"{line}\n" for line in kept))
         os.replace(tmp, self.path)
 
@@ -277,6 +294,9 @@ def main(cfg: TrainConfig) -> dict:
         raise ValueError(f"size must be a multiple of 32, got {cfg.size}")
     out_dir = Path(cfg.out)
     out_dir.mkdir(parents=True, exist_ok=True)
+    for name in RUN_FILES:  # a link planted at a fixed name would redirect our writes elsewhere
+        if (out_dir / name).is_symlink():
+            raise ValueError(f"{out_dir / name}: is a symbolic link; refusing to write through it")
     log = RunLog(out_dir / "log.jsonl", rank == 0)
     kinds = parse_kinds(cfg.kd)
     ckpt_path = out_dir / "checkpoint.pt"

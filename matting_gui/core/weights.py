@@ -75,32 +75,56 @@ def resolve_model(name_or_path: str | os.PathLike) -> Path:
     return path
 
 
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+
+
 def load_network(name_or_path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[MattingNet, dict]:
     """Rebuild a network from a weights file; returns (model in eval mode, card dict)."""
     path = resolve_model(name_or_path)
-    try:
-        from safetensors import safe_open
+    if not path.is_file():  # a FIFO or device would block or never end
+        raise WeightsError(f"{path}: not a regular file")
+    from safetensors import safe_open
 
+    try:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
-        state = load_file(str(path))
+            shapes = {key: tuple(f.get_slice(key).get_shape()) for key in f.keys()}
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise WeightsError(f"{path}: not a valid safetensors weights file ({str(exc).splitlines()[0]})") from None
+        raise WeightsError(f"{path}: not a valid safetensors weights file ({_first_line(exc)})") from None
     if meta.get("format") != FORMAT or "config" not in meta:
         raise WeightsError(f"{path}: safetensors file is not a matting-gui network (no config in its header)")
     try:
-        cfg = NetConfig.from_json(meta["config"])
+        cfg = NetConfig.from_json(meta["config"])  # bounds-checked: nothing huge is ever built
+        with torch.device("meta"):  # shapes only, no memory: the header is checked before any allocation
+            expected = {k: tuple(v.shape) for k, v in build_network(cfg).state_dict().items()}
+    except (ValueError, RuntimeError, TypeError, AttributeError) as exc:
+        raise WeightsError(f"{path}: invalid network config in its header ({_first_line(exc)})") from None
+    if shapes != expected:
+        bad = sorted(set(shapes) ^ set(expected)) or sorted(k for k in shapes if shapes[k] != expected[k])
+        raise WeightsError(f"{path}: weights do not match their config ({len(bad)} tensors differ, e.g. {bad[0]})")
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise WeightsError(f"{path}: not a valid safetensors weights file ({_first_line(exc)})") from None
+    broken = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if broken:
+        raise WeightsError(f"{path}: weights contain NaN or infinite values ({broken[0]})")
+    try:
         model = build_network(cfg)
         model.load_state_dict(state, strict=True)
     except (ValueError, RuntimeError, TypeError) as exc:
-        raise WeightsError(f"{path}: weights do not match their config ({str(exc).splitlines()[0]})") from None
+        raise WeightsError(f"{path}: weights do not match their config ({_first_line(exc)})") from None
     card: dict = {}
     cp = card_path(path)
-    if cp.exists():
+    if cp.is_file():
         try:
             card = json.loads(cp.read_text())
         except (OSError, ValueError):
             card = {}
-    card.setdefault("name", cfg.name)
-    card.setdefault("parameters", count_parameters(model))
+        if not isinstance(card, dict):  # a card that is a list or a number says nothing usable
+            card = {}
+    if not isinstance(card.get("name"), str):
+        card["name"] = cfg.name
+    card["parameters"] = count_parameters(model)  # counted, never trusted from the card
     return model.to(device).eval(), card

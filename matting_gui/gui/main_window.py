@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 from ..core.adjust import EdgeAdjustments, apply_adjustments
 from ..core.compose import blurred_background, checkerboard, composite, cover_resize
 from ..core.imageio import (
+    DECODERS,
     MAX_PIXELS,
     ImageError,
     LoadedImage,
@@ -139,7 +140,7 @@ def _header_pixels(path: Path) -> int:
     try:
         from PIL import Image
 
-        with Image.open(path) as im:
+        with Image.open(path, formats=DECODERS) as im:  # never a decoder we did not choose
             return im.width * im.height
     except Exception:  # noqa: BLE001 - any failure: decide by the normal, synchronous path
         return 0
@@ -515,6 +516,9 @@ class MainWindow(QMainWindow):
             outcome: object = str(exc)
         except MemoryError:
             outcome = f"{path}: not enough memory to open this photo"
+        except Exception as exc:  # noqa: BLE001 - whatever fails, the window must leave "Opening…"
+            first = (str(exc).splitlines() or [""])[0][:200]
+            outcome = f"{path}: cannot be opened ({type(exc).__name__}: {first})"
         else:
             outcome = photo
         try:

@@ -264,3 +264,25 @@ def test_ablation_stops_after_a_variant_was_stopped(tmp_path, monkeypatch, capsy
     assert cli.main(args) == 0
     assert started == ["none"] and "stopped at step 7" in capsys.readouterr().err
     assert not (tmp_path / "none" / "ablation.lock").exists()  # released
+
+
+def test_training_never_writes_through_a_planted_link(tmp_path, capsys):
+    """Temporary files get unique names (a link at the old fixed names is left alone), and a link at a
+    fixed name in the run folder stops the run with a one-line error before anything is written."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    out = tmp_path / "run"
+    out.mkdir()
+    for name in ("checkpoint.tmp", "log.tmp"):
+        (out / name).symlink_to(victim)
+    main(TrainConfig(preset="student", out=str(out), steps=2, **SMOKE))
+    assert victim.read_text() == "precious" and (out / "checkpoint.pt").is_file()
+    assert not list(out.glob(".*.part"))  # no temporary file left behind
+    for name in ("log.jsonl", "checkpoint.pt"):
+        run = tmp_path / f"run_{name}"
+        run.mkdir()
+        (run / name).symlink_to(victim)
+        assert cli_main(["train", "--preset", "student", "--steps", "2", "--batch", "2", "--size", "64",
+                         "--data", "synthetic", "--workers", "0", "--out", str(run)]) == 2
+        assert "is a symbolic link" in capsys.readouterr().err
+        assert victim.read_text() == "precious"

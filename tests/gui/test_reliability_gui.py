@@ -172,3 +172,21 @@ def test_strange_file_names_open_save_and_export(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.exported, timeout=60000) as blocker:
         window.export(folder, {"matte": True})
     assert all(p.exists() for p in blocker.args[0])
+
+
+def test_an_unexpected_failure_in_the_background_open_reaches_the_user(qtbot, window, tmp_path, monkeypatch):
+    """Whatever the loader thread raises, the window says so and leaves "Opening…" with the canvas enabled."""
+    import matting_gui.gui.main_window as main_window
+
+    big = tmp_path / "big.png"
+    side = int(main_window.BACKGROUND_OPEN_PIXELS ** 0.5) + 64  # large enough to open in the background
+    Image.fromarray(np.zeros((side, side, 3), np.uint8)).save(big)
+
+    def broken(path, *args, **kwargs):
+        raise RuntimeError("decoder exploded\nsecond line")
+
+    monkeypatch.setattr(main_window, "read_image", broken)
+    with qtbot.waitSignal(window.errorShown, timeout=TIMEOUT) as blocker:
+        window.open_photo(big)
+    assert "big.png" in blocker.args[0] and "decoder exploded" in blocker.args[0] and "\n" not in blocker.args[0]
+    assert window.canvas.isEnabled() and "Opening" not in window.statusBar().currentMessage()
