@@ -301,7 +301,7 @@ def cmd_report(args) -> int:
     torch.set_num_threads(args.threads or torch.get_num_threads())
     models = default_models()
     if args.only:
-        wanted = [w.strip() for w in args.only.split(",") if w.strip()]
+        wanted = [w.strip() for w in args.only.split(";") if w.strip()]
         models = {label: path for label, path in models.items() if label in wanted}
     for spec in args.model or []:
         label, _, path = spec.partition("=")
@@ -321,6 +321,35 @@ def cmd_report(args) -> int:
     text = markdown(rows)
     print(text)
     if args.json:
+        write_json(rows, args.json)
+    return 0
+
+
+def cmd_refine_sweep(args) -> int:
+    """Validation scores of one model refined at several prior strengths (chooses refine.STRENGTH)."""
+    import torch
+
+    from .data.validation import build_validation_set
+    from .report import refine_sweep
+
+    torch.set_num_threads(args.threads or torch.get_num_threads())
+    try:
+        strengths = tuple(float(v) for v in args.strengths.split(","))
+        sharpness = tuple(float(v) for v in args.sharpness.split(","))
+        rows = refine_sweep(Path(args.model), build_validation_set(args.split), strengths, sharpness)
+    except (WeightsError, ImageError, OSError, ValueError) as exc:
+        _err(str(exc))
+        return 2
+    kinds = [k for k in ("photo", "wide", "composite", "all") if k in rows[0]["metrics"]]
+    print("| strength | sharpness | " + " | ".join(f"{k} SAD / Grad" for k in kinds) + " |")
+    print("|---|---|" + "---:|" * len(kinds))
+    for r in rows:
+        cells = [f"{r['metrics'][k]['sad']:.2f} / {r['metrics'][k]['grad']:.2f}" for k in kinds]
+        label = "network alone" if r["strength"] is None else f"{r['strength']:g}"
+        print(f"| {label} | {r['sharpness'] if r['sharpness'] is not None else ''} | " + " | ".join(cells) + " |")
+    if args.json:
+        from .report import write_json
+
         write_json(rows, args.json)
     return 0
 
@@ -508,7 +537,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="the results table: all committed models and closed-form on the validation set")
     p.add_argument("--model", action="append", metavar="LABEL=PATH", help="add a model (repeatable)")
     p.add_argument("--no-closed-form", action="store_true", help="skip closed-form matting (slow)")
-    p.add_argument("--only", metavar="LABEL,...", help="of the committed models, evaluate only these labels")
+    p.add_argument("--only", metavar="LABEL;...", help="of the committed models, evaluate only these labels (';'-separated)")
     p.add_argument("--no-variants", action="store_true", help="skip the int8 and mirror-averaged rows")
     p.add_argument("--refine", action="append", metavar="LABEL",
                    help="also evaluate this model with closed-form refinement (repeatable)")
@@ -517,6 +546,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--json", help="also write the rows as JSON")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("refine-sweep", help="validation scores of a model with closed-form refinement at several strengths")
+    p.add_argument("--model", default="teacher")
+    p.add_argument("--strengths", default="0.001,0.003,0.01,0.03,0.1")
+    p.add_argument("--sharpness", default="2")
+    p.add_argument("--split", choices=["v1", "v2"], default="v2")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--json", help="also write the rows as JSON")
+    p.set_defaults(func=cmd_refine_sweep)
 
     p = sub.add_parser("kd-diagnostics", help="why distillation helps or not: each student measured against the teacher")
     p.add_argument("--teacher", default="teacher")

@@ -133,6 +133,29 @@ def evaluate_models(models: dict[str, Path], include_closed_form: bool = True, i
     return rows
 
 
+def refine_sweep(model: Path, items: list[ValItem], strengths: tuple[float, ...],
+                 sharpness: tuple[float, ...] = (2.0,)) -> list[dict]:
+    """Mean scores per validation kind of ``model`` refined (``refine.guided_closed_form``) at each
+    (strength, sharpness), after the unrefined network (strength None). The network runs once per item."""
+    from .metrics import evaluate_alpha
+
+    pred = Predictor(model, "cpu")
+    alphas = [pred.predict(item.image, item.trimap).alpha for item in items]
+    settings = [(None, None)] + [(st, sh) for st in strengths for sh in sharpness]
+    rows = []
+    for strength, sharp in settings:
+        per_kind: dict[str, list[MattingScores]] = {}
+        for item, alpha in zip(items, alphas):
+            if strength is not None:
+                alpha = guided_closed_form(item.image, item.trimap, alpha, strength, sharp)
+            scores = evaluate_alpha(alpha, item.alpha, item.trimap)
+            per_kind.setdefault(item.kind, []).append(scores)
+            per_kind.setdefault("all", []).append(scores)
+        rows.append({"strength": strength, "sharpness": sharp,
+                     "metrics": {k: mean_scores(v).as_dict() for k, v in per_kind.items()}})
+    return rows
+
+
 def photo_subjects(per_item: dict[str, MattingScores], items: list[ValItem],
                    kind: str = "photo") -> dict[str, dict[str, float]]:
     """Mean scores per photographed subject (the part of the item name before '/'), items of ``kind`` only."""

@@ -37,3 +37,37 @@ def test_markdown_has_a_per_subject_table_for_main_models_only():
     assert "| method | GT01 | GT10 |" in table and "GT99" not in table
     assert "| teacher | 1.25 / 0.50 | – |" in table
     assert "| closed-form (pymatting) | 1.50 / 2.00 | 3.50 / 3.25 |" in table
+
+
+def test_wide_items_get_their_own_table_and_per_subject_rows():
+    items = [_item("A/trimap1", "photo", 0.2), _item("A/wide", "wide", 0.4), _item("B/wide", "wide", 0.6)]
+    _, per_item = evaluate(lambda img, tri: img[..., 0].copy(), items)
+    wide = photo_subjects(per_item, items, "wide")
+    assert sorted(wide) == ["A", "B"] and np.isclose(wide["A"]["sad"], per_item["A/wide"].sad)
+    metrics = {"photo": {"mse": 0.01, "sad": 2.0, "grad": 3.0, "conn": 1.5},
+               "wide": {"mse": 0.02, "sad": 7.0, "grad": 8.0, "conn": 6.5}}
+    text = markdown([{"label": "teacher", "metrics": metrics, "photo_subjects": {}, "wide_subjects": wide}])
+    assert "**Validation photos, wide painted-style trimaps**" in text and "| teacher | 0.0200 | 7.00 | 8.00 | 6.50 |" in text
+    assert "(SAD / Grad, wide trimap)" in text
+
+
+def test_refine_sweep_runs_the_network_once_and_scores_each_strength(models, monkeypatch):
+    import matting_gui.core.report as report
+    from tests.conftest import make_photo, make_trimap
+
+    calls = []
+    real = report.Predictor
+
+    class Counting(real):
+        def predict(self, *args, **kwargs):
+            calls.append(1)
+            return super().predict(*args, **kwargs)
+
+    monkeypatch.setattr(report, "Predictor", Counting)
+    alpha = (make_trimap() > 0).astype(np.float32)
+    items = [ValItem(f"S{i}/trimap1", "photo", make_photo(seed=i), make_trimap(), alpha) for i in range(2)]
+    rows = report.refine_sweep("student", items, strengths=(0.01, 1e6), sharpness=(0.0,))
+    assert len(calls) == 2 and [r["strength"] for r in rows] == [None, 0.01, 1e6]
+    # a huge strength returns the network's matte: the same scores as the network alone
+    assert np.isclose(rows[2]["metrics"]["photo"]["sad"], rows[0]["metrics"]["photo"]["sad"], rtol=1e-3)
+    assert not np.isclose(rows[1]["metrics"]["photo"]["sad"], rows[0]["metrics"]["photo"]["sad"], rtol=1e-3)

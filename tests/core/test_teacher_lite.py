@@ -92,3 +92,22 @@ def test_installed_imagenet_weights_expect_our_scaled_input():
         out = torch.nn.functional.conv2d(x, w * scale, stride=2, padding=1)
         ratios[name] = float((out.var((0, 2, 3)) / state["_bn0.running_var"]).median())
     assert abs(np.log(ratios["scaled"])) < abs(np.log(ratios["unscaled"]))
+
+
+def test_int8_and_onnx_paths_take_the_new_encoder(tmp_path):
+    """The app's int8 previews and the ONNX export trace inverted residual blocks (ReLU6, depthwise
+    convs, residual adds) as they do the residual encoder."""
+    from matting_gui.core.onnx_export import export_onnx
+    from matting_gui.core.quantize import calibration_inputs, quantize_int8
+    from matting_gui.core.weights import save_weights
+
+    torch.manual_seed(0)
+    net = build_network(TEACHER_LITE).eval()
+    calib = calibration_inputs(count=2, size=64)
+    q = quantize_int8(net, calib)
+    with torch.inference_mode():
+        ref, got = net(calib[1]).alpha, q(calib[1]).alpha
+    assert got.shape == ref.shape and float((got - ref).abs().mean()) < 0.05
+    weights = save_weights(tmp_path / "t.safetensors", net)
+    onnx_path = export_onnx(weights, tmp_path / "t.onnx")
+    assert onnx_path.stat().st_size > 1_000_000

@@ -52,7 +52,7 @@ def test_distilled_student_smoke_and_cli(teacher_run, tmp_path):
     Image.fromarray(make_trimap()).save(tmp_path / "t.png")
     code = cli_main(["matte", str(tmp_path / "p.png"), "--trimap", str(tmp_path / "t.png"),
                      "--model", str(out / "final.safetensors"), "--out", str(tmp_path / "res")])
-    assert code == 0 and (tmp_path / "res" / "p.png").exists()
+    assert code == 0 and (tmp_path / "res" / "p_matte.png").exists()
 
 
 def test_resume_continues_exactly(tmp_path):
