@@ -145,7 +145,7 @@ def cmd_matte(args) -> int:
                     raise ImageError(f"{path}: no trimap named {path.stem}.* in {args.trimap_dir}")
             loaded = read_image(path)
             trimap = validate_trimap(read_trimap(tri_path), loaded.rgb.shape, str(tri_path))
-            result = predictor.predict(loaded.rgb, trimap, mirror=args.mirror)
+            result = predictor.predict(loaded.rgb, trimap, mirror=args.mirror, refine=args.refine)
             write_alpha(out / f"{path.stem}{MATTE_SUFFIX}", result.alpha, loaded.bit_depth)
             if args.cutout or background is not None:
                 from .compose import composite, cover_resize, estimate_foreground
@@ -491,6 +491,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--composite", metavar="COLOR|IMAGE", help="also write <stem>_composite.png over a colour or image")
     p.add_argument("--mirror", action="store_true",
                    help="average with the matte of the mirrored image (2x time, lower error; see README)")
+    p.add_argument("--refine", action="store_true",
+                   help="finish with network-guided closed-form matting (seconds per MP; best on wide trimaps, see README)")
     p.set_defaults(func=cmd_matte)
 
     p = sub.add_parser("evaluate", help="SAD, MSE, Gradient, Connectivity against ground truth")

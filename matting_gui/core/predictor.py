@@ -116,6 +116,7 @@ class MatteResult:
     working_size: tuple[int, int]  # (width, height) the network ran at
     precision: str = "fp32"  # "int8" when the quantized network computed it
     mirrored: bool = False  # averaged with the mirrored image's matte
+    refined: bool = False  # finished with network-guided closed-form matting
 
 
 class Predictor:
@@ -194,7 +195,8 @@ class Predictor:
         return self._int8 is not None
 
     def predict(self, image: np.ndarray, trimap: np.ndarray, max_pixels: int | None = None,
-                fast_upsample: bool = False, int8: bool | None = None, mirror: bool = False) -> MatteResult:
+                fast_upsample: bool = False, int8: bool | None = None, mirror: bool = False,
+                refine: bool = False) -> MatteResult:
         """Full alpha for image float32 (H, W, 3) in [0, 1] and trimap uint8 (H, W).
 
         max_pixels (default: ``working_pixels``) lets callers ask for a faster,
@@ -202,7 +204,8 @@ class Predictor:
         instead of the guided filter (10x cheaper at 24 MP, softer edges). int8 (default: the
         predictor's precision) runs the quantized network when it is ready, else fp32. mirror
         averages with the mirrored image's matte (``run_network``; twice the time, the same
-        peak memory). Returns a ``MatteResult`` at full size.
+        peak memory). refine: finish with network-guided closed-form matting (``refine``; one sparse
+        solve at the working size, seconds at 1 MP). Returns a ``MatteResult`` at full size.
         """
         if image.shape[:2] != trimap.shape:
             raise ValueError(f"trimap size {trimap.shape[::-1]} does not match image {image.shape[1::-1]}")
@@ -212,20 +215,24 @@ class Predictor:
         scale = min(1.0, math.sqrt(limit / (h * w)))
         use_int8 = (self.precision == "int8" if int8 is None else int8) and self._int8 is not None
         net = self._int8 if use_int8 else self.model
-        with self._lock:
-            if scale >= 1.0:
-                alpha = run_network(net, image, trimap, self.device, mirror)
-                size = (w, h)
+        if scale >= 1.0:
+            img_work, tri_work = image, trimap
+        else:
+            sw, sh = max(32, round(w * scale)), max(32, round(h * scale))
+            img_work = cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA)
+            tri_work = cv2.resize(trimap, (sw, sh), interpolation=cv2.INTER_NEAREST)
+        with self._lock:  # the network only: refinement and upsampling run outside it
+            alpha = run_network(net, img_work, tri_work, self.device, mirror)
+        if refine:
+            from .refine import guided_closed_form
+
+            alpha = guided_closed_form(img_work, tri_work, alpha)
+        size = (tri_work.shape[1], tri_work.shape[0])
+        if scale < 1.0:
+            if fast_upsample:
+                alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)
             else:
-                sw, sh = max(32, round(w * scale)), max(32, round(h * scale))
-                img_small = cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA)
-                tri_small = cv2.resize(trimap, (sw, sh), interpolation=cv2.INTER_NEAREST)
-                low = run_network(net, img_small, tri_small, self.device, mirror)
-                if fast_upsample:
-                    alpha = cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR)
-                else:
-                    alpha = guided_upsample(low, img_small, image)
-                force_known(alpha, trimap)
-                size = (sw, sh)
+                alpha = guided_upsample(alpha, img_work, image)
+            force_known(alpha, trimap)
         return MatteResult(alpha, self.name, time.perf_counter() - start, size, "int8" if use_int8 else "fp32",
-                           mirror)
+                           mirror, refine)

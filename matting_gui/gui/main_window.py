@@ -858,7 +858,7 @@ class MainWindow(QMainWindow):
         return trimap_problem(self.doc.trimap)
 
     def request_matte(self, preview: bool = False, tag: str = "", want_foreground: bool | None = None,
-                      mirror: bool = False) -> int | None:
+                      mirror: bool = False, refine: bool = False) -> int | None:
         """Send the current image + trimap to the worker; returns the job id (None if nothing to do)."""
         if self.doc is None or self.image is None:
             return None
@@ -867,7 +867,7 @@ class MainWindow(QMainWindow):
         job = MatteJob(
             job_id=self.service.new_id(), revision=self.doc.revision, image=self.image, trimap=self.doc.trimap.copy(),
             model=self.model_name, device=self.device, max_pixels=PREVIEW_PIXELS if preview else None,
-            preview=preview, want_foreground=want_foreground, tag=tag, mirror=mirror,
+            preview=preview, want_foreground=want_foreground, tag=tag, mirror=mirror, refine=refine,
         )
         self._latest_job = job.job_id
         self.service.submit(job)
@@ -1075,16 +1075,20 @@ class MainWindow(QMainWindow):
 
         folder = str(self.settings.value("export_folder", str(self.path.parent if self.path else Path.home())))
         mirror = str(self.settings.value("export_mirror", "true")).lower() == "true"
-        dlg = ExportDialog(self, folder, self.path.stem if self.path else "pasted", self.loaded.bit_depth, mirror)
+        refine = str(self.settings.value("export_refine", "true")).lower() == "true"
+        dlg = ExportDialog(self, folder, self.path.stem if self.path else "pasted", self.loaded.bit_depth, mirror,
+                           refine)
         if dlg.exec():
             opts = dlg.options()
             self.settings.setValue("export_folder", opts["folder"])
             self.settings.setValue("export_mirror", "true" if opts["mirror"] else "false")
+            self.settings.setValue("export_refine", "true" if opts["refine"] else "false")
             self.export(Path(opts["folder"]), opts)
 
     def export(self, folder: Path, options: dict) -> int | None:
         """Export with ``options`` (keys: stem, matte, cutout, composite, cutout_format, composite_format,
-        quality, mirror — average with the mirrored image's matte, default True). Computes the full-resolution matte of the selected model first; ``exported`` fires when done."""
+        quality, mirror — average with the mirrored image's matte, default True; refine — finish with
+        network-guided closed-form matting, default False). Computes the full-resolution matte of the selected model first; ``exported`` fires when done."""
         if self.doc is None:
             return None
         problem = self._trimap_problem()
@@ -1092,7 +1096,7 @@ class MainWindow(QMainWindow):
             self.show_error(f"cannot export: {problem}")
             return None
         job_id = self.request_matte(preview=False, tag="export", want_foreground=options.get("cutout") or options.get("composite"),
-                                    mirror=bool(options.get("mirror", True)))
+                                    mirror=bool(options.get("mirror", True)), refine=bool(options.get("refine", False)))
         self._pending_export = (folder, options | {"job_id": job_id})
         self.statusBar().showMessage("Computing the full-resolution matte for export…")
         self._show_export_progress()

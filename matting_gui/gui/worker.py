@@ -39,6 +39,7 @@ class MatteJob:
     want_foreground: bool = False
     tag: str = ""
     mirror: bool = False  # average with the mirrored image's matte (exports)
+    refine: bool = False  # finish with network-guided closed-form matting (exports)
 
 
 @dataclass
@@ -104,7 +105,7 @@ class _Worker(QObject):
                     continue
                 pred = self.predictor(job.model, job.device)
                 res = pred.predict(job.image, job.trimap, job.max_pixels, fast_upsample=job.preview,
-                                   int8=job.preview, mirror=job.mirror)
+                                   int8=job.preview, mirror=job.mirror, refine=job.refine)
                 fg = None
                 if job.want_foreground:
                     from ..core.compose import estimate_foreground

@@ -155,3 +155,12 @@ def test_matte_never_overwrites_an_input(models, tmp_path, capsys):
     code = main(["matte", str(photo), str(twin / "shot.jpg"), "--trimap-dir", str(other), "--out", str(tmp_path / "o")])
     assert code == 2 and "share the name 'shot'" in capsys.readouterr().err
     assert not (tmp_path / "o" / "shot_matte.png").exists()
+
+
+def test_matte_refine_finishes_with_closed_form(models, tmp_path):
+    args = ["matte", str(SAMPLE), "--trimap", str(SAMPLE_TRIMAP)]
+    assert main(args + ["--out", str(tmp_path / "a")]) == 0
+    assert main(args + ["--out", str(tmp_path / "b"), "--refine"]) == 0
+    plain, refined = (cv2.imread(str(tmp_path / d / "astronaut_matte.png"), cv2.IMREAD_UNCHANGED) for d in "ab")
+    tri = cv2.imread(str(SAMPLE_TRIMAP), cv2.IMREAD_GRAYSCALE)
+    assert np.array_equal(plain[tri != 128], refined[tri != 128]) and not np.array_equal(plain, refined)

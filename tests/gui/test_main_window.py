@@ -161,6 +161,28 @@ def test_export_mirror_option_reaches_the_worker(qtbot, window, photo, tmp_path,
     assert a.shape == b.shape == (120, 160) and not np.array_equal(a, b)
 
 
+def test_export_refine_option_reaches_the_worker_and_changes_the_matte(qtbot, window, photo, tmp_path, monkeypatch):
+    _open(qtbot, window, photo)
+    submitted = []
+    submit = window.service.submit
+    monkeypatch.setattr(window.service, "submit", lambda job: (submitted.append(job), submit(job)))
+    for refine in (True, False):
+        with qtbot.waitSignal(window.exported, timeout=60000):
+            window.export(tmp_path, {"stem": f"r{refine}", "matte": True, "mirror": False, "refine": refine})
+    assert [j.refine for j in submitted if j.tag == "export"] == [True, False]
+    a, b = (np.asarray(Image.open(tmp_path / f"r{r}_matte.png")) for r in (True, False))
+    assert a.shape == b.shape == (120, 160) and not np.array_equal(a, b)
+
+
+def test_export_dialog_offers_mirror_averaging_and_refinement(qtbot, window):
+    from matting_gui.gui.export_dialog import ExportDialog
+
+    for default in (True, False):
+        dlg = ExportDialog(window, "/tmp", "x", 8, mirror=True, refine=default)
+        qtbot.addWidget(dlg)
+        assert dlg.options()["refine"] is default
+
+
 def test_export_dialog_offers_mirror_averaging(qtbot, window):
     from matting_gui.gui.export_dialog import ExportDialog
 
