@@ -278,10 +278,17 @@ def read_trimap(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.nda
     return np.ascontiguousarray(_apply_orientation(gray, orientation if isinstance(orientation, int) else 1))
 
 
-def read_alpha(path: str | os.PathLike) -> np.ndarray:
-    """Read a ground-truth alpha matte as float32 (H, W) in [0, 1] (8- or 16-bit gray)."""
+def read_alpha(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Read a ground-truth alpha matte as float32 (H, W) in [0, 1] (8- or 16-bit gray).
+
+    Checked like a photo before decoding (supported format, declared size, file size).
+    """
     path = Path(path)
-    arr = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_UNCHANGED)
+    _open(path, max_pixels).close()
+    try:
+        arr = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_UNCHANGED)
+    except (cv2.error, MemoryError) as exc:
+        raise ImageError(f"{path}: cannot be decoded as an alpha matte ({_one_line(exc)})") from None
     if arr is None:
         raise ImageError(f"{path}: cannot be decoded as an alpha matte")
     if arr.ndim == 3:

@@ -29,7 +29,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader
 
-from .config import NetConfig, preset
+from .config import PRESETS, NetConfig, preset
 from .data.samples import StepSampler
 from .data.synthetic import generated_backgrounds
 from .distill import Distiller, parse_kinds
@@ -90,6 +90,31 @@ class TrainConfig:
     checkpoint_minutes: float = 5.0
     resume: bool = False
     stop_at: int = 0  # end this invocation at this step (checkpointed), schedule unchanged; 0: run to `steps`
+
+    def __post_init__(self) -> None:
+        """Every value checked against its field's type and range: a bad config is a one-line ValueError."""
+        for f in dataclasses.fields(self):
+            value, kind = getattr(self, f.name), f.type
+            ok = {"int": type(value) is int, "float": type(value) in (int, float), "str": isinstance(value, str),
+                  "bool": type(value) is bool, "dict": isinstance(value, dict)}.get(str(kind), True)
+            if not ok:
+                raise ValueError(f"training config {f.name} = {value!r} should be of type {kind}")
+        for name, low, high in (("steps", 1, None), ("batch", 1, None), ("size", 32, 4096), ("warmup", 0, None),
+                                ("workers", 0, 64), ("threads", 1, 1024), ("val_every", 0, None), ("val_limit", 0, None),
+                                ("log_every", 1, None), ("stop_at", 0, None), ("lr", 1e-9, 10.0),
+                                ("min_lr_ratio", 0.0, 1.0), ("w1", 0.0, 1.0), ("kd_decay_from", 0.0, 1.0),
+                                ("p_painted", 0.0, 1.0), ("encoder_lr_scale", 1e-6, 100.0), ("clip", 1e-9, None),
+                                ("checkpoint_minutes", 1e-3, None), ("weight_decay", 0.0, 1.0)):
+            value = getattr(self, name)
+            if value < low or (high is not None and value > high) or value != value:
+                raise ValueError(f"training config {name} = {value!r} is outside {low}..{high if high is not None else ''}")
+        if self.size % 32:
+            raise ValueError(f"size must be a multiple of 32, got {self.size}")
+        choices = {"preset": tuple(PRESETS), "split": ("v1", "v2"), "data": ("auto", "shared", "synthetic"),
+                   "pretrained": ("", "imagenet")}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"training config {name} = {getattr(self, name)!r}; choose one of {list(allowed)}")
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
@@ -305,8 +330,14 @@ def main(cfg: TrainConfig) -> dict:
     net_cfg: NetConfig = preset(cfg.preset)
     state = None
     if cfg.resume and ckpt_path.exists():
-        state = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-        net_cfg = NetConfig.from_json(state["net_config"])
+        try:
+            state = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+            net_cfg_json = state["net_config"]
+        except Exception as exc:  # noqa: BLE001 - any unreadable checkpoint gets the same one-line answer
+            first = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+            raise ValueError(f"{ckpt_path}: checkpoint is corrupt or truncated ({first}); "
+                             "move it away to start afresh") from None
+        net_cfg = NetConfig.from_json(net_cfg_json)
     net = build_network(net_cfg)
     if cfg.pretrained and state is None and not cfg.init:
         if cfg.pretrained != "imagenet" or net_cfg.encoder != "efficientnet_lite0":
@@ -314,6 +345,8 @@ def main(cfg: TrainConfig) -> dict:
         log.say(f"encoder initialised from ImageNet ({load_efficientnet_lite0(net.encoder)} tensors)")
     if cfg.init and state is None:
         init_net, _ = load_network(cfg.init)
+        if init_net.config != net_cfg:
+            raise ValueError(f"{cfg.init}: weights of preset {init_net.config.name!r} cannot initialise {net_cfg.name!r}")
         net.load_state_dict(init_net.state_dict())
         log.say(f"initialised from {cfg.init}")
     teacher = None
@@ -337,10 +370,15 @@ def main(cfg: TrainConfig) -> dict:
     opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
     step, best, best_step = 0, math.inf, -1
     if state is not None:
-        module.load_state_dict(state["module"])
-        opt.load_state_dict(state["optimizer"])
-        step, best, best_step = int(state["step"]), float(state["best"]), int(state["best_step"])
-        torch.set_rng_state(state["torch_rng"])
+        try:
+            module.load_state_dict(state["module"])
+            opt.load_state_dict(state["optimizer"])
+            step, best, best_step = int(state["step"]), float(state["best"]), int(state["best_step"])
+            torch.set_rng_state(state["torch_rng"])
+        except (KeyError, RuntimeError, ValueError, TypeError) as exc:
+            first = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+            raise ValueError(f"{ckpt_path}: checkpoint does not fit this run ({first}); "
+                             "move it away to start afresh") from None
         if rank == 0:
             log.truncate_after(step)
         log.say(f"resumed from {ckpt_path} at step {step}")

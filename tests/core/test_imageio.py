@@ -308,3 +308,13 @@ def test_32bit_samples_are_scaled_by_their_range_or_refused(tmp_path):
         for reader in (read_image, read_trimap):
             with pytest.raises(ImageError, match="bad.tif: 32-bit samples"):
                 reader(tmp_path / "bad.tif")
+
+
+def test_ground_truth_alpha_is_size_checked_before_decoding(tmp_path, monkeypatch):
+    (tmp_path / "bomb.png").write_bytes(_png_with_declared_size(30000, 30000))
+    monkeypatch.setattr(cv2, "imdecode", lambda *a, **k: pytest.fail("decoded before the size check"))
+    with pytest.raises(ImageError, match="exceeds the limit"):
+        read_alpha(tmp_path / "bomb.png", max_pixels=100_000_000)
+    (tmp_path / "eps.png").write_bytes(EPS)
+    with pytest.raises(ImageError, match="not a supported image format"):
+        read_alpha(tmp_path / "eps.png")

@@ -286,3 +286,26 @@ def test_training_never_writes_through_a_planted_link(tmp_path, capsys):
                          "--data", "synthetic", "--workers", "0", "--out", str(run)]) == 2
         assert "is a symbolic link" in capsys.readouterr().err
         assert victim.read_text() == "precious"
+
+
+@pytest.mark.parametrize("bad", [{"steps": "ten"}, {"steps": -5}, {"size": 0}, {"size": 48}, {"log_every": 0},
+                                 {"lr": -1.0}, {"p_painted": 1.5}, {"split": "v9"}, {"resume": "yes"},
+                                 {"preset": "huge"}, {"batch": 2.5}])
+def test_bad_training_values_are_one_line_errors(bad):
+    with pytest.raises(ValueError, match="training config|multiple of 32") as info:
+        TrainConfig.from_dict(bad)
+    assert "\n" not in str(info.value)
+
+
+def test_corrupt_checkpoint_and_wrong_init_are_one_line_errors(tmp_path, teacher_run, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "checkpoint.pt").write_bytes(b"PK\x03\x04 truncated zip")
+    args = ["train", "--preset", "student", "--steps", "2", "--batch", "2", "--size", "64", "--data", "synthetic",
+            "--workers", "0", "--out", str(run), "--resume"]
+    assert cli_main(args) == 2
+    err = capsys.readouterr().err
+    assert "checkpoint is corrupt or truncated" in err and "Traceback" not in err
+    t_out, _ = teacher_run
+    assert cli_main(args[:-3] + ["--out", str(tmp_path / "other"), "--init", str(t_out / "final.safetensors")]) == 2
+    assert "cannot initialise 'student'" in capsys.readouterr().err
