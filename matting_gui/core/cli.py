@@ -162,7 +162,7 @@ def cmd_matte(args) -> int:
             print(printable(f"{path.name}: {result.model_name} {result.seconds * 1000:.0f} ms{note}"), file=sys.stderr)
         except (ImageError, TrimapError, OSError, ValueError) as exc:
             failed += 1
-            _err(str(exc).splitlines()[0] if str(exc) else f"{path}: {type(exc).__name__}")
+            _err(str(exc) or f"{path}: {type(exc).__name__}")  # _err escapes newlines: the whole message, one line
     if failed:
         _err(f"{failed} of {len(images)} images failed")
         return 1

@@ -10,14 +10,14 @@ REPO_DIR = PACKAGE_DIR.parent
 
 
 def data_root() -> Path:
-    """The matting data folder: ``$MATTING_DATA``, else ``../shared/data`` beside the checkout."""
+    """The matting data folder: ``$MATTING_DATA``, else ``../shared/data`` beside the checkout.
+
+    Never a folder found from the current directory: an installed (non-editable) copy that is
+    run elsewhere needs ``MATTING_DATA``, rather than training on whatever lies at ``CWD/../shared``.
+    """
     env = os.environ.get("MATTING_DATA")
     if env:
         return Path(env).expanduser()
-    for base in (REPO_DIR, Path.cwd()):
-        candidate = (base / ".." / "shared" / "data").resolve()
-        if candidate.is_dir():
-            return candidate
     return (REPO_DIR / ".." / "shared" / "data").resolve()
 
 
@@ -34,6 +34,11 @@ def models_dir() -> Path:
     return Path(env).expanduser() if env else REPO_DIR / "models"
 
 
+#: Control characters (C0, DEL, C1: newlines, escape sequences) → visible escapes such as ``\x1b``.
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)]}
+
+
 def printable(text: object) -> str:
-    """Text safe to print or show in Qt: bytes of file names that are not UTF-8 appear escaped."""
-    return str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+    """One line safe to print or show in Qt: bytes of file names that are not UTF-8 and control
+    characters (a newline, a terminal escape sequence in a name) appear escaped."""
+    return str(text).encode("utf-8", "backslashreplace").decode("utf-8").translate(_CONTROL)

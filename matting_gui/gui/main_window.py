@@ -726,6 +726,7 @@ class MainWindow(QMainWindow):
             try:
                 tri = read_trimap_for(png, self.image.shape)
             except (ImageError, TrimapError) as exc:
+                self._remove_recovery()  # shown once: an unusable file is not offered again
                 self.show_error(f"recovery file unusable: {exc}")
                 return
             if self.doc.replace(tri):

@@ -164,3 +164,14 @@ def test_matte_refine_finishes_with_closed_form(models, tmp_path):
     plain, refined = (cv2.imread(str(tmp_path / d / "astronaut_matte.png"), cv2.IMREAD_UNCHANGED) for d in "ab")
     tri = cv2.imread(str(SAMPLE_TRIMAP), cv2.IMREAD_GRAYSCALE)
     assert np.array_equal(plain[tri != 128], refined[tri != 128]) and not np.array_equal(plain, refined)
+
+
+def test_control_characters_in_names_reach_the_terminal_escaped(models, tmp_path, capsys):
+    """A newline or an escape sequence in a file name is shown escaped, on one line, never raw."""
+    name = "evil\x1b[2J\nname.png"
+    (tmp_path / name).write_text("not an image")
+    Image.fromarray(make_trimap()).save(tmp_path / "t.png")
+    assert main(["matte", str(tmp_path / name), "--trimap", str(tmp_path / "t.png"), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "evil\\x1b[2J\\x0aname.png: not a supported image format" in err
+    assert len(err.strip().splitlines()) == 2  # the file's line and the summary

@@ -357,6 +357,32 @@ def test_crash_recovery_offers_autosaved_trimap(qtbot, settings, models, photo):
     w2.service.shutdown()
 
 
+def test_an_unusable_recovery_file_is_reported_once_then_removed(qtbot, settings, models, photo):
+    from matting_gui.gui.main_window import MainWindow
+
+    w = MainWindow(settings)
+    w.ask_save_choice = lambda: "discard"
+    qtbot.addWidget(w)
+    w.open_photo(photo)
+    w.doc.replace(np.full_like(w.doc.trimap, UNKNOWN) | (w.doc.trimap == 255).astype(np.uint8) * 255)
+    saved = w.autosave_recovery(wait=True)
+    saved.write_bytes(b"not a png any more")  # corrupted on disk after the crash
+    w.doc = None
+    w.service.shutdown()
+    asked = []
+    w2 = MainWindow(settings)
+    w2.ask_save_choice = lambda: "discard"
+    qtbot.addWidget(w2)
+    w2.confirm = lambda title, text: asked.append(title) or True
+    with qtbot.waitSignal(w2.errorShown, timeout=10000) as blocker:
+        w2.open_photo(photo)
+    assert "recovery file unusable" in blocker.args[0] and not saved.exists()
+    w2.open_photo(photo, ask=False)  # opened again: nothing is offered twice
+    assert asked == ["Recover trimap"]
+    w2.doc = None
+    w2.service.shutdown()
+
+
 
 
 def test_zoomed_out_large_photo_draws_from_kept_up_to_date_pyramid(qtbot, window, tmp_path, monkeypatch):
