@@ -2,12 +2,17 @@
 
     python bench/latency.py [--threads N] [--sizes 512,1mp,4mp,24mp] [--repeats 5]
                             [--models student,student:int8,teacher,closed-form]
+                            [--export-sizes 24mp,110mp]
 
 Each case runs in a fresh process (so peak RSS is its own) through the same
 ``Predictor`` the app and CLI use: photos above the 2 MP working size are matted
 at 2 MP and upsampled with the guided filter. GFLOP/s counts 2 FLOPs per MAC of
 the network at the size it actually ran, against a measured fp32 matmul peak of
 this machine at the same thread count. Prints a Markdown table.
+
+``--export-sizes`` adds a second table: the peak memory of ``matting-cli matte --cutout
+--composite`` (the whole export: decode, matte, foreground colours, three files written) on a
+generated JPEG photo of that size, each in a fresh process.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ import resource
 import statistics
 import time
 
-SIZES = {"512": (512, 512), "1mp": (1000, 1000), "4mp": (2000, 2000), "24mp": (6000, 4000)}
+SIZES = {"512": (512, 512), "1mp": (1000, 1000), "4mp": (2000, 2000), "24mp": (6000, 4000),
+         "110mp": (12800, 8600)}
 
 
 def _inputs(w: int, h: int):
@@ -83,12 +89,41 @@ def matmul_peak_gflops(threads: int) -> float:
     return best
 
 
+def export_peak(size: str, threads: int) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of the CLI's full export of a generated photo of ``size``."""
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    import cv2
+    import numpy as np
+
+    w, h = SIZES[size]
+    folder = Path(tempfile.mkdtemp())
+    smooth = cv2.resize(np.random.default_rng(0).random((40, 60, 3)).astype(np.float32), (w, h))
+    cv2.imwrite(str(folder / "photo.jpg"), (smooth * 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    del smooth
+    yy, xx = np.ogrid[0:h, 0:w]
+    r = np.hypot((yy - h / 2) / h, (xx - w / 2) / w)
+    cv2.imwrite(str(folder / "trimap.png"), np.where(r < 0.25, 255, np.where(r < 0.32, 128, 0)).astype(np.uint8))
+    del r
+    code = ("import resource, sys; from matting_gui.core.cli import main; code = main(sys.argv[1:]); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)")
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code, "matte", str(folder / "photo.jpg"), "--trimap",
+                          str(folder / "trimap.png"), "--out", str(folder / "out"), "--cutout", "--composite",
+                          "#00ff00", "--threads", str(threads)], capture_output=True, text=True, check=True)
+    return time.perf_counter() - start, int(out.stdout.split()[-1]) / 1024
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
     ap.add_argument("--sizes", default="512,1mp,4mp,24mp")
     ap.add_argument("--models", default="student,student:int8,teacher,closed-form")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--export-sizes", default="", help="e.g. 24mp,110mp: peak memory of a full CLI export")
     args = ap.parse_args()
     threads = args.threads or mp.cpu_count()
     ctx = mp.get_context("spawn")
@@ -119,6 +154,15 @@ def main() -> None:
                   f"| {model} | {size} ({SIZES[size][0]}×{SIZES[size][1]}) | {w}×{h} | {med * 1000:.0f} ms | "
                   f"{min(r['times']) * 1000:.0f}–{max(r['times']) * 1000:.0f} ms | — | — | {r['peak_mb']:.0f} MB |",
                   flush=True)
+
+
+    if args.export_sizes:
+        print("\n| export (`matting-cli matte --cutout --composite`, student) | photo | wall time | peak RSS |")
+        print("|---|---|---:|---:|")
+        for size in args.export_sizes.split(","):
+            seconds, peak_mb = export_peak(size, threads)
+            print(f"| matte + cutout + composite | {size} ({SIZES[size][0]}×{SIZES[size][1]}) | {seconds:.1f} s | "
+                  f"{peak_mb:.0f} MB |", flush=True)
 
 
 if __name__ == "__main__":

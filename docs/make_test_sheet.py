@@ -1,6 +1,6 @@
 """Contact sheet of mattes on the 8 alphamatting.com test photos: docs/images/test_mattes.png.
 
-    python docs/make_test_sheet.py [--model student|teacher|PATH] [--trimap Trimap1]
+    python docs/make_test_sheet.py [--model student|teacher|PATH] [--trimap Trimap3] [--refine] [--out FILE]
 
 Runs ``matting-cli matte`` (the same command a user runs) on
 ``$MATTING_DATA/alphamatting_test`` and tiles, per photo, the matte and the
@@ -27,7 +27,8 @@ HERE = Path(__file__).resolve().parent
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="student")
-    ap.add_argument("--trimap", default="Trimap1")
+    ap.add_argument("--trimap", default="Trimap3", help="Trimap1, Trimap2 or Trimap3 (the widest)")
+    ap.add_argument("--refine", action="store_true", help="closed-form refinement, as export does")
     ap.add_argument("--out", default=str(HERE / "images" / "test_mattes.png"))
     args = ap.parse_args()
     root = data_root() / "alphamatting_test"
@@ -37,7 +38,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     cmd = [sys.executable, "-m", "matting_gui.core.cli", "matte", *map(str, photos),
            "--trimap-dir", str(root / "trimap_lowres" / args.trimap), "--out", str(tmp),
-           "--model", args.model, "--composite", "#3a8a4a"]
+           "--model", args.model, "--composite", "#3a8a4a"] + (["--refine"] if args.refine else [])
     subprocess.run(cmd, check=True)
     tiles = []
     for p in photos:

@@ -23,7 +23,7 @@ from .imageio import (
     read_image,
     read_trimap,
     write_alpha,
-    write_rgb,
+    write_composite,
     write_rgba,
 )
 from .paths import printable
@@ -148,16 +148,17 @@ def cmd_matte(args) -> int:
             result = predictor.predict(loaded.rgb, trimap, mirror=args.mirror, refine=args.refine)
             write_alpha(out / f"{path.stem}{MATTE_SUFFIX}", result.alpha, loaded.bit_depth)
             if args.cutout or background is not None:
-                from .compose import composite, cover_resize, estimate_foreground
+                from .compose import cover_resize, estimate_foreground
 
                 fg = estimate_foreground(loaded.rgb, result.alpha)
+                loaded.rgb = None  # the photo is not needed any more: 1.3 GB less at 110 MP while writing
                 if args.cutout:
                     write_rgba(out / f"{path.stem}{CUTOUT_SUFFIX}", fg, result.alpha, loaded.bit_depth)
                 if background is not None:
                     bg = background
                     if isinstance(bg, np.ndarray):
                         bg = cover_resize(bg, *result.alpha.shape)
-                    write_rgb(out / f"{path.stem}{COMPOSITE_SUFFIX}", composite(fg, result.alpha, bg), bit_depth=loaded.bit_depth)
+                    write_composite(out / f"{path.stem}{COMPOSITE_SUFFIX}", fg, result.alpha, bg, bit_depth=loaded.bit_depth)
             note = f" ({'; '.join(loaded.notes)})" if loaded.notes else ""
             print(printable(f"{path.name}: {result.model_name} {result.seconds * 1000:.0f} ms{note}"), file=sys.stderr)
         except (ImageError, TrimapError, OSError, ValueError) as exc:

@@ -38,7 +38,8 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray, max_pixels: int = 
     img_small = cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA)
     alpha_small = cv2.resize(alpha, (sw, sh), interpolation=cv2.INTER_AREA)
     correction = _estimate_ml(img_small, alpha_small) - img_small
-    fg = image + cv2.resize(correction, (w, h), interpolation=cv2.INTER_LINEAR)
+    fg = cv2.resize(correction, (w, h), interpolation=cv2.INTER_LINEAR)
+    fg += image  # in place: one full-size float array (1.3 GB at 110 MP), not two
     return np.clip(fg, 0, 1, out=fg).astype(np.float32, copy=False)
 
 
@@ -67,12 +68,14 @@ def blurred_background(image: np.ndarray, sigma: float | None = None) -> np.ndar
 
 def composite(fg: np.ndarray, alpha: np.ndarray, background: np.ndarray | tuple[float, float, float]) -> np.ndarray:
     """αF + (1−α)B. background: an (H, W, 3) image or an RGB colour in [0, 1]. Returns (H, W, 3) float32."""
-    a = alpha[..., None].astype(np.float32)
-    if isinstance(background, np.ndarray):
-        bg = background.astype(np.float32)
-    else:
-        bg = np.asarray(background, np.float32).reshape(1, 1, 3)
-    return (a * fg + (1.0 - a) * bg).astype(np.float32)
+    out = np.empty(fg.shape, np.float32)
+    solid = None if isinstance(background, np.ndarray) else np.asarray(background, np.float32).reshape(1, 1, 3)
+    for y in range(0, fg.shape[0], 256):  # in strips: no full-size temporaries (a 100 MP export)
+        a = alpha[y : y + 256, :, None].astype(np.float32)
+        bg = solid if solid is not None else background[y : y + 256].astype(np.float32, copy=False)
+        np.multiply(a, fg[y : y + 256], out=out[y : y + 256])
+        out[y : y + 256] += (1.0 - a) * bg
+    return out
 
 
 def checkerboard(height: int, width: int, cell: int = 16) -> np.ndarray:

@@ -27,6 +27,9 @@ MAX_PIXELS = 120_000_000
 # We do our own size check (with a clear message) before decoding.
 Image.MAX_IMAGE_PIXELS = None
 
+#: Rows converted at a time between integer and float images: bounds the temporaries to a strip.
+STRIP_ROWS = 256
+
 SUPPORTED_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp")
 
 #: The only Pillow decoders ever run, whatever a file's name or content claims (the JPEG one also
@@ -172,7 +175,7 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> LoadedI
                 rgb, depth = _read_with_opencv(path)
             else:
                 img.load()
-                rgb = np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
+                rgb = _to_float(np.asarray(img if mode == "RGB" else img.convert("RGB")))
                 depth = 8
             if not oriented:  # one rule for every other format and depth
                 rgb = _apply_orientation(rgb, orientation)
@@ -187,6 +190,14 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> LoadedI
     if orientation not in (1, None):
         notes.append(f"EXIF orientation {orientation} applied")
     return LoadedImage(path, np.ascontiguousarray(rgb), depth, mode, had_alpha, notes)
+
+
+def _to_float(u8: np.ndarray) -> np.ndarray:
+    """uint8 (H, W, 3) → float32 in [0, 1], converted in strips (no full-size temporaries)."""
+    out = np.empty(u8.shape, np.float32)
+    for y in range(0, u8.shape[0], STRIP_ROWS):
+        np.divide(u8[y : y + STRIP_ROWS], np.float32(255.0), out=out[y : y + STRIP_ROWS])
+    return out
 
 
 def _scaled_wide_samples(path: Path, arr: np.ndarray) -> np.ndarray:
@@ -354,11 +365,18 @@ def _encode(path: Path, arr: np.ndarray, params: list[int] | None = None) -> byt
     return buf.tobytes()
 
 
-def to_uint(arr: np.ndarray, bit_depth: int = 8) -> np.ndarray:
-    """float in [0, 1] → uint8 (bit_depth 8) or uint16 (bit_depth 16), rounded."""
-    if bit_depth == 16:
-        return np.round(np.clip(arr, 0, 1) * 65535.0).astype(np.uint16)
-    return np.round(np.clip(arr, 0, 1) * 255.0).astype(np.uint8)
+def to_uint(arr: np.ndarray, bit_depth: int = 8, out: np.ndarray | None = None) -> np.ndarray:
+    """float in [0, 1] (H, W[, C]) → uint8 (bit_depth 8) or uint16 (bit_depth 16), rounded.
+
+    Converted in strips of ``STRIP_ROWS`` rows, so the float temporaries stay small at 100 MP;
+    ``out`` (same shape, the target dtype) receives the result when given.
+    """
+    dtype, scale = (np.uint16, 65535.0) if bit_depth == 16 else (np.uint8, 255.0)
+    out = np.empty(arr.shape, dtype) if out is None else out
+    for y in range(0, arr.shape[0], STRIP_ROWS):
+        strip = np.clip(arr[y : y + STRIP_ROWS], 0, 1).astype(np.float32, copy=False) * scale
+        out[y : y + STRIP_ROWS] = np.round(strip, out=strip)
+    return out
 
 
 def write_alpha(path: str | os.PathLike, alpha: np.ndarray, bit_depth: int = 8) -> None:
@@ -371,9 +389,11 @@ def write_rgba(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray, bit_
     """Write a straight-alpha cutout: rgb (H, W, 3) and alpha (H, W), floats in [0, 1]."""
     path = Path(path)
     depth = 8 if path.suffix.lower() == ".webp" else bit_depth
-    bgra = np.dstack([rgb[..., ::-1], alpha])
+    bgra = np.empty((*alpha.shape, 4), np.uint16 if depth == 16 else np.uint8)  # no float copy of the image
+    to_uint(rgb[..., ::-1], depth, out=bgra[..., :3])
+    to_uint(alpha, depth, out=bgra[..., 3])
     params = [cv2.IMWRITE_WEBP_QUALITY, 101] if path.suffix.lower() == ".webp" else None  # 101 = lossless
-    atomic_write_bytes(path, _encode(path, to_uint(bgra, depth), params))
+    atomic_write_bytes(path, _encode(path, bgra, params))
 
 
 def write_rgb(path: str | os.PathLike, rgb: np.ndarray, quality: int = 95, bit_depth: int = 8) -> None:
@@ -387,6 +407,30 @@ def write_rgb(path: str | os.PathLike, rgb: np.ndarray, quality: int = 95, bit_d
     elif ext == ".webp":
         params = [cv2.IMWRITE_WEBP_QUALITY, int(quality)]
     atomic_write_bytes(path, _encode(path, to_uint(rgb[..., ::-1], depth), params))
+
+
+def write_composite(path: str | os.PathLike, fg: np.ndarray, alpha: np.ndarray,
+                    background: np.ndarray | tuple[float, float, float], quality: int = 95, bit_depth: int = 8) -> None:
+    """Write αF + (1−α)B (``compose.composite``) computed in strips straight into the file's integer
+    image: no full-size float copy (1.3 GB at 110 MP). fg (H, W, 3), alpha (H, W), background an
+    (H, W, 3) image or an RGB colour, floats in [0, 1]; ``quality`` applies to JPEG/WebP."""
+    from .compose import composite
+
+    path = Path(path)
+    ext = path.suffix.lower()
+    depth = bit_depth if ext in (".png", ".tif", ".tiff") else 8
+    out = np.empty(fg.shape, np.uint16 if depth == 16 else np.uint8)
+    image_bg = isinstance(background, np.ndarray)
+    for y in range(0, fg.shape[0], STRIP_ROWS):
+        rows = slice(y, y + STRIP_ROWS)
+        strip = composite(fg[rows], alpha[rows], background[rows] if image_bg else background)
+        to_uint(strip[..., ::-1], depth, out=out[rows])
+    params = None
+    if ext in (".jpg", ".jpeg"):
+        params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+    elif ext == ".webp":
+        params = [cv2.IMWRITE_WEBP_QUALITY, int(quality)]
+    atomic_write_bytes(path, _encode(path, out, params))
 
 
 def write_trimap(path: str | os.PathLike, trimap: np.ndarray) -> None:

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.adjust import EdgeAdjustments, apply_adjustments
-from ..core.compose import blurred_background, checkerboard, composite, cover_resize
+from ..core.compose import blurred_background, checkerboard, cover_resize
 from ..core.imageio import (
     DECODERS,
     MAX_PIXELS,
@@ -47,7 +47,7 @@ from ..core.imageio import (
     read_image,
     read_trimap,
     write_alpha,
-    write_rgb,
+    write_composite,
     write_rgba,
     write_trimap,
 )
@@ -1151,7 +1151,7 @@ class MainWindow(QMainWindow):
             if opts.get("composite"):
                 p = folder / f"{stem}_composite.{opts.get('composite_format', 'png')}"
                 bg = self._export_background()
-                write_rgb(p, composite(fg, alpha, bg), quality=int(opts.get("quality", 92)), bit_depth=depth)
+                write_composite(p, fg, alpha, bg, quality=int(opts.get("quality", 92)), bit_depth=depth)
                 written.append(p)
         except (OSError, ImageError) as exc:
             self.show_error(f"export failed: {exc}")
