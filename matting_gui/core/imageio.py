@@ -13,6 +13,8 @@ import os
 import struct
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,6 +103,23 @@ def _open(path: Path, max_pixels: int) -> Image.Image:
     return img
 
 
+@contextmanager
+def _decoding(path: Path) -> Iterator[None]:
+    """Turn whatever a decoder raises into a one-line ``ImageError`` naming ``path``.
+
+    Pillow reports truncated files as OSError("image file is truncated ..."), corrupt EXIF as
+    struct.error or TypeError; OpenCV images beyond its size limit raise cv2.error.
+    """
+    try:
+        yield
+    except ImageError:
+        raise
+    except DECODE_ERRORS as exc:
+        raise ImageError(f"{path}: cannot be decoded ({_one_line(exc)})") from None
+    except MemoryError:
+        raise ImageError(f"{path}: not enough memory to decode it") from None
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text[:200]
@@ -152,41 +171,32 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> LoadedI
     path = Path(path)
     img = _open(path, max_pixels)
     notes: list[str] = []
-    try:
-        with img:
-            mode = img.mode
-            orientation = img.getexif().get(0x0112, 1) if hasattr(img, "getexif") else 1
-            had_alpha = mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info)
-            if had_alpha:
-                notes.append("alpha channel ignored for matting")
-            if mode == "CMYK":
-                notes.append("CMYK converted to RGB")
-            oriented = False  # whether the decoder has applied the EXIF/TIFF orientation itself
-            if img.format == "TIFF" and mode != "CMYK":
-                # OpenCV's TIFF decoder applies the orientation tag itself, correctly for 1-8 (Pillow 13
-                # applies it while loading too, wrongly for 5-8): decoded once, oriented once
-                rgb, depth = _read_with_opencv(path)
-                oriented = True
-            elif mode in ("F", "I"):  # 32-bit float or integer samples: scaled by their range, or refused
-                img.load()
-                rgb = np.repeat(_scaled_wide_samples(path, np.asarray(img))[..., None], 3, axis=2)
-                depth = 16
-            elif _is_16bit(img):
-                rgb, depth = _read_with_opencv(path)
-            else:
-                img.load()
-                rgb = _to_float(np.asarray(img if mode == "RGB" else img.convert("RGB")))
-                depth = 8
-            if not oriented:  # one rule for every other format and depth
-                rgb = _apply_orientation(rgb, orientation)
-    except ImageError:
-        raise
-    except DECODE_ERRORS as exc:
-        # Pillow reports truncated files as OSError("image file is truncated ..."); corrupt EXIF
-        # as struct.error or TypeError; OpenCV images beyond its size limit as cv2.error.
-        raise ImageError(f"{path}: cannot be decoded ({_one_line(exc)})") from None
-    except MemoryError:
-        raise ImageError(f"{path}: not enough memory to decode it") from None
+    with _decoding(path), img:
+        mode = img.mode
+        orientation = img.getexif().get(0x0112, 1) if hasattr(img, "getexif") else 1
+        had_alpha = mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info)
+        if had_alpha:
+            notes.append("alpha channel ignored for matting")
+        if mode == "CMYK":
+            notes.append("CMYK converted to RGB")
+        oriented = False  # whether the decoder has applied the EXIF/TIFF orientation itself
+        if img.format == "TIFF" and mode != "CMYK":
+            # OpenCV's TIFF decoder applies the orientation tag itself, correctly for 1-8 (Pillow 13
+            # applies it while loading too, wrongly for 5-8): decoded once, oriented once
+            rgb, depth = _read_with_opencv(path)
+            oriented = True
+        elif mode in ("F", "I"):  # 32-bit float or integer samples: scaled by their range, or refused
+            img.load()
+            rgb = np.repeat(_scaled_wide_samples(path, np.asarray(img))[..., None], 3, axis=2)
+            depth = 16
+        elif _is_16bit(img):
+            rgb, depth = _read_with_opencv(path)
+        else:
+            img.load()
+            rgb = _to_float(np.asarray(img if mode == "RGB" else img.convert("RGB")))
+            depth = 8
+        if not oriented:  # one rule for every other format and depth
+            rgb = _apply_orientation(rgb, orientation)
     if orientation not in (1, None):
         notes.append(f"EXIF orientation {orientation} applied")
     return LoadedImage(path, np.ascontiguousarray(rgb), depth, mode, had_alpha, notes)
@@ -255,36 +265,29 @@ def read_trimap(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.nda
     """
     path = Path(path)
     img = _open(path, max_pixels)
-    try:
-        with img:
-            orientation = img.getexif().get(0x0112, 1)
-            if img.format == "TIFF" and img.mode != "CMYK":  # as in read_image: OpenCV orients TIFFs itself
-                arr = _decode_with_opencv(path)
-                orientation = 1
-                if arr.ndim == 3:
-                    if not all(np.array_equal(arr[..., 0], arr[..., c]) for c in range(1, min(3, arr.shape[2]))):
-                        raise ImageError(f"{path}: trimap is a colour image; expected gray (0 = bg, 128 = unknown, 255 = fg)")
-                    arr = arr[..., 0]
-                img = Image.fromarray(np.ascontiguousarray(arr))
-            img.load()
-            if img.mode in ("I;16", "I;16B", "I;16L"):
-                arr = np.asarray(img, dtype=np.float64)
-                gray = np.round(arr / 65535.0 * 255.0).clip(0, 255).astype(np.uint8)
-            elif img.mode in ("I", "F"):  # 32-bit: its own range decides (0/128/255, 16-bit or [0, 1])
-                gray = np.round(_scaled_wide_samples(path, np.asarray(img)) * 255.0).astype(np.uint8)
-            elif img.mode in ("L", "1", "P", "LA"):
-                gray = np.asarray(img.convert("L"), dtype=np.uint8)
-            else:
-                rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
-                if not (np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2])):
+    with _decoding(path), img:
+        orientation = img.getexif().get(0x0112, 1)
+        if img.format == "TIFF" and img.mode != "CMYK":  # as in read_image: OpenCV orients TIFFs itself
+            arr = _decode_with_opencv(path)
+            orientation = 1
+            if arr.ndim == 3:
+                if not all(np.array_equal(arr[..., 0], arr[..., c]) for c in range(1, min(3, arr.shape[2]))):
                     raise ImageError(f"{path}: trimap is a colour image; expected gray (0 = bg, 128 = unknown, 255 = fg)")
-                gray = rgb[..., 0]
-    except ImageError:
-        raise
-    except DECODE_ERRORS as exc:
-        raise ImageError(f"{path}: cannot be decoded ({_one_line(exc)})") from None
-    except MemoryError:
-        raise ImageError(f"{path}: not enough memory to decode it") from None
+                arr = arr[..., 0]
+            img = Image.fromarray(np.ascontiguousarray(arr))
+        img.load()
+        if img.mode in ("I;16", "I;16B", "I;16L"):
+            arr = np.asarray(img, dtype=np.float64)
+            gray = np.round(arr / 65535.0 * 255.0).clip(0, 255).astype(np.uint8)
+        elif img.mode in ("I", "F"):  # 32-bit: its own range decides (0/128/255, 16-bit or [0, 1])
+            gray = np.round(_scaled_wide_samples(path, np.asarray(img)) * 255.0).astype(np.uint8)
+        elif img.mode in ("L", "1", "P", "LA"):
+            gray = np.asarray(img.convert("L"), dtype=np.uint8)
+        else:
+            rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
+            if not (np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2])):
+                raise ImageError(f"{path}: trimap is a colour image; expected gray (0 = bg, 128 = unknown, 255 = fg)")
+            gray = rgb[..., 0]
     # oriented like the photo it belongs to (read_image applies the same EXIF orientation)
     return np.ascontiguousarray(_apply_orientation(gray, orientation if isinstance(orientation, int) else 1))
 

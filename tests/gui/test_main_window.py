@@ -148,29 +148,18 @@ def test_export_writes_matte_cutout_composite(qtbot, window, photo, tmp_path):
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
 
 
-def test_export_mirror_option_reaches_the_worker(qtbot, window, photo, tmp_path, monkeypatch):
+@pytest.mark.parametrize("option", ["mirror", "refine"])
+def test_export_quality_options_reach_the_worker_and_change_the_matte(qtbot, window, photo, tmp_path, monkeypatch,
+                                                                      option):
     _open(qtbot, window, photo)
     submitted = []
     submit = window.service.submit
     monkeypatch.setattr(window.service, "submit", lambda job: (submitted.append(job), submit(job)))
-    for mirror in (True, False):
+    for on in (True, False):
         with qtbot.waitSignal(window.exported, timeout=60000):
-            window.export(tmp_path, {"stem": f"m{mirror}", "matte": True, "mirror": mirror})
-    assert [j.mirror for j in submitted if j.tag == "export"] == [True, False]
-    a, b = (np.asarray(Image.open(tmp_path / f"m{m}_matte.png")) for m in (True, False))
-    assert a.shape == b.shape == (120, 160) and not np.array_equal(a, b)
-
-
-def test_export_refine_option_reaches_the_worker_and_changes_the_matte(qtbot, window, photo, tmp_path, monkeypatch):
-    _open(qtbot, window, photo)
-    submitted = []
-    submit = window.service.submit
-    monkeypatch.setattr(window.service, "submit", lambda job: (submitted.append(job), submit(job)))
-    for refine in (True, False):
-        with qtbot.waitSignal(window.exported, timeout=60000):
-            window.export(tmp_path, {"stem": f"r{refine}", "matte": True, "mirror": False, "refine": refine})
-    assert [j.refine for j in submitted if j.tag == "export"] == [True, False]
-    a, b = (np.asarray(Image.open(tmp_path / f"r{r}_matte.png")) for r in (True, False))
+            window.export(tmp_path, {"stem": f"x{on}", "matte": True, "mirror": False, "refine": False, option: on})
+    assert [getattr(j, option) for j in submitted if j.tag == "export"] == [True, False]
+    a, b = (np.asarray(Image.open(tmp_path / f"x{on}_matte.png")) for on in (True, False))
     assert a.shape == b.shape == (120, 160) and not np.array_equal(a, b)
 
 
@@ -334,7 +323,9 @@ def test_settings_persist(qtbot, settings, models, photo):
     w2.close()
 
 
-def test_crash_recovery_offers_autosaved_trimap(qtbot, settings, models, photo):
+def _crash_after_autosave(qtbot, settings, photo):
+    """Open ``photo``, mark everything but the foreground unknown, autosave, then vanish without
+    saving or asking (a crash). Returns the recovery file."""
     from matting_gui.gui.main_window import MainWindow
 
     w = MainWindow(settings)
@@ -342,10 +333,17 @@ def test_crash_recovery_offers_autosaved_trimap(qtbot, settings, models, photo):
     qtbot.addWidget(w)
     w.open_photo(photo)
     w.doc.replace(np.full_like(w.doc.trimap, UNKNOWN) | (w.doc.trimap == 255).astype(np.uint8) * 255)
-    assert w.autosave_recovery(wait=True) is not None
-    # simulate a crash: the window goes away without saving or asking
+    saved = w.autosave_recovery(wait=True)
+    assert saved is not None
     w.doc = None
     w.service.shutdown()
+    return saved
+
+
+def test_crash_recovery_offers_autosaved_trimap(qtbot, settings, models, photo):
+    from matting_gui.gui.main_window import MainWindow
+
+    _crash_after_autosave(qtbot, settings, photo)
     w2 = MainWindow(settings)
     w2.ask_save_choice = lambda: "discard"
     qtbot.addWidget(w2)
@@ -360,15 +358,8 @@ def test_crash_recovery_offers_autosaved_trimap(qtbot, settings, models, photo):
 def test_an_unusable_recovery_file_is_reported_once_then_removed(qtbot, settings, models, photo):
     from matting_gui.gui.main_window import MainWindow
 
-    w = MainWindow(settings)
-    w.ask_save_choice = lambda: "discard"
-    qtbot.addWidget(w)
-    w.open_photo(photo)
-    w.doc.replace(np.full_like(w.doc.trimap, UNKNOWN) | (w.doc.trimap == 255).astype(np.uint8) * 255)
-    saved = w.autosave_recovery(wait=True)
+    saved = _crash_after_autosave(qtbot, settings, photo)
     saved.write_bytes(b"not a png any more")  # corrupted on disk after the crash
-    w.doc = None
-    w.service.shutdown()
     asked = []
     w2 = MainWindow(settings)
     w2.ask_save_choice = lambda: "discard"
