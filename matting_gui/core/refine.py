@@ -26,6 +26,19 @@ SHARPNESS = 2.0
 MARGIN = 8
 
 
+def quiet_ichol(matrix):
+    """pymatting's incomplete-Cholesky preconditioner without its "PERFORMANCE WARNING" prints
+    (it retries with larger diagonal shifts by itself; a shift changes only the speed of the
+    solve, never its solution), so command output such as report tables stays clean."""
+    import contextlib
+    import io
+
+    from pymatting import ichol
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        return ichol(matrix)
+
+
 def prior_weights(prior: np.ndarray, strength: float = STRENGTH, sharpness: float = SHARPNESS) -> np.ndarray:
     """Per-pixel weight of the network prior: float (H, W) α in [0, 1] → float64 (H, W) ≥ 0."""
     return strength * np.abs(2.0 * prior.astype(np.float64) - 1.0) ** sharpness
@@ -39,7 +52,7 @@ def guided_closed_form(image: np.ndarray, trimap: np.ndarray, prior: np.ndarray,
     α in [0, 1] from the network. Returns float32 (H, W) α in [0, 1], equal to the trimap where known.
     strength 0 gives plain closed-form matting; a large one returns the prior.
     """
-    from pymatting import cf_laplacian, cg, ichol
+    from pymatting import cf_laplacian, cg
 
     unknown = (trimap > 0) & (trimap < 255)
     out = np.where(trimap >= 255, 1.0, 0.0).astype(np.float32)
@@ -63,7 +76,7 @@ def guided_closed_form(image: np.ndarray, trimap: np.ndarray, prior: np.ndarray,
     a_u = a_u.tocsr()
     known_fg = (tri.ravel()[is_k] >= 255).astype(np.float64)
     rhs = -lap[is_u, :][:, is_k].dot(known_fg) + weights * pri[is_u]
-    x = cg(a_u, rhs, x0=pri[is_u], M=ichol(a_u), maxiter=max_iterations)
+    x = cg(a_u, rhs, x0=pri[is_u], M=quiet_ichol(a_u), maxiter=max_iterations)
     crop = out[y0:y1, x0:x1].ravel().copy()
     crop[is_u] = np.clip(x, 0, 1)
     out[y0:y1, x0:x1] = crop.reshape(tri.shape)

@@ -22,7 +22,7 @@ from .metrics import MattingScores, mean_scores
 from .network import count_macs
 from .paths import models_dir
 from .predictor import Predictor, run_network
-from .refine import guided_closed_form
+from .refine import guided_closed_form, quiet_ichol
 
 #: The ablation variants: each feature kind is trained together with the output term,
 #: as in the letter's full loss, so each row isolates what the feature term adds to "output".
@@ -45,7 +45,9 @@ ABLATION_PREFIX = "ablation: "
 def default_models() -> dict[str, Path]:
     """Label → weights path for everything committed under ``models/``."""
     found: dict[str, Path] = {}
-    for name, label in (("teacher", "teacher"), ("student", "student, distilled"),
+    for name, label in (("teacher", "teacher"), ("experiments/teacher_resnet", "earlier teacher (residual, v1 recipe)"),
+                        ("experiments/teacher_lite", "ImageNet teacher (v2 recipe)"),
+                        ("student", "student, distilled"),
                         ("student_nokd", "student, no distillation"),
                         ("experiments/student_narrow_sp", "narrow student, distilled"),
                         ("experiments/student_narrow_nokd", "narrow student, no distillation"),
@@ -83,7 +85,8 @@ def closed_form(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
     """pymatting's closed-form matting (Levin et al.) as a reference method."""
     from pymatting import estimate_alpha_cf
 
-    return estimate_alpha_cf(image.astype(np.float64), trimap.astype(np.float64) / 255.0).astype(np.float32)
+    return estimate_alpha_cf(image.astype(np.float64), trimap.astype(np.float64) / 255.0,
+                             preconditioner=quiet_ichol).astype(np.float32)
 
 
 def evaluate_models(models: dict[str, Path], include_closed_form: bool = True, items: list[ValItem] | None = None,
