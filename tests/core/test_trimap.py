@@ -45,3 +45,4 @@ def test_band_trimap_radius():
     tri = band_trimap(mask, 3)
     assert tri[25, 25] == 255 and tri[0, 0] == 0
     assert tri[25, 10] == 128 and tri[25, 8] == 128 and tri[25, 5] == 0
+
