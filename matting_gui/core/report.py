@@ -46,7 +46,6 @@ def default_models() -> dict[str, Path]:
     """Label → weights path for everything committed under ``models/``."""
     found: dict[str, Path] = {}
     for name, label in (("teacher", "teacher"), ("experiments/teacher_resnet", "earlier teacher (residual, v1 recipe)"),
-                        ("experiments/teacher_lite", "ImageNet teacher (v2 recipe)"),
                         ("student", "student, distilled"),
                         ("student_nokd", "student, no distillation"),
                         ("experiments/student_narrow_sp", "narrow student, distilled"),

@@ -101,7 +101,7 @@ class TrainConfig:
                 raise ValueError(f"training config {f.name} = {value!r} should be of type {kind}")
         for name, low, high in (("steps", 1, None), ("batch", 1, None), ("size", 32, 4096), ("warmup", 0, None),
                                 ("workers", 0, 64), ("threads", 1, 1024), ("val_every", 0, None), ("val_limit", 0, None),
-                                ("log_every", 1, None), ("stop_at", 0, None), ("lr", 1e-9, 10.0),
+                                ("log_every", 1, None), ("stop_at", 0, None), ("lr", 1e-20, 10.0),
                                 ("min_lr_ratio", 0.0, 1.0), ("w1", 0.0, 1.0), ("kd_decay_from", 0.0, 1.0),
                                 ("p_painted", 0.0, 1.0), ("encoder_lr_scale", 1e-6, 100.0), ("clip", 1e-9, None),
                                 ("checkpoint_minutes", 1e-3, None), ("weight_decay", 0.0, 1.0)):
