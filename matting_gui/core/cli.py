@@ -337,7 +337,7 @@ def cmd_refine_sweep(args) -> int:
     try:
         strengths = tuple(float(v) for v in args.strengths.split(","))
         sharpness = tuple(float(v) for v in args.sharpness.split(","))
-        rows = refine_sweep(Path(args.model), build_validation_set(args.split), strengths, sharpness)
+        rows = refine_sweep(Path(args.model), build_validation_set(args.split), strengths, sharpness, args.reach)
     except (WeightsError, ImageError, OSError, ValueError) as exc:
         _err(str(exc))
         return 2
@@ -554,6 +554,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="teacher")
     p.add_argument("--strengths", default="0.001,0.003,0.01,0.03,0.1")
     p.add_argument("--sharpness", default="2")
+    p.add_argument("--reach", type=float, default=0.0,
+                   help="pixels from the known region at which the prior reaches full weight (0: everywhere)")
     p.add_argument("--split", choices=["v1", "v2"], default="v2")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--json", help="also write the rows as JSON")

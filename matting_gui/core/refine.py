@@ -46,12 +46,15 @@ def prior_weights(prior: np.ndarray, strength: float = STRENGTH, sharpness: floa
 
 
 def guided_closed_form(image: np.ndarray, trimap: np.ndarray, prior: np.ndarray, strength: float = STRENGTH,
-                       sharpness: float = SHARPNESS, max_iterations: int = 2000) -> np.ndarray:
+                       sharpness: float = SHARPNESS, max_iterations: int = 2000, reach: float = 0.0) -> np.ndarray:
     """Refine a network's matte with the closed-form colour model.
 
     image: float32 (H, W, 3) RGB in [0, 1]; trimap: uint8 (H, W) {0, 128, 255}; prior: float (H, W)
     α in [0, 1] from the network. Returns float32 (H, W) α in [0, 1], equal to the trimap where known.
-    strength 0 gives plain closed-form matting; a large one returns the prior.
+    strength 0 gives plain closed-form matting; a large one returns the prior. reach > 0 (pixels):
+    the prior's weight also grows linearly with the distance to the nearest known pixel, reaching
+    full weight at ``reach``, so the colour model decides near the painted boundary and the
+    network deep inside wide unknown regions.
     """
     from pymatting import cf_laplacian, cg
 
@@ -73,6 +76,11 @@ def guided_closed_form(image: np.ndarray, trimap: np.ndarray, prior: np.ndarray,
         return out
     lap = cf_laplacian(img, is_known=is_k.reshape(tri.shape))
     weights = prior_weights(pri[is_u], strength, sharpness)
+    if reach > 0:
+        import cv2
+
+        dist = cv2.distanceTransform(((tri > 0) & (tri < 255)).astype(np.uint8), cv2.DIST_L2, 3)
+        weights *= np.minimum(1.0, dist.ravel()[is_u] / reach)
     a_u = lap[is_u, :][:, is_u] + scipy.sparse.diags(weights)
     a_u = a_u.tocsr()
     known_fg = (tri.ravel()[is_k] >= 255).astype(np.float64)

@@ -47,3 +47,16 @@ def test_nothing_unknown_returns_the_trimap():
     trimap[trimap == 128] = 0
     out = guided_closed_form(image, trimap, np.full(trimap.shape, 0.5, np.float32))
     assert np.array_equal(out, (trimap == 255).astype(np.float32))
+
+
+def test_reach_leaves_the_boundary_to_the_colour_model():
+    """With ``reach`` the prior weighs little next to the painted (known) pixels: there the result
+    moves towards plain closed-form, while deep inside the unknown region it still follows the prior."""
+    image, trimap, alpha = _scene()
+    prior = np.clip(alpha + 0.3, 0, 1).astype(np.float32)
+    cf = guided_closed_form(image, trimap, prior, strength=0.0)
+    flat = guided_closed_form(image, trimap, prior, strength=1.0, sharpness=0.0)
+    reached = guided_closed_form(image, trimap, prior, strength=1.0, sharpness=0.0, reach=20.0)
+    near = (slice(None), slice(48, 52))  # 1-4 px from the known background (columns 52 on)
+    assert np.abs(reached[near] - cf[near]).mean() < np.abs(flat[near] - cf[near]).mean()
+    assert np.array_equal(reached[trimap != 128], flat[trimap != 128])
