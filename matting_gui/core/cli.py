@@ -22,10 +22,8 @@ from .imageio import (
     read_alpha,
     read_image,
     read_trimap,
-    write_alpha,
-    write_composite,
-    write_rgba,
 )
+from .imagewrite import write_alpha, write_composite, write_rgba
 from .paths import printable
 from .trimap import TrimapError, validate_trimap
 from .weights import WeightsError
@@ -216,7 +214,7 @@ def cmd_evaluate(args) -> int:
         print(f"| {stem:<12} | {s.sad:8.2f} | {s.mse:8.4f} | {s.grad:8.2f} | {s.conn:8.2f} |")
     if args.json:
         payload = {"model": name, "mean": mean.as_dict(), "images": {k: v.as_dict() for k, v in rows.items()}}
-        from .imageio import atomic_write_bytes
+        from .imagewrite import atomic_write_bytes
 
         atomic_write_bytes(args.json, (json.dumps(payload, indent=2) + "\n").encode())
     return 1 if failed else 0
@@ -359,7 +357,7 @@ def cmd_kd_diagnostics(args) -> int:
     """Measure each student against the teacher: fit, headroom, error correlation, feature similarity."""
     import torch
 
-    from .imageio import atomic_write_bytes
+    from .imagewrite import atomic_write_bytes
     from .kd_diagnostics import markdown, run
     from .report import default_models
 

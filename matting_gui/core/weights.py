@@ -18,7 +18,7 @@ from safetensors.torch import load_file
 from safetensors.torch import save as save_bytes
 
 from .config import NetConfig
-from .imageio import atomic_write_bytes
+from .imagewrite import atomic_write_bytes
 from .network import MattingNet, build_network, count_macs, count_parameters
 from .paths import models_dir
 

@@ -46,11 +46,8 @@ from ..core.imageio import (
     LoadedImage,
     read_image,
     read_trimap,
-    write_alpha,
-    write_composite,
-    write_rgba,
-    write_trimap,
 )
+from ..core.imagewrite import write_alpha, write_composite, write_rgba, write_trimap
 from ..core.paths import REPO_DIR, cache_dir, printable
 from ..core.trimap import BACKGROUND, FOREGROUND, UNKNOWN, TrimapError, normalize_trimap
 from ..core.trimap_doc import INITIAL_VALUE, TrimapDocument

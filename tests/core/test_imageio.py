@@ -6,16 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from matting_gui.core.imageio import (
-    ImageError,
-    atomic_write_bytes,
-    read_alpha,
-    read_image,
-    read_trimap,
-    write_alpha,
-    write_rgb,
-    write_rgba,
-)
+from matting_gui.core.imageio import ImageError, read_alpha, read_image, read_trimap
+from matting_gui.core.imagewrite import atomic_write_bytes, write_alpha, write_rgb, write_rgba
 
 
 def _rgb8(h=20, w=30):

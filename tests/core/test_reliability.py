@@ -93,9 +93,9 @@ def test_disk_full_on_export_leaves_no_partial_file(models, corpus, capsys, monk
     _save_pair(corpus, "p", make_photo(), make_trimap())
     out = corpus / "out"
     out.mkdir()
-    import matting_gui.core.imageio as imageio
+    import matting_gui.core.imagewrite as imagewrite
 
-    monkeypatch.setattr(imageio.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    monkeypatch.setattr(imagewrite.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(28, "No space left on device")))
     code = main(["matte", str(corpus / "p.png"), "--trimap-dir", str(corpus / "tri"), "--out", str(out)])
     assert code == 1 and "No space left on device" in capsys.readouterr().err
     assert list(out.iterdir()) == []  # neither the final name nor a temp file

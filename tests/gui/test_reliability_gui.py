@@ -94,9 +94,9 @@ def test_disk_full_on_export_keeps_trimap_and_matte(qtbot, window, photo, tmp_pa
     window.doc.paint_segment(10, 10, 20, 10, 3)
     window.doc.end_stroke()
     tri = window.doc.trimap.copy()
-    import matting_gui.core.imageio as imageio
+    import matting_gui.core.imagewrite as imagewrite
 
-    monkeypatch.setattr(imageio.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    monkeypatch.setattr(imagewrite.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(28, "No space left on device")))
     out = tmp_path / "out"
     out.mkdir()
     with qtbot.waitSignal(window.errorShown, timeout=60000) as blocker:
