@@ -237,6 +237,7 @@ def _unique_temp(path: Path) -> Path:
     """A new, unique file beside ``path`` (mkstemp: never an existing name, never through a link)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; a checkpoint or log is an ordinary file
     return Path(tmp)
 
 
