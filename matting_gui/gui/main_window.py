@@ -225,7 +225,10 @@ class MainWindow(QMainWindow):
             self.resize(1200, 800)
 
     # ================================================================ UI construction
-    def _action(self, text: str, slot, shortcut=None, checkable=False, tip: str | None = None) -> QAction:
+    def _action(self, text: str, slot, shortcut=None, checkable=False, tip: str | None = None,
+                on_toggle: bool = False) -> QAction:
+        """A window action; ``on_toggle``: the slot follows every change of the checked state (also
+        one set by a bound widget), not only the user's clicks on the action."""
         act = QAction(text, self)
         if shortcut:
             seqs = shortcut if isinstance(shortcut, (list, tuple)) else [shortcut]
@@ -233,7 +236,7 @@ class MainWindow(QMainWindow):
         act.setCheckable(checkable)
         keys = ", ".join(s.toString() for s in act.shortcuts())
         act.setToolTip(f"{tip or text} ({keys})" if keys else (tip or text))
-        act.triggered.connect(slot)
+        (act.toggled if on_toggle else act.triggered).connect(slot)
         self.addAction(act)
         return act
 
@@ -257,8 +260,10 @@ class MainWindow(QMainWindow):
         self.act_fit = A("&Fit", self.canvas.fit, "Ctrl+0")
         self.act_100 = A("&100%", lambda: self.canvas.set_zoom(1.0), "Ctrl+1")
         self.act_before = A("&Before/after", self.toggle_before, "\\", checkable=True)
-        self.act_decont = A("&Decontaminate colours", self.toggle_decontaminate, checkable=True)
+        self.act_decont = A("&Decontaminate colours", self.toggle_decontaminate, checkable=True, on_toggle=True)
+        self.act_decont.blockSignals(True)  # the initial state, before the view exists
         self.act_decont.setChecked(True)
+        self.act_decont.blockSignals(False)
         self.act_brush_up = A("Bigger brush", lambda: self.set_brush_radius(self.canvas.brush_radius * 1.2), "]")
         self.act_brush_down = A("Smaller brush", lambda: self.set_brush_radius(self.canvas.brush_radius / 1.2), "[")
         self.tool_actions: dict[str, QAction] = {}
@@ -954,7 +959,8 @@ class MainWindow(QMainWindow):
         self.before = self.act_before.isChecked()
         self.refresh_display()
 
-    def toggle_decontaminate(self) -> None:
+    def toggle_decontaminate(self, checked: bool | None = None) -> None:
+        """Follow the Decontaminate action (menu or the Edges panel's box): composite view and export."""
         self.decontaminate = self.act_decont.isChecked()
         if self.decontaminate and self.view_mode == "composite" and self.foreground is None:
             self.request_matte(preview=False, want_foreground=True)
@@ -1093,7 +1099,8 @@ class MainWindow(QMainWindow):
         if problem:
             self.show_error(f"cannot export: {problem}")
             return None
-        job_id = self.request_matte(preview=False, tag="export", want_foreground=options.get("cutout") or options.get("composite"),
+        wants_colours = bool(options.get("cutout") or options.get("composite")) and self.decontaminate
+        job_id = self.request_matte(preview=False, tag="export", want_foreground=wants_colours,
                                     mirror=bool(options.get("mirror", True)), refine=bool(options.get("refine", False)))
         self._pending_export = (folder, options | {"job_id": job_id})
         self.statusBar().showMessage("Computing the full-resolution matte for export…")

@@ -520,3 +520,23 @@ def test_background_open_shows_the_same_first_frame_as_a_normal_open(qtbot, wind
     window.refresh_display()  # what the UI thread itself renders for the current view
     assert window.image is not None and np.array_equal(shown, window._display_view)
     assert shown.any()
+
+
+def test_the_edges_panel_decontaminate_box_drives_view_and_export(qtbot, window, photo, tmp_path):
+    """The box in the Edges panel and the View-menu action are one setting, and export honours it:
+    off, the cutout carries the photo's own colours; on, colours estimated for the foreground."""
+    _open(qtbot, window, photo)
+    window.decont_box.setChecked(False)
+    assert not window.decontaminate and not window.act_decont.isChecked()
+    with qtbot.waitSignal(window.exported, timeout=60000):
+        window.export(tmp_path, {"stem": "raw", "matte": False, "cutout": True, "mirror": False})
+    raw = np.asarray(Image.open(tmp_path / "raw_cutout.png"))
+    original = np.asarray(Image.open(photo).convert("RGB"))
+    assert np.abs(raw[..., :3].astype(int) - original).max() <= 1
+    window.act_decont.trigger()  # the menu action, the other way in
+    assert window.decontaminate and window.decont_box.isChecked()
+    with qtbot.waitSignal(window.exported, timeout=60000):
+        window.export(tmp_path, {"stem": "clean", "matte": False, "cutout": True, "mirror": False})
+    clean = np.asarray(Image.open(tmp_path / "clean_cutout.png"))
+    soft = (clean[..., 3] > 0) & (clean[..., 3] < 255)
+    assert soft.any() and np.abs(clean[..., :3].astype(int) - original)[soft].max() > 1
