@@ -45,6 +45,7 @@ def _isolated_env(tmp_path_factory, monkeypatch):
     """Each test gets its own cache and an empty models folder unless it provides one."""
     cache = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("MATTING_CACHE", str(cache))
+    monkeypatch.setenv("MATTING_USER_DATA", str(tmp_path_factory.mktemp("userdata")))
     monkeypatch.setenv("MATTING_MODELS", str(tmp_path_factory.mktemp("models-empty")))
     torch.manual_seed(0)
 

@@ -28,6 +28,14 @@ def cache_dir() -> Path:
     return path
 
 
+def user_data_dir() -> Path:
+    """Per-user data (``$MATTING_USER_DATA`` or ``~/.local/share/matting-gui``), created on demand:
+    where files that belong next to read-only bundled resources are saved instead."""
+    path = Path(os.environ.get("MATTING_USER_DATA", Path.home() / ".local" / "share" / "matting-gui")).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def models_dir() -> Path:
     """Folder of the shipped weights: ``$MATTING_MODELS`` or ``models/`` beside the package."""
     env = os.environ.get("MATTING_MODELS")

@@ -48,7 +48,7 @@ from ..core.imageio import (
     read_trimap,
 )
 from ..core.imagewrite import write_alpha, write_composite, write_rgba, write_trimap
-from ..core.paths import REPO_DIR, cache_dir, printable
+from ..core.paths import REPO_DIR, cache_dir, printable, user_data_dir
 from ..core.trimap import BACKGROUND, FOREGROUND, UNKNOWN, TrimapError, normalize_trimap
 from ..core.trimap_doc import INITIAL_VALUE, TrimapDocument
 from ..core.view import VIEW_MODES, ViewStyle, render, to_display_u8
@@ -130,6 +130,16 @@ def load_photo(path: Path, tri_path: Path | None, view_key: tuple | None = None)
         render(out, view_key[0], loaded.rgb, first, None, None, None, view_key[1], None, photo.display)
         photo.view, photo.view_key = frame, view_key
     return photo
+
+
+def _outside_resources(path: Path) -> Path:
+    """``path``, or its namesake in the user's data folder when it lies in the bundled resources."""
+    resources = (REPO_DIR / "resources").resolve()
+    if path.resolve().is_relative_to(resources):
+        folder = user_data_dir() / "samples"
+        folder.mkdir(exist_ok=True)
+        return folder / path.name
+    return path
 
 
 def _header_pixels(path: Path) -> int:
@@ -475,7 +485,8 @@ class MainWindow(QMainWindow):
             self.open_photo(path)
 
     def open_sample(self) -> None:
-        self.open_photo(SAMPLE_PHOTO, SAMPLE_TRIMAP)
+        saved = self._sidecar_trimap(SAMPLE_PHOTO)  # the user's own trimap of the sample, once saved
+        self.open_photo(SAMPLE_PHOTO, saved if saved.exists() else SAMPLE_TRIMAP)
 
     def open_photo(self, path: str | Path, trimap: str | Path | None = None, ask: bool = True) -> bool:
         """Open a photo (and optionally its trimap). Errors are shown; the current document stays.
@@ -561,8 +572,9 @@ class MainWindow(QMainWindow):
 
     @staticmethod
     def _sidecar_trimap(photo: Path) -> Path:
-        """Where a photo's trimap is saved: ``<stem>_trimap.png`` next to it."""
-        return photo.with_name(f"{photo.stem}_trimap.png")
+        """Where a photo's trimap is saved: ``<stem>_trimap.png`` next to it, except for the bundled
+        samples, whose folder belongs to the installation: theirs go to the user's data folder."""
+        return _outside_resources(photo.with_name(f"{photo.stem}_trimap.png"))
 
     def paste_image(self) -> None:
         img = QGuiApplication.clipboard().image()
@@ -652,6 +664,7 @@ class MainWindow(QMainWindow):
     def _write_trimap(self, target: Path) -> bool:
         if target.suffix.lower() != ".png":
             target = target.with_suffix(".png")
+        target = _outside_resources(target)  # never write over the bundled sample's trimap
         try:
             write_trimap(target, self.doc.trimap)
         except (OSError, ImageError) as exc:

@@ -1,6 +1,8 @@
 """The editor, driven like a user would: offscreen, with simulated mouse and keys."""
 
+import os
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -540,3 +542,25 @@ def test_the_edges_panel_decontaminate_box_drives_view_and_export(qtbot, window,
     clean = np.asarray(Image.open(tmp_path / "clean_cutout.png"))
     soft = (clean[..., 3] > 0) & (clean[..., 3] < 255)
     assert soft.any() and np.abs(clean[..., :3].astype(int) - original)[soft].max() > 1
+
+
+def test_saving_the_sample_never_touches_the_bundled_files(qtbot, window, monkeypatch, tmp_path):
+    """The sample's trimap is saved to the user's data folder, and the sample reopens with it; the
+    installed resources stay as shipped (issue 16, defect 8)."""
+    from matting_gui.core.imageio import read_trimap
+    from matting_gui.gui.main_window import SAMPLE_TRIMAP
+
+    shipped = SAMPLE_TRIMAP.read_bytes()
+    with qtbot.waitSignal(window.matteShown, timeout=60000):
+        window.open_sample()
+    window.doc.begin_stroke(UNKNOWN)
+    window.doc.paint_segment(10, 10, 40, 10, 6)
+    window.doc.end_stroke()
+    edited = window.doc.trimap.copy()
+    assert window.save_trimap()
+    assert SAMPLE_TRIMAP.read_bytes() == shipped
+    saved = Path(os.environ["MATTING_USER_DATA"]) / "samples" / SAMPLE_TRIMAP.name
+    assert np.array_equal(read_trimap(saved), edited)
+    with qtbot.waitSignal(window.matteShown, timeout=60000):
+        window.open_sample()
+    assert np.array_equal(window.doc.trimap, edited)
