@@ -228,6 +228,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.set_tool("foreground")
         self._update_title()
+        self._update_actions()  # nothing open yet: undo, redo, save, auto band, export are off
         geometry = self.settings.value("geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)

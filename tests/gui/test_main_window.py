@@ -564,3 +564,18 @@ def test_saving_the_sample_never_touches_the_bundled_files(qtbot, window, monkey
     with qtbot.waitSignal(window.matteShown, timeout=60000):
         window.open_sample()
     assert np.array_equal(window.doc.trimap, edited)
+
+
+def test_at_an_empty_launch_document_actions_are_disabled(qtbot, settings, models, photo):
+    """Nothing to undo, save, band or export before a photo is open (issue 16, defect 11)."""
+    from matting_gui.gui.main_window import MainWindow
+
+    w = MainWindow(settings)
+    qtbot.addWidget(w)
+    actions = (w.act_undo, w.act_redo, w.act_save, w.act_save_as, w.act_export, w.act_auto_band)
+    assert not any(a.isEnabled() for a in actions)
+    with qtbot.waitSignal(w.matteShown, timeout=60000):
+        w.open_photo(photo)
+    assert w.act_export.isEnabled() and w.act_auto_band.isEnabled() and w.act_save.isEnabled()
+    w.doc = None
+    w.service.shutdown()
