@@ -43,7 +43,7 @@ class TrimapDocument:
         self._stroke_box: list[int] | None = None  # y0, x0, y1, x1
         self._stroke_value = UNKNOWN
         self.revision = 0
-        self._saved_revision = 0
+        self._saved_top: _Edit | None = None  # the newest undo step at the saved state (None: none)
 
     # ---------------------------------------------------------------- state
     @property
@@ -53,12 +53,14 @@ class TrimapDocument:
 
     @property
     def dirty(self) -> bool:
-        """True when the trimap differs from the last ``mark_saved`` point."""
-        return self.revision != self._saved_revision
+        """True when the trimap differs from the last ``mark_saved`` point. Undoing (or redoing) back
+        to that point makes it clean again; a stroke in progress is always dirty."""
+        top = self._undo[-1] if self._undo else None
+        return self._stroke_box is not None or top is not self._saved_top
 
     def mark_saved(self) -> None:
         """Record the current state as saved (``dirty`` becomes False)."""
-        self._saved_revision = self.revision
+        self._saved_top = self._undo[-1] if self._undo else None
 
     @property
     def in_stroke(self) -> bool:

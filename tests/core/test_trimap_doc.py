@@ -126,3 +126,35 @@ def test_render_into_bgrx_bytes_matches_rgb(mode):
         render(bgrx, mode, img, tri, alpha, None, None, ViewStyle(), rect)
         assert np.array_equal(bgrx[..., 2::-1], rgb)
     assert (bgrx[..., 3] == 255).all() and rgb.any()
+
+
+def test_undo_back_to_the_saved_state_is_clean_again():
+    """Issue 16, defect 9: undoing to the saved point needs no save prompt; any other state does."""
+    from matting_gui.core.trimap import UNKNOWN
+    from matting_gui.core.trimap_doc import TrimapDocument
+
+    doc = TrimapDocument(40, 40)
+    assert not doc.dirty
+
+    def stroke(x):
+        doc.begin_stroke(UNKNOWN)
+        doc.paint_segment(x, 5, x, 30, 2)
+        assert doc.dirty  # a stroke in progress is unsaved work
+        doc.end_stroke()
+
+    stroke(10)
+    doc.mark_saved()
+    assert not doc.dirty
+    stroke(20)
+    assert doc.dirty
+    doc.undo()
+    assert not doc.dirty  # back at the saved state
+    doc.undo()
+    assert doc.dirty  # before it
+    doc.redo()
+    assert not doc.dirty
+    doc.undo()
+    stroke(30)  # a new branch: the saved state can no longer be reached by undo/redo
+    assert doc.dirty
+    doc.undo()
+    assert doc.dirty and doc.redo() is not None
