@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import PRESETS
+from .data.sources import SPLITS
 from .imageio import (
     SUPPORTED_SUFFIXES,
     ImageError,
@@ -529,7 +530,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-minutes", dest="checkpoint_minutes", type=float)
     p.add_argument("--stop-at", dest="stop_at", type=int, help="end this invocation at this step (checkpointed)")
     p.add_argument("--data", choices=["auto", "shared", "synthetic"])
-    p.add_argument("--split", choices=["v1", "v2"], help="alphamatting train/validation split (v2: hard subjects, wide trimaps)")
+    p.add_argument("--split", choices=SPLITS, help="alphamatting train/validation split (v2: hard subjects, wide trimaps)")
     p.add_argument("--p-painted", dest="p_painted", type=float, help="share of samples with hand-painted-style trimaps")
     p.add_argument("--out", required=True)
     p.add_argument("--resume", action="store_true", default=None)
@@ -542,7 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-variants", action="store_true", help="skip the int8 and mirror-averaged rows")
     p.add_argument("--refine", action="append", metavar="LABEL",
                    help="also evaluate this model with closed-form refinement (repeatable)")
-    p.add_argument("--split", choices=["v1", "v2"], default="v1",
+    p.add_argument("--split", choices=SPLITS, default="v1",
                    help="validation split: v1 (4 easy subjects) or v2 (hard subjects, wide trimaps)")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--json", help="also write the rows as JSON")
@@ -554,7 +555,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sharpness", default="2")
     p.add_argument("--reach", type=float, default=0.0,
                    help="pixels from the known region at which the prior reaches full weight (0: everywhere)")
-    p.add_argument("--split", choices=["v1", "v2"], default="v2")
+    p.add_argument("--split", choices=SPLITS, default="v2")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--json", help="also write the rows as JSON")
     p.set_defaults(func=cmd_refine_sweep)

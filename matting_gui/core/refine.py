@@ -15,6 +15,7 @@ preconditioner) over the unknown region's bounding box: seconds at 1 MP.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import scipy.sparse
 
@@ -77,8 +78,6 @@ def guided_closed_form(image: np.ndarray, trimap: np.ndarray, prior: np.ndarray,
     lap = cf_laplacian(img, is_known=is_k.reshape(tri.shape))
     weights = prior_weights(pri[is_u], strength, sharpness)
     if reach > 0:
-        import cv2
-
         dist = cv2.distanceTransform(((tri > 0) & (tri < 255)).astype(np.uint8), cv2.DIST_L2, 3)
         weights *= np.minimum(1.0, dist.ravel()[is_u] / reach)
     a_u = lap[is_u, :][:, is_u] + scipy.sparse.diags(weights)

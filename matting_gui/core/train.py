@@ -31,6 +31,7 @@ from torch.utils.data import DataLoader
 
 from .config import PRESETS, NetConfig, preset
 from .data.samples import StepSampler
+from .data.sources import SPLITS
 from .data.synthetic import generated_backgrounds
 from .distill import Distiller, parse_kinds
 from .losses import matting_loss
@@ -110,7 +111,7 @@ class TrainConfig:
                 raise ValueError(f"training config {name} = {value!r} is outside {low}..{high if high is not None else ''}")
         if self.size % 32:
             raise ValueError(f"size must be a multiple of 32, got {self.size}")
-        choices = {"preset": tuple(PRESETS), "split": ("v1", "v2"), "data": ("auto", "shared", "synthetic"),
+        choices = {"preset": tuple(PRESETS), "split": SPLITS, "data": ("auto", "shared", "synthetic"),
                    "pretrained": ("", "imagenet")}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -316,8 +317,6 @@ def main(cfg: TrainConfig) -> dict:
     rank, world = _setup_distributed()
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
-    if cfg.size % 32:
-        raise ValueError(f"size must be a multiple of 32, got {cfg.size}")
     out_dir = Path(cfg.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in RUN_FILES:  # a link planted at a fixed name would redirect our writes elsewhere

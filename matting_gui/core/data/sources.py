@@ -22,6 +22,8 @@ from ..paths import cache_dir, data_root
 
 SPLIT_FILES = {"v1": Path(__file__).with_name("alphamatting_split.json"),
                "v2": Path(__file__).with_name("alphamatting_split_v2.json")}
+#: The split names, for command-line choices and config checks.
+SPLITS = tuple(SPLIT_FILES)
 
 
 @dataclass
