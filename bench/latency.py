@@ -40,7 +40,6 @@ def _inputs(w: int, h: int):
 
 
 def _case(model: str, size: str, threads: int, repeats: int, queue) -> None:
-    import numpy as np
     import torch
 
     torch.set_num_threads(threads)
@@ -48,9 +47,9 @@ def _case(model: str, size: str, threads: int, repeats: int, queue) -> None:
     image, trimap = _inputs(w, h)
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if model == "closed-form":
-        from pymatting import estimate_alpha_cf
+        from matting_gui.core.refine import closed_form
 
-        run = lambda: estimate_alpha_cf(image.astype(np.float64), trimap / 255.0)  # noqa: E731
+        run = lambda: closed_form(image, trimap)  # noqa: E731
         macs = None
         working = (w, h)
     else:

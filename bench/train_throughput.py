@@ -18,11 +18,11 @@ import time
 import torch
 
 from matting_gui.core.config import STUDENT, TEACHER
-from matting_gui.core.data.synthetic import generated_backgrounds
-from matting_gui.core.distill import Distiller
-from matting_gui.core.losses import matting_loss
 from matting_gui.core.network import build_network, fuse_for_inference
-from matting_gui.core.train import StudentWithDistiller
+from matting_gui.core.synthetic import generated_backgrounds
+from matting_gui.research.distill import Distiller
+from matting_gui.research.losses import matting_loss
+from matting_gui.research.train import StudentWithDistiller
 
 
 def fake_batch(b: int, s: int) -> dict[str, torch.Tensor]:
@@ -68,12 +68,12 @@ def time_variant(preset: str, kd: tuple[str, ...], batch: int, size: int, steps:
 
 def time_samples(size: int, count: int = 60) -> float:
     """Seconds per generated training sample (synthetic + shared data when present)."""
-    from matting_gui.core.data.samples import MattingSamples
     from matting_gui.core.paths import data_root
+    from matting_gui.research.data.samples import MattingSamples
 
     subjects, bgs = [], generated_backgrounds(0)
     if (data_root() / "alphamatting").is_dir():
-        from matting_gui.core.data.sources import background_paths, load_backgrounds, load_split, load_subjects
+        from matting_gui.research.data.sources import background_paths, load_backgrounds, load_split, load_subjects
 
         subjects = load_subjects(load_split()["train"])
         bgs = load_backgrounds(background_paths("train")[:50])

@@ -14,9 +14,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from matting_gui.core.data.samples import MattingSamples
-from matting_gui.core.data.synthetic import generated_backgrounds
 from matting_gui.core.imageio import read_image
+from matting_gui.core.synthetic import generated_backgrounds
+from matting_gui.research.data.samples import MattingSamples
 
 HERE = Path(__file__).resolve().parent
 

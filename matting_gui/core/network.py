@@ -167,6 +167,18 @@ class MattingNet(nn.Module):
         return MattingOutput(torch.sigmoid(logits), feats, tuple(decoded))
 
 
+class AlphaOnly(nn.Module):
+    """x (B, 8, H, W) → alpha (B, 1, H, W) in [0, 1]: the matte without the distillation features,
+    for tracing (int8 quantization, ONNX export)."""
+
+    def __init__(self, net: MattingNet):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).alpha
+
+
 def fuse_for_inference(model: MattingNet) -> MattingNet:
     """Fold every BatchNorm into the conv before it (eval mode), in place; returns the model.
 

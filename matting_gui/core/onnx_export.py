@@ -14,24 +14,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .network import fuse_for_inference
+from .network import AlphaOnly, fuse_for_inference
 from .weights import load_network
-
-
-class _AlphaOnly(torch.nn.Module):
-    def __init__(self, net):
-        super().__init__()
-        self.net = net
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x).alpha
 
 
 def export_onnx(model: str | os.PathLike, out: str | os.PathLike, opset: int = 17) -> Path:
     """Write ``out`` (.onnx): input ``inputs`` (1, 8, H, W) float32, H and W multiples of 32;
     output ``alpha`` (1, 1, H, W) in [0, 1]."""
     net, _ = load_network(model)
-    wrapped = _AlphaOnly(fuse_for_inference(net)).eval()
+    wrapped = AlphaOnly(fuse_for_inference(net)).eval()
     out = Path(out)
     tmp = out.with_suffix(".part.onnx")
     with warnings.catch_warnings():

@@ -5,8 +5,8 @@ int8 28–31 ms; on the validation set photo SAD rises ~3 % and composite SAD ~5
 ~1 %. That is fine for the preview drawn while the user paints, not for the final matte,
 so the app uses int8 for previews only and the CLI makes it opt-in (``--int8``).
 
-Calibration needs no data folder: procedural subjects (the training generator, synthetic
-branch) over smooth random backgrounds, deterministic for a given seed.
+Calibration needs no data folder and no training code: procedural subjects (``synthetic.py``)
+over smooth random backgrounds, deterministic for a given seed.
 """
 
 from __future__ import annotations
@@ -17,23 +17,12 @@ import warnings
 import torch
 from torch import nn
 
-from .network import FX_TRACE_LOCK, MattingNet, MattingOutput
+from .network import FX_TRACE_LOCK, AlphaOnly, MattingNet, MattingOutput
 
 # torch.ao announces its move to torchao and reduce_range's deprecation on every call; a
 # module-level filter (warnings.catch_warnings is not thread-safe, and builds run in a thread)
 warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.ao\.")
 warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.ao\.")
-
-
-class _AlphaOnly(nn.Module):
-    """x → alpha, so only the matte (not the distillation features) is traced and quantized."""
-
-    def __init__(self, net: MattingNet):
-        super().__init__()
-        self.net = net
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x).alpha
 
 
 class QuantizedMatting(nn.Module):
@@ -49,12 +38,23 @@ class QuantizedMatting(nn.Module):
 
 
 def calibration_inputs(count: int = 12, size: int = 256, seed: int = 20201) -> list[torch.Tensor]:
-    """``count`` network inputs float32 (1, 8, size, size) from the procedural sample generator."""
-    from .data.samples import MattingSamples
-    from .data.synthetic import generated_backgrounds
+    """``count`` network inputs float32 (1, 8, size, size): procedural subjects composited over
+    smooth random backgrounds, each with a narrow band trimap; deterministic in ``seed``."""
+    import numpy as np
 
-    ds = MattingSamples([], generated_backgrounds(seed, count=4, side=384), size=size, seed=seed)
-    return [ds[i]["inputs"][None] for i in range(count)]
+    from .synthetic import generated_backgrounds, synthetic_foreground
+    from .trimap import encode_inputs, trimap_from_alpha
+
+    rng = np.random.default_rng(seed)
+    backgrounds = generated_backgrounds(seed, count=4, side=size)
+    inputs = []
+    for i in range(count):
+        fg, alpha = synthetic_foreground(rng, size, backgrounds[i % 4], backgrounds[(i + 1) % 4])
+        a = alpha[..., None]
+        image = (fg * a + backgrounds[(i + 2) % 4] * (1 - a)).astype(np.float32)
+        trimap = trimap_from_alpha(alpha, int(rng.integers(1, 8)), int(rng.integers(1, 8)))
+        inputs.append(torch.from_numpy(encode_inputs(image, trimap))[None])
+    return inputs
 
 
 def quantize_int8(model: MattingNet, calibration: list[torch.Tensor] | None = None) -> QuantizedMatting:
@@ -78,7 +78,7 @@ def quantize_int8(model: MattingNet, calibration: list[torch.Tensor] | None = No
     with FX_TRACE_LOCK:  # ~0.15 s: forward passes in other threads wait, rather than break
         emit, torch.fx.config.do_not_emit_stack_traces = torch.fx.config.do_not_emit_stack_traces, True
         try:
-            prepared = prepare_fx(_AlphaOnly(net), qconfig, example_inputs=(calibration[0],))
+            prepared = prepare_fx(AlphaOnly(net), qconfig, example_inputs=(calibration[0],))
         finally:
             torch.fx.config.do_not_emit_stack_traces = emit
     with torch.inference_mode():

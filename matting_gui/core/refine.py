@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse
 
 #: Default weight of the network prior and the exponent of its confidence: the lowest mean SAD
-#: of 0.05 / 0.01 / 0.002 / 0.0005 on the v2 validation set (``matting-cli refine-sweep``; README,
+#: of 0.05 / 0.01 / 0.002 / 0.0005 on the v2 validation set (``matting-lab refine-sweep``; README,
 #: "Hard subjects and hand-painted trimaps").
 STRENGTH = 0.0005
 SHARPNESS = 2.0
@@ -39,6 +39,17 @@ def quiet_ichol(matrix):
 
     with contextlib.redirect_stdout(io.StringIO()):
         return ichol(matrix)
+
+
+def closed_form(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
+    """Closed-form matting (Levin et al., pymatting) alone, the reference method of every table.
+
+    image float (H, W, 3) in [0, 1]; trimap uint8 (H, W) {0, 128, 255} → alpha float32 (H, W) in [0, 1].
+    """
+    from pymatting import estimate_alpha_cf
+
+    return estimate_alpha_cf(image.astype(np.float64), trimap.astype(np.float64) / 255.0,
+                             preconditioner=quiet_ichol).astype(np.float32)
 
 
 def prior_weights(prior: np.ndarray, strength: float = STRENGTH, sharpness: float = SHARPNESS) -> np.ndarray:

@@ -65,7 +65,7 @@ def resolve_model(name_or_path: str | os.PathLike) -> Path:
         if not path.exists():
             raise WeightsError(
                 f"no trained {text} weights at {path}; train them with "
-                f"`matting-cli train --preset {INSTALLED_MODELS[text]} ...` (see README, 'Training') "
+                f"`matting-lab train --preset {INSTALLED_MODELS[text]} ...` (see README, 'Training') "
                 f"or pass --model PATH"
             )
         return path

@@ -81,7 +81,7 @@ def test_missing_model_exit_2_with_how_to(tmp_path, capsys):
     Image.fromarray(make_trimap()).save(tmp_path / "t.png")
     code = main(["matte", str(tmp_path / "p.png"), "--trimap", str(tmp_path / "t.png"), "--out", str(tmp_path / "o")])
     assert code == 2
-    assert "matting-cli train" in capsys.readouterr().err
+    assert "matting-lab train" in capsys.readouterr().err
 
 
 def test_trimap_count_mismatch(models, tmp_path, capsys):

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from matting_gui.core.data.painted import painted_trimap, widen_trimap
-from matting_gui.core.data.samples import MattingSamples
-from matting_gui.core.data.synthetic import generated_backgrounds, synthetic_foreground
+from matting_gui.core.synthetic import generated_backgrounds, synthetic_foreground
 from matting_gui.core.trimap import trimap_from_alpha
+from matting_gui.research.data.painted import painted_trimap, widen_trimap
+from matting_gui.research.data.samples import MattingSamples
 
 
 def _hairy_alpha(seed: int, size: int = 128) -> np.ndarray:

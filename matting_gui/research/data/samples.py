@@ -12,10 +12,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from ..trimap import encode_inputs, trimap_from_alpha
+from ...core.synthetic import synthetic_foreground
+from ...core.trimap import encode_inputs, trimap_from_alpha
 from .painted import painted_trimap
 from .sources import Subject
-from .synthetic import synthetic_foreground
 
 CROP_SIDES = (320, 480, 640)
 

@@ -12,7 +12,7 @@ import pytest
 def test_torchrun_two_processes(tmp_path):
     torchrun = shutil.which("torchrun")
     cmd = [torchrun] if torchrun else [sys.executable, "-m", "torch.distributed.run"]
-    cmd += ["--standalone", "--nproc_per_node=2", "-m", "matting_gui.core.cli", "train", "--preset", "student",
+    cmd += ["--standalone", "--nproc_per_node=2", "-m", "matting_gui.research.cli", "train", "--preset", "student",
             "--data", "synthetic", "--steps", "4", "--batch", "2", "--size", "64", "--workers", "0",
             "--warmup", "1", "--log-every", "1", "--val-every", "0", "--out", str(tmp_path)]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)

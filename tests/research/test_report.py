@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from matting_gui.core.data.validation import ValItem, evaluate
-from matting_gui.core.report import markdown, photo_subjects
+from matting_gui.research.data.validation import ValItem, evaluate
+from matting_gui.research.report import markdown, photo_subjects
 
 
 def _item(name: str, kind: str, value: float) -> ValItem:
@@ -52,7 +52,7 @@ def test_wide_items_get_their_own_table_and_per_subject_rows():
 
 
 def test_refine_sweep_runs_the_network_once_and_scores_each_strength(models, monkeypatch):
-    import matting_gui.core.report as report
+    import matting_gui.research.report as report
     from tests.conftest import make_photo, make_trimap
 
     calls = []

@@ -1,6 +1,6 @@
 """The results table: every model (and closed-form matting) on the validation set.
 
-``matting-cli report`` evaluates the committed weights — ``models/teacher``,
+``matting-lab report`` evaluates the committed weights — ``models/teacher``,
 ``models/student`` and every ``models/ablation/*.safetensors`` — plus pymatting's
 closed-form matting, on the validation photos (official trimaps) and the
 validation composites, and prints Markdown tables with MSE, SAD, Grad and Conn,
@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..core.metrics import MattingScores, mean_scores
+from ..core.network import count_macs
+from ..core.paths import models_dir
+from ..core.predictor import Predictor, run_network
+from ..core.refine import closed_form, guided_closed_form
 from .data.validation import ValItem, build_validation_set, evaluate
-from .metrics import MattingScores, mean_scores
-from .network import count_macs
-from .paths import models_dir
-from .predictor import Predictor, run_network
-from .refine import guided_closed_form, quiet_ichol
 
 #: The ablation variants: each feature kind is trained together with the output term,
 #: as in the letter's full loss, so each row isolates what the feature term adds to "output".
@@ -65,7 +65,7 @@ def default_models() -> dict[str, Path]:
 def latency_ms(model, side: int = 512, repeats: int = 5, mirror: bool = False) -> float:
     """Median wall time (ms) of one forward pass at side×side on the model's device (mirror: the
     mirror-averaged result, two passes)."""
-    from .trimap import UNKNOWN
+    from ..core.trimap import UNKNOWN
 
     img = np.random.default_rng(0).random((side, side, 3), dtype=np.float32)
     tri = np.full((side, side), UNKNOWN, np.uint8)
@@ -78,14 +78,6 @@ def latency_ms(model, side: int = 512, repeats: int = 5, mirror: bool = False) -
         run_network(model, img, tri, mirror=mirror)
         times.append(time.perf_counter() - t0)
     return statistics.median(times) * 1000
-
-
-def closed_form(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
-    """pymatting's closed-form matting (Levin et al.) as a reference method."""
-    from pymatting import estimate_alpha_cf
-
-    return estimate_alpha_cf(image.astype(np.float64), trimap.astype(np.float64) / 255.0,
-                             preconditioner=quiet_ichol).astype(np.float32)
 
 
 def evaluate_models(models: dict[str, Path], include_closed_form: bool = True, items: list[ValItem] | None = None,
@@ -139,7 +131,7 @@ def refine_sweep(model: Path, items: list[ValItem], strengths: tuple[float, ...]
                  sharpness: tuple[float, ...] = (2.0,), reach: float = 0.0) -> list[dict]:
     """Mean scores per validation kind of ``model`` refined (``refine.guided_closed_form``) at each
     (strength, sharpness), after the unrefined network (strength None). The network runs once per item."""
-    from .metrics import evaluate_alpha
+    from ..core.metrics import evaluate_alpha
 
     pred = Predictor(model, "cpu")
     alphas = [pred.predict(item.image, item.trimap).alpha for item in items]
@@ -214,6 +206,6 @@ def markdown(rows: list[dict]) -> str:
 
 def write_json(rows: list[dict], path: str | Path) -> None:
     """Write the report rows as JSON, atomically."""
-    from .imagewrite import atomic_write_bytes
+    from ..core.imagewrite import atomic_write_bytes
 
     atomic_write_bytes(path, (json.dumps(rows, indent=2) + "\n").encode())

@@ -16,9 +16,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..compose import estimate_foreground
-from ..imageio import read_alpha, read_image, read_trimap
-from ..paths import cache_dir, data_root
+from ...core.compose import estimate_foreground
+from ...core.imageio import read_alpha, read_image, read_trimap
+from ...core.paths import cache_dir, data_root
 
 SPLIT_FILES = {"v1": Path(__file__).with_name("alphamatting_split.json"),
                "v2": Path(__file__).with_name("alphamatting_split_v2.json")}

@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from matting_gui.core.cli import main as cli_main
+from matting_gui.research.cli import main as lab_main
 from matting_gui.core.predictor import Predictor
-from matting_gui.core.train import TrainConfig, kd_scale_at, lr_at, main
+from matting_gui.research.train import TrainConfig, kd_scale_at, lr_at, main
 from tests.conftest import make_photo, make_trimap
 
 SMOKE = dict(batch=4, size=64, data="synthetic", workers=0, warmup=2, log_every=1, val_every=0, lr=3e-3)
@@ -98,7 +99,7 @@ def test_kd_decay_fades_teacher_terms_to_zero(teacher_run, tmp_path):
     assert kd_scale_at(100, 100, 0.5) == 0.0
     t_out, _ = teacher_run
     out = tmp_path / "decay"
-    assert cli_main(["train", "--preset", "student", "--kd", "spatial+output", "--teacher", str(t_out / "final.safetensors"),
+    assert lab_main(["train", "--preset", "student", "--kd", "spatial+output", "--teacher", str(t_out / "final.safetensors"),
                      "--kd-decay-from", "0.5", "--steps", "8", "--batch", "2", "--size", "64", "--data", "synthetic",
                      "--workers", "0", "--val-every", "0", "--log-every", "1", "--out", str(out)]) == 0
     rows = [r for r in map(json.loads, (out / "log.jsonl").read_text().splitlines()) if "total" in r]
@@ -116,7 +117,7 @@ def test_train_config_rejects_unknown_keys(tmp_path):
     (tmp_path / "c.toml").write_text('preset = "student"\nstepz = 3\n')
     with pytest.raises(ValueError, match="stepz"):
         TrainConfig.from_toml(tmp_path / "c.toml")
-    assert cli_main(["train", "--config", str(tmp_path / "c.toml"), "--out", str(tmp_path / "o")]) == 2
+    assert lab_main(["train", "--config", str(tmp_path / "c.toml"), "--out", str(tmp_path / "o")]) == 2
     (tmp_path / "k.toml").write_text('preset = "student"\n[kd_weights]\nspatial = 3.0\n')
     cfg = TrainConfig.from_toml(tmp_path / "k.toml", steps=5)
     assert cfg.kd_weights["spatial"] == 3.0 and cfg.kd_weights["channel"] == TrainConfig().kd_weights["channel"]
@@ -125,8 +126,8 @@ def test_train_config_rejects_unknown_keys(tmp_path):
 
 def test_ablation_and_report_commands(teacher_run, tmp_path, monkeypatch, capsys):
     """The ablation runner trains the chosen variants (skipping finished ones); report tabulates them."""
-    import matting_gui.core.cli as cli
-    import matting_gui.core.train as train_mod
+    import matting_gui.research.cli as cli
+    import matting_gui.research.train as train_mod
 
     t_out, _ = teacher_run
     real_main = train_mod.main
@@ -139,13 +140,13 @@ def test_ablation_and_report_commands(teacher_run, tmp_path, monkeypatch, capsys
     assert cli.main(args) == 0 and "done already" in capsys.readouterr().err
     assert cli.main(["ablation", "--teacher", "x", "--out", str(tmp_path), "--variants", "magic"]) == 2
 
-    from matting_gui.core.report import evaluate_models, markdown
-    from matting_gui.core.train import _synthetic_validation
+    from matting_gui.research.report import evaluate_models, markdown
+    from matting_gui.research.train_data import synthetic_validation
 
     rows = evaluate_models({"teacher": t_out / "final.safetensors",
                             "student (none)": tmp_path / "abl" / "none" / "final.safetensors",
                             "ablation: spatial+channel": tmp_path / "abl" / "spatial_channel" / "final.safetensors"},
-                           include_closed_form=True, items=_synthetic_validation(0, 2, 48),
+                           include_closed_form=True, items=synthetic_validation(0, 2, 48),
                            mirror=("student (none)",))
     text = markdown(rows)
     plain, mirrored = (next(r for r in rows if r["label"] == f"student (none){s}") for s in ("", ", mirror-averaged"))
@@ -178,11 +179,11 @@ def test_plot_log_draws_losses_and_validation(teacher_run, tmp_path):
     import cv2
 
     t_out, _ = teacher_run
-    assert cli_main(["plot-log", str(t_out / "log.jsonl"), "--out", str(tmp_path / "p.png")]) == 0
+    assert lab_main(["plot-log", str(t_out / "log.jsonl"), "--out", str(tmp_path / "p.png")]) == 0
     img = cv2.imread(str(tmp_path / "p.png"))
     assert img.shape == (640, 900, 3)
     assert (img < 250).any(axis=2).mean() > 0.01  # curves and labels were drawn, not a blank canvas
-    assert cli_main(["plot-log", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "q.png")]) == 2
+    assert lab_main(["plot-log", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "q.png")]) == 2
 
 
 def test_sigterm_checkpoints_and_resume_continues(tmp_path):
@@ -193,7 +194,7 @@ def test_sigterm_checkpoints_and_resume_continues(tmp_path):
     import time
 
     out = tmp_path / "run"
-    code = ("from matting_gui.core.train import TrainConfig, main; "
+    code = ("from matting_gui.research.train import TrainConfig, main; "
             f"main(TrainConfig(preset='student', out={str(out)!r}, steps=100000, batch=2, size=64, "
             "data='synthetic', workers=0, warmup=2, log_every=1, val_every=0))")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -226,12 +227,12 @@ def test_plot_log_compares_validation_curves_of_several_runs(tmp_path):
         (tmp_path / name / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
         logs.append(str(tmp_path / name / "log.jsonl"))
     out = tmp_path / "cmp.png"
-    assert cli_main(["plot-log", *logs, "--out", str(out)]) == 0
+    assert lab_main(["plot-log", *logs, "--out", str(out)]) == 0
     img = cv2.imread(str(out))
     assert img.shape == (640, 900, 3)
     colours = {tuple(int(v) for v in px) for px in img.reshape(-1, 3)[::7] if max(px) - min(px) > 60}
     assert len(colours) >= 2  # two differently coloured curves
-    assert cli_main(["plot-log", *logs, "--labels", "only-one", "--out", str(out)]) == 2
+    assert lab_main(["plot-log", *logs, "--labels", "only-one", "--out", str(out)]) == 2
 
 
 def test_ablation_processes_share_the_list_without_training_a_variant_twice(tmp_path, capsys):
@@ -239,7 +240,7 @@ def test_ablation_processes_share_the_list_without_training_a_variant_twice(tmp_
     import subprocess
     import sys
 
-    import matting_gui.core.cli as cli
+    import matting_gui.research.cli as cli
 
     lock = tmp_path / "abl" / "none" / "ablation.lock"
     lock.parent.mkdir(parents=True)
@@ -255,8 +256,8 @@ def test_ablation_processes_share_the_list_without_training_a_variant_twice(tmp_
 
 def test_ablation_stops_after_a_variant_was_stopped(tmp_path, monkeypatch, capsys):
     """A SIGTERM'd variant must end the ablation run, not hand the CPU to the next variant."""
-    import matting_gui.core.cli as cli
-    import matting_gui.core.train as train_mod
+    import matting_gui.research.cli as cli
+    import matting_gui.research.train as train_mod
 
     started = []
     monkeypatch.setattr(train_mod, "main", lambda cfg: started.append(cfg.kd) or {"step": 7, "stopped": True})
@@ -282,7 +283,7 @@ def test_training_never_writes_through_a_planted_link(tmp_path, capsys):
         run = tmp_path / f"run_{name}"
         run.mkdir()
         (run / name).symlink_to(victim)
-        assert cli_main(["train", "--preset", "student", "--steps", "2", "--batch", "2", "--size", "64",
+        assert lab_main(["train", "--preset", "student", "--steps", "2", "--batch", "2", "--size", "64",
                          "--data", "synthetic", "--workers", "0", "--out", str(run)]) == 2
         assert "is a symbolic link" in capsys.readouterr().err
         assert victim.read_text() == "precious"
@@ -303,9 +304,9 @@ def test_corrupt_checkpoint_and_wrong_init_are_one_line_errors(tmp_path, teacher
     (run / "checkpoint.pt").write_bytes(b"PK\x03\x04 truncated zip")
     args = ["train", "--preset", "student", "--steps", "2", "--batch", "2", "--size", "64", "--data", "synthetic",
             "--workers", "0", "--out", str(run), "--resume"]
-    assert cli_main(args) == 2
+    assert lab_main(args) == 2
     err = capsys.readouterr().err
     assert "checkpoint is corrupt or truncated" in err and "Traceback" not in err
     t_out, _ = teacher_run
-    assert cli_main(args[:-3] + ["--out", str(tmp_path / "other"), "--init", str(t_out / "final.safetensors")]) == 2
+    assert lab_main(args[:-3] + ["--out", str(tmp_path / "other"), "--init", str(t_out / "final.safetensors")]) == 2
     assert "cannot initialise 'student'" in capsys.readouterr().err

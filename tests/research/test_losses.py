@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from matting_gui.core.distill import (
+from matting_gui.research.distill import (
     Distiller,
     attention_map,
     batch_similarity,
@@ -9,7 +9,7 @@ from matting_gui.core.distill import (
     parse_kinds,
     spatial_similarity,
 )
-from matting_gui.core.losses import charbonnier, composition_loss, matting_loss
+from matting_gui.research.losses import charbonnier, composition_loss, matting_loss
 
 
 def _feats(b=3, widths=(8, 16, 24, 32), side=64, seed=0):

@@ -1,6 +1,6 @@
 """Why does (or doesn't) distillation help? Measurements of students against their teacher.
 
-``matting-cli kd-diagnostics`` runs the teacher and each student on the same images and
+``matting-lab kd-diagnostics`` runs the teacher and each student on the same images and
 reports, per student:
 
 * **fit vs. generalisation**: SAD on the training photos (official trimaps) next to SAD on
@@ -25,12 +25,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..core.metrics import sad, unknown_mask
+from ..core.network import MattingNet
+from ..core.predictor import force_known, network_input
+from ..core.weights import load_network
 from .data.validation import ValItem, build_validation_set
 from .distill import spatial_similarity
-from .metrics import sad, unknown_mask
-from .network import MattingNet
-from .predictor import force_known, network_input
-from .weights import load_network
 
 
 def linear_cka(x: torch.Tensor, y: torch.Tensor) -> float:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..compose import composite, cover_resize
-from ..metrics import MattingScores, evaluate_alpha, mean_scores
-from ..trimap import trimap_from_alpha
+from ...core.compose import composite, cover_resize
+from ...core.metrics import MattingScores, evaluate_alpha, mean_scores
+from ...core.trimap import trimap_from_alpha
 from .painted import widen_trimap
 from .sources import background_paths, load_backgrounds, load_official_trimaps, load_split, load_subjects
 

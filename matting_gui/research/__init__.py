@@ -1,0 +1,1 @@
+"""Training and experiments: imports the engine (``matting_gui.core``), never the GUI."""

@@ -1,0 +1,72 @@
+"""The data of a training run: the sample stream and the validation items, from the shared
+matting data or (without it) procedurally generated."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..core.synthetic import generated_backgrounds
+from .train_config import TrainConfig
+
+
+def synthetic_validation(seed: int, count: int = 6, side: int = 96) -> list:
+    """Validation items without a data folder: ``count`` procedural subjects over generated backgrounds."""
+    from ..core.synthetic import synthetic_foreground
+    from ..core.trimap import trimap_from_alpha
+    from .data.validation import ValItem
+
+    rng = np.random.default_rng(seed + 999)
+    bgs = generated_backgrounds(seed + 999, count + 1, side)
+    items = []
+    for i in range(count):
+        fg, alpha = synthetic_foreground(rng, side, bgs[-1])
+        img = alpha[..., None] * fg + (1 - alpha[..., None]) * bgs[i]
+        tri = trimap_from_alpha(alpha, 4, 4)
+        if not ((tri == 128).any() and (tri == 0).any() and (tri == 255).any()):
+            continue  # every validation trimap has all three regions (closed-form needs them)
+        items.append(ValItem(f"synthetic{i}", "composite", img.astype(np.float32), tri, alpha))
+    return items
+
+
+def _data_mode(cfg: TrainConfig) -> str:
+    from ..core.paths import data_root
+
+    if cfg.data != "auto":
+        return cfg.data
+    return "shared" if (data_root() / "alphamatting" / "image").is_dir() else "synthetic"
+
+
+def build_data(cfg: TrainConfig):
+    """(training dataset, validation items, description of the data for the model card)."""
+    from .data.samples import MattingSamples
+
+    mode = _data_mode(cfg)
+    if mode == "synthetic":
+        ds = MattingSamples([], generated_backgrounds(cfg.seed), cfg.size, cfg.seed, p_painted=cfg.p_painted,
+                            realism=cfg.realism)
+        return ds, synthetic_validation(cfg.seed), "generated synthetic foregrounds over generated backgrounds"
+    if mode != "shared":
+        raise ValueError(f"unknown data mode {cfg.data!r}; choose auto, shared or synthetic")
+    from .data.sources import background_paths, load_backgrounds, load_split, load_subjects
+    from .data.validation import build_validation_set
+
+    split = load_split(cfg.split)
+    subjects = load_subjects(split["train"])
+    backgrounds = load_backgrounds(background_paths("train"))
+    ds = MattingSamples(subjects, backgrounds, cfg.size, cfg.seed, p_painted=cfg.p_painted, realism=cfg.realism)
+    desc = (
+        f"alphamatting training images {split['train']} (split {cfg.split}; composited over BSDS500 train "
+        "backgrounds, and as original photos) + procedural synthetic foregrounds"
+        + (f"; {cfg.p_painted:.0%} hand-painted-style trimaps" if cfg.p_painted else "")
+        + ("; defocused backgrounds, JPEG re-compression" if cfg.realism else "")
+    )
+    return ds, build_validation_set(cfg.split), desc
+
+
+def worker_init(_: int) -> None:
+    """DataLoader worker start: one torch and one OpenCV thread per worker."""
+    import cv2
+
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
