@@ -15,8 +15,6 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-import numpy as np
-
 from .imageio import (
     SUPPORTED_SUFFIXES,
     ImageError,
@@ -24,7 +22,7 @@ from .imageio import (
     read_image,
     read_trimap,
 )
-from .imagewrite import write_alpha, write_composite, write_rgba
+from .outputs import OutputRequest, output_paths, write_outputs
 from .paths import printable
 from .trimap import TrimapError, validate_trimap
 from .weights import WeightsError
@@ -83,10 +81,6 @@ def _make_predictor(args):
         return None
 
 
-#: What ``matte`` writes per input stem (never the input's own name, so an input is never overwritten).
-MATTE_SUFFIX, CUTOUT_SUFFIX, COMPOSITE_SUFFIX = "_matte.png", "_cutout.png", "_composite.png"
-
-
 def _output_clash(images: list[Path], trimaps: list[Path], composite: str | None, out: Path) -> str | None:
     """A one-line reason when the outputs of ``images`` in ``out`` would overwrite an input or each other."""
     stems: dict[str, Path] = {}
@@ -98,9 +92,10 @@ def _output_clash(images: list[Path], trimaps: list[Path], composite: str | None
     inputs = {p.resolve() for p in images + trimaps if p.exists()}
     if composite and Path(composite).exists():
         inputs.add(Path(composite).resolve())
+    every = OutputRequest(matte=True, cutout=True, composite=True)
     for stem in stems:
-        for suffix in (MATTE_SUFFIX, CUTOUT_SUFFIX, COMPOSITE_SUFFIX):
-            target = (out / f"{stem}{suffix}").resolve()
+        for target in output_paths(out, stem, every).values():
+            target = target.resolve()
             if target in inputs:
                 return f"{target}: is an input and would be overwritten by an output; choose another --out folder"
     return None
@@ -146,19 +141,14 @@ def cmd_matte(args) -> int:
             loaded = read_image(path)
             trimap = validate_trimap(read_trimap(tri_path), loaded.rgb.shape, str(tri_path))
             result = predictor.predict(loaded.rgb, trimap, mirror=args.mirror, refine=args.refine)
-            write_alpha(out / f"{path.stem}{MATTE_SUFFIX}", result.alpha, loaded.bit_depth)
-            if args.cutout or background is not None:
-                from .compose import cover_resize, estimate_foreground
+            request = OutputRequest(matte=True, cutout=args.cutout, composite=background is not None)
+            colours = loaded.rgb
+            if request.needs_colours:
+                from .compose import estimate_foreground
 
-                fg = estimate_foreground(loaded.rgb, result.alpha)
-                loaded.rgb = None  # the photo is not needed any more: 1.3 GB less at 110 MP while writing
-                if args.cutout:
-                    write_rgba(out / f"{path.stem}{CUTOUT_SUFFIX}", fg, result.alpha, loaded.bit_depth)
-                if background is not None:
-                    bg = background
-                    if isinstance(bg, np.ndarray):
-                        bg = cover_resize(bg, *result.alpha.shape)
-                    write_composite(out / f"{path.stem}{COMPOSITE_SUFFIX}", fg, result.alpha, bg, bit_depth=loaded.bit_depth)
+                colours = estimate_foreground(loaded.rgb, result.alpha)
+            loaded.rgb = None  # the photo is not needed any more: 1.3 GB less at 110 MP while writing
+            write_outputs(out, path.stem, request, result.alpha, colours, background, loaded.bit_depth)
             note = f" ({'; '.join(loaded.notes)})" if loaded.notes else ""
             print(printable(f"{path.name}: {result.model_name} {result.seconds * 1000:.0f} ms{note}"), file=sys.stderr)
         except (ImageError, TrimapError, OSError, ValueError) as exc:

@@ -3,8 +3,7 @@
 Colours are float32 in [0, 1]; alpha is float32 (H, W) in [0, 1]. Foreground
 estimation uses pymatting's multi-level estimator (``estimate_foreground_ml``);
 pymatting JIT-compiles with numba on first import (~45 s here, then cached on
-disk), so it is imported lazily and callers should warm it up off the UI thread
-(``warm_up_foreground``).
+disk), so it is imported lazily, inside the estimate (which the app runs in its worker).
 """
 
 from __future__ import annotations
@@ -43,12 +42,6 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray, max_pixels: int = 
     return np.clip(fg, 0, 1, out=fg).astype(np.float32, copy=False)
 
 
-def warm_up_foreground() -> None:
-    """Import pymatting and run a tiny estimate so numba compilation happens now, not later."""
-    img = np.random.default_rng(0).random((8, 8, 3)).astype(np.float32)
-    estimate_foreground(img, np.full((8, 8), 0.5, np.float32))
-
-
 def cover_resize(background: np.ndarray, height: int, width: int) -> np.ndarray:
     """Scale (keeping aspect) and centre-crop an (h, w, 3) image to cover (height, width)."""
     h, w = background.shape[:2]
@@ -84,3 +77,28 @@ def checkerboard(height: int, width: int, cell: int = 16) -> np.ndarray:
     tile[:cell, cell:] = tile[cell:, :cell] = 0.8
     reps = (-(-height // (2 * cell)), -(-width // (2 * cell)), 1)
     return np.ascontiguousarray(np.tile(tile, reps)[:height, :width])
+
+
+#: What a composite can be laid over (the app's choices; the CLI takes a colour or an image).
+BACKGROUND_KINDS = ("checkerboard", "black", "white", "colour", "image", "blurred")
+
+
+def background_for(kind: str, photo: np.ndarray, colour: tuple[float, float, float] = (0.0, 0.0, 0.0),
+                   picture: np.ndarray | None = None) -> np.ndarray | tuple[float, float, float]:
+    """The background of ``kind`` for ``photo`` (H, W, 3): an RGB colour in [0, 1] (black, white, colour)
+    or float32 (H, W, 3) pixels in [0, 1] (checkerboard; blurred photo; picture cover-resized;
+    image without a picture: checkerboard)."""
+    h, w = photo.shape[:2]
+    if kind == "black":
+        return (0.0, 0.0, 0.0)
+    if kind == "white":
+        return (1.0, 1.0, 1.0)
+    if kind == "colour":
+        return tuple(float(c) for c in colour)
+    if kind == "blurred":
+        return blurred_background(photo)
+    if kind == "image" and picture is not None:
+        return cover_resize(picture, h, w)
+    if kind in ("checkerboard", "image"):
+        return checkerboard(h, w)
+    raise ValueError(f"unknown background {kind!r}; choose one of {BACKGROUND_KINDS}")

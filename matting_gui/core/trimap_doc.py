@@ -4,6 +4,10 @@ Painting happens in strokes: ``begin_stroke(value)``, any number of
 ``paint_segment`` calls, ``end_stroke()``. Each stroke (or fill, or auto band)
 becomes one history entry holding only the changed rectangle's old and new
 pixels, so undo on a 24 MP trimap costs memory proportional to what was painted.
+
+Every change is announced on ``changed(rect, kind)``: rect = the (x, y, w, h) it touched;
+kind = "paint" (a segment of a stroke in progress), "stroke" (a stroke closed into one
+undo step), "edit" (replace, fill, auto band), "undo" or "redo". Views bind to it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .events import Event
 from .trimap import BACKGROUND, FOREGROUND, UNKNOWN, band_trimap
 
 #: The state of a new document and what the eraser paints back: all background.
@@ -43,6 +48,11 @@ class TrimapDocument:
         self._stroke_box: list[int] | None = None  # y0, x0, y1, x1
         self._stroke_value = UNKNOWN
         self.revision = 0
+        self.stroke_id = 0  # counts strokes begun: a result computed during a stroke knows which one
+        self.changed = Event()  # (rect (x, y, w, h), kind)
+        # the last auto band: the pixels it made unknown and not edited since, and what they were before
+        self._band_mask: np.ndarray | None = None
+        self._band_source: np.ndarray | None = None
         self._saved_top: _Edit | None = None  # the newest undo step at the saved state (None: none)
 
     # ---------------------------------------------------------------- state
@@ -83,6 +93,7 @@ class TrimapDocument:
         self._stroke_backup = {}
         self._stroke_box = None
         self._stroke_value = value
+        self.stroke_id += 1
 
     def paint_segment(self, x0: float, y0: float, x1: float, y1: float, radius: float) -> tuple[int, int, int, int] | None:
         """Paint a round-capped line (image pixel coords). Returns the touched (x, y, w, h) or None."""
@@ -108,9 +119,13 @@ class TrimapDocument:
         cv2.circle(mask, p0, int(round(r * 16)), 1, -1, cv2.LINE_8, shift)
         cv2.circle(mask, p1, int(round(r * 16)), 1, -1, cv2.LINE_8, shift)
         region[mask.astype(bool)] = self._stroke_value
+        if self._band_mask is not None:  # painted over: these pixels are the user's now, not the band's
+            self._band_mask[by0:by1, bx0:bx1][mask.astype(bool)] = False
         self._grow_box(by0, bx0, by1, bx1)
         self.revision += 1
-        return bx0, by0, bx1 - bx0, by1 - by0
+        rect = (bx0, by0, bx1 - bx0, by1 - by0)
+        self.changed.emit(rect, "paint")
+        return rect
 
     def end_stroke(self) -> bool:
         """Close the stroke into one undo step. Returns False if it changed nothing."""
@@ -124,6 +139,7 @@ class TrimapDocument:
         if np.array_equal(old, new):
             return False
         self._push(_Edit(y0, x0, old, new))
+        self.changed.emit((x0, y0, x1 - x0, y1 - y0), "stroke")
         return True
 
     TILE = 256
@@ -158,6 +174,11 @@ class TrimapDocument:
     # ---------------------------------------------------------------- whole-image edits
     def replace(self, new_trimap: np.ndarray) -> bool:
         """Replace the whole trimap as one undo step (fill, auto band, load). False if unchanged."""
+        if self._band_mask is not None:
+            self._band_mask &= new_trimap == self.trimap
+        return self._replace(new_trimap)
+
+    def _replace(self, new_trimap: np.ndarray) -> bool:
         if new_trimap.shape != self.trimap.shape:
             raise ValueError(f"trimap shape {new_trimap.shape} != document {self.trimap.shape}")
         changed = np.argwhere(new_trimap != self.trimap)
@@ -167,6 +188,7 @@ class TrimapDocument:
         edit = _Edit(int(y0), int(x0), self.trimap[y0:y1, x0:x1].copy(), new_trimap[y0:y1, x0:x1].copy())
         self.trimap[y0:y1, x0:x1] = edit.new
         self._push(edit)
+        self.changed.emit((int(x0), int(y0), int(x1 - x0), int(y1 - y0)), "edit")
         return True
 
     def fill(self, x: int, y: int, value: int) -> bool:
@@ -180,11 +202,25 @@ class TrimapDocument:
         return self.replace(new)
 
     def auto_band(self, radius: int) -> bool:
-        """Turn the painted foreground (value 255) into a trimap with a ``radius`` px unknown band."""
-        fg = self.trimap == FOREGROUND
+        """Put an unknown band of ``radius`` px around the painted foreground (value 255).
+
+        A pure function of what the user painted and the width: the pixels an earlier auto band
+        made unknown (and that were not painted over since) count as what they were before it,
+        and painted unknown strokes stay unknown. So pressing it twice changes nothing, and a
+        new width replaces the old band rather than eroding the foreground again.
+        """
+        source = self.trimap.copy()
+        if self._band_mask is not None:
+            source[self._band_mask] = self._band_source[self._band_mask]
+        fg = source == FOREGROUND
         if not fg.any():
             raise ValueError("paint or fill some foreground first: the band is built around it")
-        return self.replace(band_trimap(fg, max(1, int(radius))))
+        new = band_trimap(fg, max(1, int(radius)))
+        new[source == UNKNOWN] = UNKNOWN
+        changed = self._replace(new)
+        self._band_mask = (new == UNKNOWN) & (source != UNKNOWN)
+        self._band_source = source
+        return changed
 
     # ---------------------------------------------------------------- history
     def _push(self, edit: _Edit) -> None:
@@ -196,18 +232,21 @@ class TrimapDocument:
 
     def undo(self) -> tuple[int, int, int, int] | None:
         """Undo one step; returns the changed (x, y, w, h) or None if there was nothing."""
-        return self._step(self._undo, self._redo, "old")
+        return self._step(self._undo, self._redo, "old", "undo")
 
     def redo(self) -> tuple[int, int, int, int] | None:
         """Redo one step; returns the changed (x, y, w, h) or None."""
-        return self._step(self._redo, self._undo, "new")
+        return self._step(self._redo, self._undo, "new", "redo")
 
-    def _step(self, source: list[_Edit], target: list[_Edit], side: str) -> tuple[int, int, int, int] | None:
+    def _step(self, source: list[_Edit], target: list[_Edit], side: str, kind: str) -> tuple[int, int, int, int] | None:
         if not source:
             return None
         e = source.pop()
+        self._band_mask = self._band_source = None  # history moved: the next auto band starts from what is shown
         pixels = getattr(e, side)
         self.trimap[e.y0 : e.y0 + pixels.shape[0], e.x0 : e.x0 + pixels.shape[1]] = pixels
         target.append(e)
         self.revision += 1
-        return e.x0, e.y0, pixels.shape[1], pixels.shape[0]
+        rect = (e.x0, e.y0, pixels.shape[1], pixels.shape[0])
+        self.changed.emit(rect, kind)
+        return rect

@@ -15,7 +15,6 @@ from .compose import checkerboard
 from .trimap import BACKGROUND, FOREGROUND
 
 VIEW_MODES = ("trimap", "alpha", "composite", "photo")
-BACKGROUND_KINDS = ("checkerboard", "black", "white", "colour", "image", "blurred")
 
 
 @dataclass
@@ -57,7 +56,7 @@ def render(
     trimap: np.ndarray,
     alpha: np.ndarray | None,
     foreground: np.ndarray | None,
-    background: np.ndarray | None,
+    background: np.ndarray | tuple[float, float, float] | None,
     style: ViewStyle,
     rect: tuple[int, int, int, int] | None = None,
     image_u8: np.ndarray | None = None,
@@ -70,8 +69,8 @@ def render(
 
     image: float32 (H, W, 3); trimap uint8 (H, W); alpha float32 (H, W) or None
     (no matte yet: the alpha view shows the trimap, the composite view the photo);
-    foreground: decontaminated colours or None (use the photo's); background:
-    (H, W, 3) float32 for kinds image/blurred/checkerboard, else None; image_u8:
+    foreground: decontaminated colours or None (use the photo's); background: what
+    ``compose.background_for`` gives (an RGB colour or (H, W, 3) float32), None: a checkerboard; image_u8:
     ``to_display_u8(image)`` cached by the caller (the trimap, photo and alpha views
     then work in uint8 with OpenCV: ~10x faster on a 24 MP photo).
     """
@@ -103,10 +102,9 @@ def render(
             return
         a = np.ascontiguousarray(alpha[sl], dtype=np.float32)
         fg = np.ascontiguousarray(foreground[sl] if foreground is not None else image[sl], dtype=np.float32)
-        if style.background in ("black", "white", "colour"):
-            colour = {"black": (0, 0, 0), "white": (1, 1, 1)}.get(style.background, style.background_colour)
+        if isinstance(background, tuple):
             bg = np.empty_like(fg)
-            bg[:] = np.asarray(colour, np.float32)
+            bg[:] = np.asarray(background, np.float32)
         elif background is not None:
             bg = np.ascontiguousarray(background[sl], dtype=np.float32)
         else:
