@@ -1,6 +1,10 @@
-"""Responsiveness of the real editor (offscreen): stroke end → preview painted, and event-loop stalls.
+"""Responsiveness of the real editor (offscreen): live mattes while painting, stroke end → matte
+painted, and event-loop stalls.
 
-    QT_QPA_PLATFORM=offscreen python bench/preview.py [--sizes 1mp,24mp] [--strokes 5]
+    QT_QPA_PLATFORM=offscreen python bench/preview.py [--sizes 1mp,24mp] [--strokes 5] [--live-seconds 4]
+
+Live: one continuous stroke at 60 Hz for ``--live-seconds``; counts the mattes put on screen
+while the button is still down (previews of that same stroke), per second.
 
 For each photo size: open a generated photo with a trimap, paint a stroke with
 simulated mouse events, and time from the mouse release until the first matte of
@@ -98,32 +102,34 @@ def mouse(widget, kind, pos):
         loop.exec()
 
 
-def run_size(name: str, strokes: int, model: str) -> dict:
+def run_size(name: str, strokes: int, model: str, live_seconds: float = 4.0) -> dict:
     from matting_gui.gui.main_window import MainWindow
 
     folder = Path(tempfile.mkdtemp())
     photo = make_photo(folder, *SIZES[name])
     settings = QSettings(str(folder / "s.ini"), QSettings.Format.IniFormat)
     w = MainWindow(settings)
-    w.ask_save_choice = lambda: "discard"
     w.resize(1280, 800)
     w.show()
-    w.set_model(model)
+    s = w.session
+    s.set_model(model)
     meter = StallMeter()
     meter.start()
     t_open = time.perf_counter()
-    w.open_photo(photo)  # above 4 MP the photo is decoded in a thread
-    wait_for(w, lambda: w.alpha_info is not None and not w.alpha_info[2])
+    w.open_photo(photo)  # above 1 MP the photo is decoded in a thread
+    wait_for(w, lambda: s.matte_is_current)
     open_s, open_stall = time.perf_counter() - t_open, meter.stop()
-    pred = w.service._worker._predictors[(w.model_name, w.device)]
+    pred = w.service.predictors.get(s.model, s.device)
     wait_for(w, lambda: pred.wait_int8(0))  # previews run int8 once it is built (~3 s after loading)
     precisions = set()
-    w.matteShown.connect(lambda res: precisions.add(res.precision) if res.job.preview else None)
+    w.matteShown.connect(lambda res: precisions.add(res.result.precision) if res.job.stamp.preview else None)
+    c = w.canvas
+    s.set_tool("unknown")
+    s.set_brush_radius(40 / c.zoom)
+    live = live_updates(w, live_seconds)
+    wait_for(w, lambda: s.matte_is_current)
     meter.start()
     first, full = [], []
-    c = w.canvas
-    w.set_tool("unknown")
-    w.set_brush_radius(40 / c.zoom)
     for i in range(strokes):
         y = c.height() // 2 + (i - strokes // 2) * 20
         pts = [QPoint(c.width() // 2 - 60 + 20 * k, y) for k in range(7)]
@@ -132,16 +138,36 @@ def run_size(name: str, strokes: int, model: str) -> dict:
             mouse(c, QMouseEvent.Type.MouseMove, p)
         mouse(c, QMouseEvent.Type.MouseButtonRelease, pts[-1])
         t0 = time.perf_counter()
-        rev = w.doc.revision
-        wait_for(w, lambda r=rev: w.alpha_info is not None and w.alpha_info[0] == r)
+        rev = s.doc.revision
+        wait_for(w, lambda r=rev: s.matte is not None and s.matte.stamp.revision == r)
         first.append(time.perf_counter() - t0)
-        wait_for(w, lambda r=rev: w.alpha_info is not None and w.alpha_info[0] == r and not w.alpha_info[2])
+        wait_for(w, lambda r=rev: s.matte_is_current and s.matte.stamp.revision == r)
         full.append(time.perf_counter() - t0)
     stall = meter.stop()
-    w.doc.mark_saved()
+    s.doc.mark_saved()
     w.close()
-    return {"size": name, "first": first, "full": full, "stall_ms": stall, "preview": w._needs_preview(),
-            "precision": "+".join(sorted(precisions)), "open_s": open_s, "open_stall_ms": open_stall}
+    h, wd = s.photo.rgb.shape[:2]
+    return {"size": name, "first": first, "full": full, "stall_ms": stall, "preview": h * wd > 512 * 512 * 1.5,
+            "precision": "+".join(sorted(precisions)), "open_s": open_s, "open_stall_ms": open_stall, "live": live}
+
+
+def live_updates(w, seconds: float) -> float:
+    """Paint one continuous stroke at 60 Hz for ``seconds``; mattes shown per second while it lasts."""
+    c = w.canvas
+    shown = []
+    count = lambda res: shown.append(res) if w.session.doc.in_stroke else None  # noqa: E731
+    w.matteShown.connect(count)
+    steps = int(seconds * 60)
+    cx, cy = c.width() // 2, c.height() // 2
+    pts = [QPoint(int(cx + 150 * np.cos(k / 40)), int(cy + 100 * np.sin(k / 25))) for k in range(steps)]
+    t0 = time.perf_counter()
+    mouse(c, QMouseEvent.Type.MouseButtonPress, pts[0])
+    for p in pts[1:]:
+        mouse(c, QMouseEvent.Type.MouseMove, p)
+    elapsed = time.perf_counter() - t0
+    mouse(c, QMouseEvent.Type.MouseButtonRelease, pts[-1])
+    w.matteShown.disconnect(count)
+    return len(shown) / elapsed
 
 
 def main() -> None:
@@ -149,17 +175,19 @@ def main() -> None:
     ap.add_argument("--sizes", default="1mp,24mp")
     ap.add_argument("--strokes", type=int, default=5)
     ap.add_argument("--model", default="student")
+    ap.add_argument("--live-seconds", type=float, default=4.0)
     args = ap.parse_args()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     print(f"model {args.model}; torch threads {__import__('torch').get_num_threads()}\n")
-    print("| photo | stroke end → first matte painted (median) | → full-resolution matte (median) "
-          "| longest event-loop stall | open → matte shown | longest stall while opening |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| photo | mattes shown per second while painting | stroke end → first matte painted (median) "
+          "| → full-resolution matte (median) | longest event-loop stall | open → matte shown "
+          "| longest stall while opening |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name in args.sizes.split(","):
-        r = run_size(name, args.strokes, args.model)
+        r = run_size(name, args.strokes, args.model, args.live_seconds)
         w, h = SIZES[name]
         kind = f"preview, {r['precision']}" if r["preview"] else "full"
-        print(f"| {name} ({w}×{h}) | {statistics.median(r['first']) * 1000:.0f} ms ({kind}) | "
+        print(f"| {name} ({w}×{h}) | {r['live']:.1f} | {statistics.median(r['first']) * 1000:.0f} ms ({kind}) | "
               f"{statistics.median(r['full']) * 1000:.0f} ms | {r['stall_ms']} ms | "
               f"{r['open_s'] * 1000:.0f} ms | {r['open_stall_ms']} ms |", flush=True)
     app.processEvents()

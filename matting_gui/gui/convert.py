@@ -12,20 +12,6 @@ import qimage2ndarray  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 
 
-def rgb_to_qimage(rgb: np.ndarray) -> QImage:
-    """float32 (H, W, 3) in [0, 1] or uint8 (H, W, 3) → QImage (RGB32), owning its pixels."""
-    if rgb.dtype != np.uint8:
-        rgb = np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
-    return qimage2ndarray.array2qimage(rgb)
-
-
-def gray_to_qimage(gray: np.ndarray) -> QImage:
-    """float32 (H, W) in [0, 1] or uint8 (H, W) → QImage (Grayscale8)."""
-    if gray.dtype != np.uint8:
-        gray = np.round(np.clip(gray, 0, 1) * 255).astype(np.uint8)
-    return qimage2ndarray.gray2qimage(gray)
-
-
 def qimage_to_rgb(image: QImage) -> np.ndarray:
     """Any QImage → float32 (H, W, 3) RGB in [0, 1] (alpha dropped), e.g. from the clipboard."""
     converted = image.convertToFormat(QImage.Format.Format_RGB32)

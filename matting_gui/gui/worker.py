@@ -1,17 +1,21 @@
-"""The inference worker: one thread owns the models; the newest request wins.
+"""The inference worker: one thread owns the models; the newest interactive request wins.
 
-The UI thread calls ``MatteService.submit(job)``; the job replaces any job still
-waiting (superseded jobs are never run). The worker thread runs jobs one at a
-time and reports ``finished(MatteJobResult)`` or ``failed(job_id, message)``.
-The UI decides whether a result is still current (``job.revision``) before
-showing it, so a stale result is never painted.
+``MatteService.submit(job)`` replaces an interactive job still waiting (superseded jobs never
+run); ``export(job)`` queues an export, which nothing supersedes: it finishes, fails, or is
+cancelled by the user. The worker reports ``finished(MatteJobResult)``, ``exported(ExportJob,
+paths)``, ``notice(job_id, text)`` (an incomplete trimap) and ``errored(job_id, exception)``.
+The session decides whether a result is still current before showing it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import traceback
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -21,131 +25,180 @@ import numpy as np
 import torch.ao.quantization.quantize_fx  # noqa: F401
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from ..core.predictor import Predictor
+from ..core.adjust import EdgeAdjustments, apply_adjustments
+from ..core.outputs import OutputRequest, write_outputs
+from ..core.predictor import MatteResult, Predictor
+from ..core.session import MatteStamp
+from ..core.trimap import trimap_problem
+
+
+class PredictorPool:
+    """Predictors by (model, device), made on first use by ``factory`` (default: ``Predictor`` with
+    its int8 preview copy built in the background). Thread-safe; tests inject a factory."""
+
+    def __init__(self, factory: Callable[[str, str], Predictor] | None = None):
+        self._factory = factory or self._default
+        self._lock = threading.Lock()
+        self._predictors: dict[tuple[str, str], Predictor] = {}
+
+    @staticmethod
+    def _default(model: str, device: str) -> Predictor:
+        pred = Predictor(model, device)
+        pred.start_int8_build()  # previews switch to int8 (~2x faster) once it is ready
+        return pred
+
+    def get(self, model: str, device: str) -> Predictor:
+        """The predictor for (model, device), loading it now if needed (raises what loading raises)."""
+        with self._lock:
+            key = (model, device)
+            if key not in self._predictors:
+                self._predictors[key] = self._factory(model, device)
+            return self._predictors[key]
+
+    def forget(self) -> None:
+        """Drop every loaded predictor (the next request reloads, e.g. after the weights changed)."""
+        with self._lock:
+            self._predictors.clear()
 
 
 @dataclass
 class MatteJob:
-    """image float32 (H, W, 3); trimap uint8 (H, W); max_pixels None = the predictor's working size."""
+    """image float32 (H, W, 3); trimap uint8 (H, W), a copy; max_pixels None = the predictor's working size."""
 
     job_id: int
-    revision: int
+    stamp: MatteStamp
     image: np.ndarray
     trimap: np.ndarray
-    model: str = "student"
     device: str = "cpu"
     max_pixels: int | None = None
-    preview: bool = False
-    want_foreground: bool = False
-    tag: str = ""
-    mirror: bool = False  # average with the mirrored image's matte (exports)
-    refine: bool = False  # finish with network-guided closed-form matting (exports)
+    want_foreground: bool = False  # full mattes only: decontaminated colours too
+    follow_up: bool = False  # a preview that the full matte follows, unless a newer job came meanwhile
 
 
 @dataclass
 class MatteJobResult:
-    """alpha float32 (H, W) in [0, 1] at full size; foreground (H, W, 3) when requested."""
+    """The predictor's result (alpha at full size) plus decontaminated colours when requested."""
+
     job: MatteJob
-    alpha: np.ndarray
-    model_name: str
-    seconds: float
-    working_size: tuple[int, int]
+    result: MatteResult
     foreground: np.ndarray | None = field(default=None)
-    precision: str = "fp32"  # "int8" for previews once the quantized network is ready
 
 
-def trimap_problem(trimap: np.ndarray) -> str | None:
-    """Why a trimap cannot be matted yet (no unknown or no known pixels), or None."""
-    import cv2
+@dataclass
+class ExportJob:
+    """Everything an export needs, fixed when it starts: later edits, undos or opens do not change it."""
 
-    counts = cv2.calcHist([trimap], [0], None, [256], [0, 256]).ravel()
-    if counts[1:255].sum() == 0:
-        return "no unknown region yet: paint the edge with the unknown brush or use Auto band (Ctrl+B)"
-    if counts[0] + counts[255] == 0:
-        return "no known region: paint some foreground or background"
-    return None
+    job_id: int
+    model: str
+    device: str
+    image: np.ndarray
+    trimap: np.ndarray
+    adjust: EdgeAdjustments
+    folder: Path
+    stem: str
+    request: OutputRequest
+    decontaminate: bool
+    background: np.ndarray | tuple[float, float, float] | None
+    bit_depth: int = 8
+    mirror: bool = True
+    refine: bool = False
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+
+class ExportCancelled(Exception):
+    """The user cancelled the export before its files were written."""
 
 
 class _Worker(QObject):
     finished = Signal(object)  # MatteJobResult
-    failed = Signal(int, str)  # job id, one-line message
+    exported = Signal(object, list)  # ExportJob, paths written
+    errored = Signal(int, object)  # job id, the exception
     notice = Signal(int, str)  # job id, why nothing was computed (an incomplete trimap, not an error)
     busy = Signal(bool)
 
     def __init__(self, service: MatteService):
         super().__init__()
         self._service = service
-        self._predictors: dict[tuple[str, str], Predictor] = {}
-
-    def predictor(self, model: str, device: str) -> Predictor:
-        """The Predictor for (model, device), loaded on first use in the worker thread."""
-        key = (model, device)
-        if key not in self._predictors:
-            pred = Predictor(model, device)
-            pred.start_int8_build()  # previews switch to int8 (~2x faster) once it is ready
-            self._predictors[key] = pred
-        return self._predictors[key]
 
     @Slot()
     def drain(self) -> None:
-        """Run the newest waiting job (if any), then look again until none is left."""
+        """Run waiting jobs, exports first, until none is left."""
         while True:
-            job = self._service._take()
+            job = self._service.take()
             if job is None:
                 self.busy.emit(False)
                 return
             self.busy.emit(True)
             try:
-                if self._service.fail_next is not None:  # test hook: inject a worker failure
-                    exc, self._service.fail_next = self._service.fail_next, None
-                    raise exc
                 problem = trimap_problem(job.trimap)  # a full scan: done here, not on the UI thread
                 if problem:
-                    self.notice.emit(job.job_id, problem)
+                    self.notice.emit(job.job_id, f"the trimap {problem}")
                     continue
-                pred = self.predictor(job.model, job.device)
-                res = pred.predict(job.image, job.trimap, job.max_pixels, fast_upsample=job.preview,
-                                   int8=job.preview, mirror=job.mirror, refine=job.refine)
-                fg = None
-                if job.want_foreground:
-                    from ..core.compose import estimate_foreground
-
-                    fg = estimate_foreground(job.image, res.alpha)
-                self.finished.emit(MatteJobResult(job, res.alpha, res.model_name, res.seconds, res.working_size, fg,
-                                                  res.precision))
-            except MemoryError:
-                self.failed.emit(job.job_id, "out of memory while computing the matte; try a smaller working size")
+                if isinstance(job, ExportJob):
+                    self.exported.emit(job, self._export(job))
+                else:
+                    self.finished.emit(self._matte(job))
+                    if job.follow_up:
+                        full = dataclasses.replace(job, stamp=dataclasses.replace(job.stamp, preview=False),
+                                                   max_pixels=None, follow_up=False)
+                        self._service.follow_up(full)
             except Exception as exc:  # noqa: BLE001 - every worker error must reach the user, not kill the thread
-                msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                traceback.print_exc()
-                self.failed.emit(job.job_id, msg)
+                if not isinstance(exc, ExportCancelled | MemoryError):
+                    traceback.print_exc()
+                self.errored.emit(job.job_id, exc)
+
+    def _matte(self, job: MatteJob) -> MatteJobResult:
+        pred = self._service.predictors.get(job.stamp.model, job.device)
+        preview = job.stamp.preview
+        res = pred.predict(job.image, job.trimap, job.max_pixels, fast_upsample=preview, int8=preview)
+        fg = None
+        if job.want_foreground and not preview:
+            from ..core.compose import estimate_foreground
+
+            fg = estimate_foreground(job.image, res.alpha)
+        return MatteJobResult(job, res, fg)
+
+    def _export(self, job: ExportJob) -> list[Path]:
+        if job.cancelled.is_set():
+            raise ExportCancelled("export cancelled")
+        pred = self._service.predictors.get(job.model, job.device)
+        res = pred.predict(job.image, job.trimap, mirror=job.mirror, refine=job.refine)
+        alpha = apply_adjustments(res.alpha, job.adjust)
+        colours = job.image
+        if job.request.needs_colours and job.decontaminate:
+            from ..core.compose import estimate_foreground
+
+            colours = estimate_foreground(job.image, alpha)
+        if job.cancelled.is_set():
+            raise ExportCancelled("export cancelled")
+        return write_outputs(job.folder, job.stem, job.request, alpha, colours, job.background, job.bit_depth)
 
 
 class MatteService(QObject):
-    """Owns the worker thread. ``submit`` is non-blocking; ``shutdown`` joins the thread."""
+    """Owns the worker thread. ``submit`` and ``export`` never block; ``shutdown`` joins the thread."""
 
     finished = Signal(object)
-    failed = Signal(int, str)
+    exported = Signal(object, list)
+    errored = Signal(int, object)
     notice = Signal(int, str)
     busy = Signal(bool)
     _wake = Signal()
 
-    def __init__(self, parent: QObject | None = None):
+    def __init__(self, parent: QObject | None = None, predictors: PredictorPool | None = None):
         super().__init__(parent)
+        self.predictors = predictors or PredictorPool()
         self._lock = threading.Lock()
         self._pending: MatteJob | None = None
+        self._exports: deque[ExportJob] = deque()
         self._next_id = 0
-        self.fail_next: BaseException | None = None
-        self.superseded = 0  # jobs replaced before they ran (for tests and the status bar)
+        self.superseded = 0  # interactive jobs replaced before they ran
         self._thread = QThread()
         self._thread.setObjectName("matte-worker")
         self._worker = _Worker(self)
         self._worker.moveToThread(self._thread)
         self._wake.connect(self._worker.drain)
-        self._worker.finished.connect(self.finished)
-        self._worker.failed.connect(self.failed)
-        self._worker.notice.connect(self.notice)
-        self._worker.busy.connect(self.busy)
+        for name in ("finished", "exported", "errored", "notice", "busy"):
+            getattr(self._worker, name).connect(getattr(self, name))
         self._thread.start()
 
     def new_id(self) -> int:
@@ -154,25 +207,50 @@ class MatteService(QObject):
         return self._next_id
 
     def submit(self, job: MatteJob) -> None:
-        """Queue ``job``, replacing a job still waiting; never blocks on inference."""
+        """Queue an interactive ``job``, replacing one still waiting."""
         with self._lock:
             if self._pending is not None:
                 self.superseded += 1
             self._pending = job
         self._wake.emit()
 
-    def _take(self) -> MatteJob | None:
+    def follow_up(self, job: MatteJob) -> None:
+        """Queue ``job`` unless a newer interactive job is already waiting (worker thread)."""
         with self._lock:
+            if self._pending is None:
+                self._pending = job
+
+    def export(self, job: ExportJob) -> None:
+        """Queue an export behind earlier ones; it is never replaced."""
+        with self._lock:
+            self._exports.append(job)
+        self._wake.emit()
+
+    def take(self) -> MatteJob | ExportJob | None:
+        """The next job to run (worker thread): the oldest export, else the newest interactive job."""
+        with self._lock:
+            if self._exports:
+                return self._exports.popleft()
             job, self._pending = self._pending, None
             return job
 
+    @property
+    def waiting(self) -> int:
+        """Jobs queued and not started (at most one interactive, plus exports)."""
+        with self._lock:
+            return len(self._exports) + (self._pending is not None)
+
     def cancel_pending(self) -> None:
-        """Drop the waiting job, if any (the running one finishes)."""
+        """Drop the waiting interactive job, if any (the running one finishes; exports stay)."""
         with self._lock:
             self._pending = None
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
-        """Drop waiting jobs, stop the thread after the running job; True if it stopped in time."""
-        self.cancel_pending()
+        """Cancel waiting work, stop the thread after the running job; True if it stopped in time."""
+        with self._lock:
+            self._pending = None
+            for job in self._exports:
+                job.cancelled.set()
+            self._exports.clear()
         self._thread.quit()
         return self._thread.wait(timeout_ms)

@@ -112,19 +112,19 @@ def test_batch_of_500_images_constant_memory(models, corpus, capsys):
     (corpus / "i250.png").write_bytes(b"broken")  # one failing file in the middle
     rng.shuffle(names)
     rss = []
-    import matting_gui.core.cli as cli
+    import matting_gui.core.outputs as outputs
 
-    real = cli.write_alpha
+    real = outputs.write_alpha
 
     def spy(path, alpha, depth=8):
         real(path, alpha, depth)
         rss.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
-    cli.write_alpha = spy
+    outputs.write_alpha = spy
     try:
         code = main(["matte", *names, "--trimap-dir", str(corpus / "tri"), "--out", str(corpus / "out")])
     finally:
-        cli.write_alpha = real
+        outputs.write_alpha = real
     err = capsys.readouterr().err
     assert code == 1 and "1 of 500 images failed" in err and "i250.png" in err
     assert len(list((corpus / "out").iterdir())) == 499

@@ -6,6 +6,31 @@ from PySide6.QtCore import QSettings
 from tests.conftest import make_photo, make_trimap
 
 
+class FakePrompter:
+    """Answers the app's questions without dialogs: ``choice`` for unsaved changes, ``yes`` for
+    confirmations, ``files`` (consumed in order) for file choosers. ``asked`` records the titles."""
+
+    def __init__(self):
+        self.choice, self.yes, self.files, self.asked = "discard", True, [], []
+
+    def save_choice(self):
+        self.asked.append("Unsaved trimap")
+        return self.choice
+
+    def confirm(self, title, text):
+        self.asked.append(title)
+        return self.yes
+
+    def open_image(self, title, folder):
+        return self.files.pop(0) if self.files else None
+
+    def save_png(self, title, start):
+        return self.files.pop(0) if self.files else None
+
+    def colour(self, current):
+        return (1.0, 0.0, 1.0)
+
+
 @pytest.fixture
 def settings(tmp_path):
     """QSettings isolated in a per-test INI file."""
@@ -13,17 +38,30 @@ def settings(tmp_path):
 
 
 @pytest.fixture
-def window(qtbot, settings, models):
+def make_window(qtbot, settings, models):
+    """Build windows that share the test's settings and answer questions with a FakePrompter."""
     from matting_gui.gui.main_window import MainWindow
 
-    w = MainWindow(settings)
-    w.ask_save_choice = lambda: "discard"  # teardown closes the window: never block on a dialog
-    qtbot.addWidget(w)
+    made = []
+
+    def make(**kwargs):
+        w = MainWindow(settings, prompter=FakePrompter(), **kwargs)
+        qtbot.addWidget(w)
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.prompter.choice = "discard"  # teardown closes windows: never block on a question
+        w.service.shutdown()
+
+
+@pytest.fixture
+def window(make_window):
+    w = make_window()
     w.resize(900, 700)
     w.show()
-    yield w
-    w.doc = None  # never prompt on teardown
-    w.service.shutdown()
+    return w
 
 
 @pytest.fixture

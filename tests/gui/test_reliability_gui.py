@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from matting_gui.core.outputs import OutputRequest
 from matting_gui.core.trimap import UNKNOWN
 from tests.conftest import make_photo, make_trimap
 
@@ -41,13 +42,13 @@ def test_bad_inputs_each_show_a_message_and_keep_the_document(qtbot, window, pho
         with qtbot.waitSignal(window.errorShown, timeout=5000) as blocker:
             assert not window.open_photo(tmp_path / name)
         assert name in blocker.args[0]
-        assert window.path == photo and window.doc is not None
+        assert window.session.photo.path == photo and window.session.doc is not None
     # still usable: a stroke still produces a matte
-    window.doc.begin_stroke(UNKNOWN)
-    window.doc.paint_segment(80, 60, 82, 60, 4)
-    window.doc.end_stroke()
+    window.session.doc.begin_stroke(UNKNOWN)
+    window.session.doc.paint_segment(80, 60, 82, 60, 4)
+    window.session.doc.end_stroke()
     with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT):
-        window._trimap_changed(None)
+        window.matte.request()
 
 
 @pytest.mark.parametrize("mode", ["I;16", "L", "P", "RGBA", "CMYK"])
@@ -61,9 +62,9 @@ def test_odd_formats_open(qtbot, window, tmp_path, mode):
     path = tmp_path / ("x.jpg" if mode == "CMYK" else "x.png")
     img.save(path)
     assert window.open_photo(path)
-    assert window.image.shape == (48, 64, 3)
+    assert window.session.photo.rgb.shape == (48, 64, 3)
     if mode == "I;16":
-        assert window.loaded.bit_depth == 16
+        assert window.session.photo.image.bit_depth == 16
 
 
 def test_missing_and_corrupt_weights_reported(qtbot, window, photo, models):
@@ -72,57 +73,55 @@ def test_missing_and_corrupt_weights_reported(qtbot, window, photo, models):
         with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT):
             window.open_photo(photo)
         with qtbot.waitSignal(window.errorShown, timeout=TIMEOUT) as blocker:
-            window.model_combo.setCurrentText("teacher")
+            window.actions["model:teacher"].trigger()
         assert "no trained teacher weights" in blocker.args[0]
         (models / "teacher.safetensors").write_bytes(b"garbage")
-        window.service._worker._predictors.clear()
+        window.service.predictors.forget()
         with qtbot.waitSignal(window.errorShown, timeout=TIMEOUT) as blocker:
-            window.request_matte()
+            window.matte.request()
         assert "not a valid safetensors" in blocker.args[0]
     finally:
         (models / "teacher.safetensors").unlink(missing_ok=True)
         (models / "teacher.bak").rename(models / "teacher.safetensors")
-    window.model_combo.setCurrentText("student")
     with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT):
-        window.request_matte()
+        window.actions["model:student"].trigger()
 
 
 def test_disk_full_on_export_keeps_trimap_and_matte(qtbot, window, photo, tmp_path, monkeypatch):
     with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT):
         window.open_photo(photo)
-    window.doc.begin_stroke(UNKNOWN)
-    window.doc.paint_segment(10, 10, 20, 10, 3)
-    window.doc.end_stroke()
-    tri = window.doc.trimap.copy()
+    window.session.doc.begin_stroke(UNKNOWN)
+    window.session.doc.paint_segment(10, 10, 20, 10, 3)
+    window.session.doc.end_stroke()
+    tri = window.session.doc.trimap.copy()
     import matting_gui.core.imagewrite as imagewrite
 
     monkeypatch.setattr(imagewrite.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(28, "No space left on device")))
     out = tmp_path / "out"
     out.mkdir()
     with qtbot.waitSignal(window.errorShown, timeout=60000) as blocker:
-        window.export(out, {"stem": "x", "matte": True, "cutout": True})
+        window.matte.export(out, "x", OutputRequest(matte=True, cutout=True))
     assert "No space left on device" in blocker.args[0]
     assert list(out.iterdir()) == []
-    assert np.array_equal(window.doc.trimap, tri) and window.doc.dirty
+    assert np.array_equal(window.session.doc.trimap, tri) and window.session.doc.dirty
 
 
 def test_200_rapid_edits_no_stale_bounded_memory(qtbot, window, photo):
     with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT):
         window.open_photo(photo)
     stale = []
-    window.matteShown.connect(lambda r: stale.append(r.job.revision != window.doc.revision))
+    window.matteShown.connect(lambda r: stale.append(r.job.stamp.revision != window.session.doc.revision))
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     for i in range(200):
-        window.doc.begin_stroke(UNKNOWN if i % 2 else 0)
-        window.doc.paint_segment(5 + i % 150, 5, 5 + i % 150, 20, 3)
-        window.doc.end_stroke()
-        window._trimap_changed(None)
-        window.request_matte(preview=bool(i % 3))
-        assert window.service._pending is None or isinstance(window.service._pending.job_id, int)  # one slot only
+        window.session.doc.begin_stroke(UNKNOWN if i % 2 else 0)
+        window.session.doc.paint_segment(5 + i % 150, 5, 5 + i % 150, 20, 3)
+        window.session.doc.end_stroke()
+        window.matte.request(preview=bool(i % 3))
+        assert window.service.waiting <= 1  # one slot: a new request replaces the waiting one
         if i % 20 == 0:
             qtbot.wait(1)  # let results arrive in between, as they would while painting
-    rev = window.doc.revision
-    qtbot.waitUntil(lambda: window.alpha_info is not None and window.alpha_info[0] == rev and not window.alpha_info[2],
+    rev = window.session.doc.revision
+    qtbot.waitUntil(lambda: window.session.matte_is_current and window.session.matte.stamp.revision == rev,
                     timeout=TIMEOUT)
     assert not any(stale)
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -141,7 +140,7 @@ def test_no_worker_thread_leak_after_100_cycles(qtbot, settings, models, photo):
     for _ in range(100):
         w = MainWindow(settings)
         w.open_photo(photo)
-        w.doc.mark_saved()
+        w.session.doc.mark_saved()
         w.close()
         w.deleteLater()
     qtbot.wait(50)
@@ -165,27 +164,27 @@ def test_strange_file_names_open_save_and_export(qtbot, window, tmp_path):
     path = os.fsdecode(raw)
     with qtbot.waitSignal(window.noticeShown, timeout=TIMEOUT):
         assert window.open_photo(path)
-    window.doc.replace(make_trimap())
-    assert window.save_trimap()
-    assert os.path.exists(os.fsencode(str(window.trimap_path)))
+    window.session.doc.replace(make_trimap())
+    assert window.documents.save_trimap()
+    assert os.path.exists(os.fsencode(str(window.session.trimap_path)))
     assert "photo\\udcff" in window.windowTitle()  # undecodable byte shown escaped
     with qtbot.waitSignal(window.exported, timeout=60000) as blocker:
-        window.export(folder, {"matte": True})
+        window.matte.export(folder, "photo", OutputRequest())
     assert all(p.exists() for p in blocker.args[0])
 
 
 def test_an_unexpected_failure_in_the_background_open_reaches_the_user(qtbot, window, tmp_path, monkeypatch):
     """Whatever the loader thread raises, the window says so and leaves "Opening…" with the canvas enabled."""
-    import matting_gui.gui.main_window as main_window
+    import matting_gui.gui.controllers.document as document
 
     big = tmp_path / "big.png"
-    side = int(main_window.BACKGROUND_OPEN_PIXELS ** 0.5) + 64  # large enough to open in the background
+    side = int(document.BACKGROUND_OPEN_PIXELS ** 0.5) + 64  # large enough to open in the background
     Image.fromarray(np.zeros((side, side, 3), np.uint8)).save(big)
 
     def broken(path, *args, **kwargs):
         raise RuntimeError("decoder exploded\nsecond line")
 
-    monkeypatch.setattr(main_window, "read_image", broken)
+    monkeypatch.setattr(document, "read_image", broken)
     with qtbot.waitSignal(window.errorShown, timeout=TIMEOUT) as blocker:
         window.open_photo(big)
     assert "big.png" in blocker.args[0] and "decoder exploded" in blocker.args[0] and "\n" not in blocker.args[0]

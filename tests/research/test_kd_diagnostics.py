@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from matting_gui.research.cli import main as cli_main
 from matting_gui.core.config import STUDENT, TEACHER
 from matting_gui.core.network import build_network
+from matting_gui.research.cli import main as cli_main
 from matting_gui.research.data.validation import ValItem
 from matting_gui.research.kd_diagnostics import diagnose, linear_cka, markdown, stage_similarity
 from tests.conftest import make_photo, make_trimap

@@ -22,7 +22,7 @@ class _Level:
     """A 1/factor downscaled copy of the display image, updated rect by rect from the next finer level."""
 
     def __init__(self, finer: np.ndarray, factor: int):
-        from .convert import writable_rgb_view
+        from ..convert import writable_rgb_view
 
         h, w = finer.shape[:2]
         self.factor = factor
@@ -88,7 +88,12 @@ class Canvas(QWidget):
         self.update()
 
     def image(self) -> QImage | None:
+        """The image shown (its pixels are the display buffer the window renders into)."""
         return self._image
+
+    def levels(self) -> list[tuple[int, np.ndarray]]:
+        """The downscaled copies kept for drawing zoomed out: (factor, uint8 (h, w, 3) view) each."""
+        return [(level.factor, level.view) for level in self._levels]
 
     def refresh_levels(self, rect: tuple[int, int, int, int] | None = None) -> None:
         """The display pixels changed (in rect, or everywhere): bring the downscaled copies up to date."""
@@ -240,6 +245,3 @@ class Canvas(QWidget):
             self.offset += QPointF(e.angleDelta().x() / 2, dy / 2)
             self.update()
         e.accept()
-
-    def resizeEvent(self, e) -> None:  # noqa: N802
-        super().resizeEvent(e)

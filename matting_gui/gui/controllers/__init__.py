@@ -1,0 +1,1 @@
+"""Controllers: the app's behaviour between the session (state) and the widgets."""

@@ -1,0 +1,185 @@
+"""When mattes are computed, and what happens to them: live previews while painting, the full
+matte after an edit, and exports (with a progress dialog that can cancel)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from ...core.outputs import OutputRequest
+from ...core.paths import printable
+from ...core.session import EditorSession
+from ...core.trimap import trimap_problem
+from ..worker import ExportCancelled, ExportJob, MatteJob, MatteJobResult, MatteService
+
+#: Photos above PREVIEW_PIXELS·1.5 get a reduced-size (int8 once ready) preview before the full matte.
+PREVIEW_PIXELS = 512 * 512
+DEBOUNCE_MS = 100  # after an edit, wait this long for the next before computing
+THROTTLE_MS = 150  # while a stroke is painted, a preview at most this often
+
+
+class MatteController(QObject):
+    """Schedules matte jobs for the session and shows their results; runs exports."""
+
+    shown = Signal(object)  # MatteJobResult now on screen
+    exported = Signal(list)  # paths written
+    error = Signal(str)
+    notice = Signal(str)  # why no matte was computed (an incomplete trimap)
+    status = Signal(str)
+
+    def __init__(self, session: EditorSession, service: MatteService, dialog_parent: QWidget):
+        super().__init__(dialog_parent)
+        self.session, self.service, self._dialog_parent = session, service, dialog_parent
+        self.export_job: ExportJob | None = None
+        self._progress: QProgressDialog | None = None
+        self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.request)
+        self._throttle = QTimer(self, interval=THROTTLE_MS)
+        self._throttle.timeout.connect(self._stroke_preview)
+        self._throttle_revision = -1
+        service.finished.connect(self._on_result)
+        service.exported.connect(self._on_exported)
+        service.errored.connect(self._on_error)
+        service.notice.connect(self._on_notice)
+        session.trimap_changed.connect(self._on_trimap_changed)
+        session.photo_opened.connect(self._on_photo_opened)
+        session.model_changed.connect(self.request)
+
+    # ---------------------------------------------------------------- scheduling
+    def _on_photo_opened(self) -> None:
+        self.service.cancel_pending()
+        self._throttle.stop()
+        self.request()
+
+    def _on_trimap_changed(self, rect, kind: str) -> None:
+        if kind == "paint":
+            if not self._throttle.isActive():  # first segment of a stroke: live previews begin
+                self._throttle_revision = -1
+                self._throttle.start()
+            return
+        self._throttle.stop()
+        if kind == "stroke":  # the moment the user waits for: at once; other edits are debounced
+            self._debounce.stop()
+            self.request()
+        else:
+            self._debounce.start()
+
+    def _stroke_preview(self) -> None:
+        doc = self.session.doc
+        if doc is None or not doc.in_stroke:
+            self._throttle.stop()
+        elif doc.revision != self._throttle_revision:
+            self._throttle_revision = doc.revision
+            self.request(preview=True)
+
+    def _large(self) -> bool:
+        h, w = self.session.photo.rgb.shape[:2]
+        return h * w > PREVIEW_PIXELS * 1.5
+
+    def request(self, preview: bool | None = None) -> int | None:
+        """Compute the current trimap's matte (None: a preview first on large photos, then the full
+        matte, both from this one request); returns the job id, or None with no photo."""
+        s = self.session
+        if s.photo is None:
+            return None
+        large = self._large()
+        preview = large if preview is None else preview and large
+        follow_up = preview and not s.doc.in_stroke
+        want_fg = s.decontaminate and s.view_mode == "composite"
+        job = MatteJob(self.service.new_id(), s.stamp(preview), s.photo.rgb, s.doc.trimap.copy(), s.device,
+                       PREVIEW_PIXELS if preview else None, want_fg, follow_up)
+        self.service.submit(job)
+        return job.job_id
+
+    def _on_result(self, res: MatteJobResult) -> None:
+        if not self.session.show_matte(res.job.stamp, res.result.alpha, res.foreground):
+            return
+        r = res.result
+        kind = ("preview" if res.job.stamp.preview else "full") + (" int8" if r.precision == "int8" else "")
+        self.status.emit(f"{r.model_name} · {kind} {r.working_size[0]}×{r.working_size[1]}|{r.seconds * 1000:.0f} ms")
+        self.shown.emit(res)
+
+    def want_colours(self) -> None:
+        """Decontaminated colours are needed now (composite view): compute them if the matte lacks them."""
+        s = self.session
+        if s.decontaminate and s.matte is not None and s.matte.foreground is None and s.matte_is_current:
+            self.request()
+
+    def _on_notice(self, job_id: int, message: str) -> None:
+        if self.export_job is not None and job_id == self.export_job.job_id:
+            self._end_export(f"cannot export: {message}")
+            return
+        self.notice.emit(f"nothing to matte yet: {message}. Paint the edge with the Unknown brush, or paint the "
+                         "subject with the Foreground brush and press Auto band (Ctrl+B)")
+
+    def _on_error(self, job_id: int, exc: BaseException) -> None:
+        if isinstance(exc, MemoryError):
+            message = "out of memory while computing the matte; try a smaller working size"
+        else:
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if self.export_job is not None and job_id == self.export_job.job_id:
+            self._end_export(None if isinstance(exc, ExportCancelled) else f"export failed: {message}")
+        else:
+            self.error.emit(f"matting failed: {message}")
+
+    # ---------------------------------------------------------------- export
+    def export(self, folder: Path, stem: str, request: OutputRequest, mirror: bool = True,
+               refine: bool = False) -> int | None:
+        """Export the current photo, trimap and settings as they are now; ``exported`` fires when the
+        files are written (edits, undos or opening another photo meanwhile change nothing)."""
+        s = self.session
+        if s.photo is None:
+            return None
+        problem = trimap_problem(s.doc.trimap)
+        if problem:
+            self.error.emit(f"cannot export: the trimap {problem}")
+            return None
+        if self.export_job is not None:
+            self.error.emit("an export is still running: wait for it or cancel it")
+            return None
+        try:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.error.emit(f"export failed: cannot create {printable(folder)} ({exc.strerror})")
+            return None
+        background = s.background() if request.composite else None
+        self.export_job = ExportJob(self.service.new_id(), s.model, s.device, s.photo.rgb, s.doc.trimap.copy(),
+                                    dataclasses.replace(s.adjust), Path(folder), stem, request, s.decontaminate,
+                                    background, s.photo.image.bit_depth, mirror, refine)
+        self.service.export(self.export_job)
+        self._progress = QProgressDialog(f"Computing the full-resolution matte ({s.model}) and writing the files…",
+                                         "Cancel", 0, 0, self._dialog_parent)
+        self._progress.setWindowTitle("Export")
+        self._progress.setWindowModality(Qt.WindowModality.WindowModal)
+        self._progress.setMinimumDuration(300)  # quick exports never flash a dialog
+        self._progress.canceled.connect(self.cancel_export)
+        self.status.emit("Exporting…")
+        return self.export_job.job_id
+
+    def cancel_export(self) -> None:
+        """Cancel the running export: nothing is written unless its files are already being written."""
+        if self.export_job is not None:
+            self.export_job.cancelled.set()
+            self.status.emit("Cancelling the export…")
+
+    def _on_exported(self, job: ExportJob, paths: list) -> None:
+        if job is self.export_job:
+            self._end_export(None)
+            self.status.emit(f"Exported {len(paths)} file(s) to {printable(job.folder)}")
+            self.exported.emit(paths)
+
+    def _end_export(self, message: str | None) -> None:
+        cancelled = self.export_job is not None and self.export_job.cancelled.is_set()
+        self.export_job = None
+        if self._progress is not None:
+            self._progress.canceled.disconnect(self.cancel_export)
+            self._progress.close()
+            self._progress.deleteLater()
+            self._progress = None
+        if message:
+            self.error.emit(message)
+        elif cancelled:
+            self.status.emit("Export cancelled: nothing was written")

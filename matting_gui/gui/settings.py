@@ -1,0 +1,107 @@
+"""The app's persistent settings, typed: one property per key, in one place (QSettings underneath)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, MutableMapping
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+MAX_RECENT = 10
+
+
+def _flag(value) -> bool:
+    return str(value).lower() in ("true", "1")
+
+
+class _Setting:
+    """A typed property over one QSettings key."""
+
+    def __init__(self, key: str, default, kind=str):
+        self.key, self.default, self.kind = key, default, kind
+
+    def __get__(self, owner: Settings | None, _type=None):
+        if owner is None:
+            return self
+        value = owner.qsettings.value(self.key, None)
+        if value is None:
+            return self.default
+        try:
+            return _flag(value) if self.kind is bool else self.kind(value)
+        except (TypeError, ValueError):
+            return self.default
+
+    def __set__(self, owner: Settings, value) -> None:
+        owner.qsettings.setValue(self.key, ("true" if value else "false") if self.kind is bool else value)
+
+
+class Settings:
+    """Typed access to the app's QSettings (injectable: tests pass an INI file in a temp folder)."""
+
+    model = _Setting("model", "student")
+    device = _Setting("device", "cpu")
+    view_mode = _Setting("view_mode", "trimap")
+    brush_radius = _Setting("brush_radius", 20.0, float)
+    band_radius = _Setting("band_radius", 12, int)
+    last_folder = _Setting("last_folder", str(Path.home()))
+    export_folder = _Setting("export_folder", "")
+    export_mirror = _Setting("export_mirror", True, bool)
+    export_refine = _Setting("export_refine", True, bool)
+    export_cutout = _Setting("export_cutout", True, bool)
+    export_composite = _Setting("export_composite", False, bool)
+    export_cutout_format = _Setting("export_cutout_format", "png")
+    export_composite_format = _Setting("export_composite_format", "png")
+
+    def __init__(self, qsettings: QSettings | None = None):
+        self.qsettings = qsettings or QSettings("matting-gui", "matting-gui")
+
+    @property
+    def recent(self) -> list[str]:
+        """Recently opened photos, newest first."""
+        value = self.qsettings.value("recent", [])
+        if isinstance(value, str):
+            value = [value]
+        return [v for v in (value or []) if v]
+
+    def add_recent(self, path: Path) -> None:
+        """Put ``path`` first in the recent list (at most MAX_RECENT entries)."""
+        items = [str(path)] + [p for p in self.recent if p != str(path)]
+        self.qsettings.setValue("recent", items[:MAX_RECENT])
+
+    @property
+    def geometry(self) -> QByteArray | None:
+        """The main window's saved geometry, if any."""
+        return self.qsettings.value("geometry")
+
+    @geometry.setter
+    def geometry(self, value: QByteArray) -> None:
+        self.qsettings.setValue("geometry", value)
+
+    def adjustments(self) -> MutableMapping[str, str]:
+        """The per-photo edge adjustments, as the str → str mapping ``EditorSession`` stores them in."""
+        return _Group(self.qsettings)
+
+
+class _Group(MutableMapping):
+    """A QSettings seen as a mapping of str → str (keys like "adjust/<photo key>")."""
+
+    def __init__(self, qsettings: QSettings):
+        self.q = qsettings
+
+    def __getitem__(self, key: str) -> str:
+        value = self.q.value(key)
+        if value is None:
+            raise KeyError(key)
+        return str(value)
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self.q.setValue(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.q.remove(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.q.allKeys())
+
+    def __len__(self) -> int:
+        return len(self.q.allKeys())

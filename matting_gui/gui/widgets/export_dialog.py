@@ -1,0 +1,120 @@
+"""The export dialog: which files, which formats, which folder; it starts from the last choices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from ...core.outputs import COMPOSITE_FORMATS, CUTOUT_FORMATS, OutputRequest
+
+
+class ExportDialog(QDialog):
+    """Choose folder, name and which of matte, cutout and composite to write. ``choices``: the
+    initial state, keys as ``options()`` returns them (missing keys: defaults)."""
+
+    def __init__(self, parent: QWidget, choices: dict, bit_depth: int = 8):
+        super().__init__(parent)
+        self.setWindowTitle("Export")
+        form = QFormLayout(self)
+        row = QHBoxLayout()
+        self.folder = QLineEdit(str(choices.get("folder", Path.home())))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row.addWidget(self.folder)
+        row.addWidget(browse)
+        form.addRow("Folder", row)
+        self.stem = QLineEdit(choices.get("stem", "export"))
+        form.addRow("File name", self.stem)
+        self.matte = QCheckBox(f"Matte ({bit_depth}-bit gray PNG)", checked=choices.get("matte", True))
+        form.addRow(self.matte)
+        self.cutout = QCheckBox("Cutout (RGBA, straight alpha)", checked=choices.get("cutout", True))
+        self.cutout_format = QComboBox()
+        self.cutout_format.addItems(list(CUTOUT_FORMATS))
+        self.cutout_format.setCurrentText(choices.get("cutout_format", "png"))
+        form.addRow(self.cutout, self.cutout_format)
+        self.composite = QCheckBox("Composite over the chosen background", checked=choices.get("composite", False))
+        self.composite_format = QComboBox()
+        self.composite_format.addItems(list(COMPOSITE_FORMATS))
+        self.composite_format.setCurrentText(choices.get("composite_format", "png"))
+        form.addRow(self.composite, self.composite_format)
+        self.quality = QSpinBox(minimum=1, maximum=100, value=int(choices.get("quality", 92)))
+        form.addRow("JPEG quality", self.quality)
+        self.mirror = QCheckBox("Best quality: average with the mirrored photo's matte (2× time)",
+                                checked=choices.get("mirror", True))
+        self.mirror.setToolTip("Runs the network on the photo and its mirror image and averages the two mattes;\n"
+                               "lower error on the validation photos (README, Results)")
+        form.addRow(self.mirror)
+        self.refine = QCheckBox("Refine edges with the photo's colours (closed-form matting, seconds)",
+                                checked=choices.get("refine", True))
+        self.refine.setToolTip("Solves closed-form matting guided by the network's matte: where the network is unsure\n"
+                               "(a grey haze over a wide unknown area) the photo's local colours decide.\n"
+                               "See the README's Results for what it changes on the validation photos.")
+        form.addRow(self.refine)
+        self.problem = QLabel("")
+        self.problem.setStyleSheet("color: #c0392b")
+        form.addRow(self.problem)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _browse(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Export folder", self.folder.text())
+        if d:
+            self.folder.setText(d)
+
+    def folder_problem(self) -> str | None:
+        """Why the folder cannot be used (a file, or a parent that is not a folder), or None.
+        A folder that does not exist yet is fine: export creates it."""
+        path = Path(self.folder.text()).expanduser()
+        if not self.folder.text().strip():
+            return "choose a folder"
+        if path.exists() and not path.is_dir():
+            return f"{path} is a file, not a folder"
+        parent = next((p for p in path.parents if p.exists()), None)
+        if parent is not None and not parent.is_dir():
+            return f"{parent} is a file, not a folder"
+        return None
+
+    def accept(self) -> None:  # noqa: D102 - QDialog API: refuses an unusable folder with a message
+        problem = self.folder_problem()
+        if problem:
+            self.problem.setText(problem)
+            return
+        super().accept()
+
+    def options(self) -> dict:
+        """The choices: folder, stem, matte, cutout, cutout_format, composite, composite_format,
+        quality, mirror, refine."""
+        return {
+            "folder": str(Path(self.folder.text()).expanduser()),
+            "stem": self.stem.text().strip() or "export",
+            "matte": self.matte.isChecked(),
+            "cutout": self.cutout.isChecked(),
+            "cutout_format": self.cutout_format.currentText(),
+            "composite": self.composite.isChecked(),
+            "composite_format": self.composite_format.currentText(),
+            "quality": self.quality.value(),
+            "mirror": self.mirror.isChecked(),
+            "refine": self.refine.isChecked(),
+        }
+
+    def request(self) -> OutputRequest:
+        """The chosen files as an ``OutputRequest``."""
+        o = self.options()
+        return OutputRequest(o["matte"], o["cutout"], o["composite"], o["cutout_format"], o["composite_format"],
+                             o["quality"])
