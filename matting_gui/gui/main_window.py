@@ -7,9 +7,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressBar
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox
 
-from ..core.imageio import ImageError, read_image
 from ..core.paths import printable
 from ..core.session import TOOL_VALUES, EditorSession
 from ..core.trimap import BACKGROUND, FOREGROUND
@@ -19,11 +18,13 @@ from .actions import build_actions, build_menus
 from .controllers.document import DocumentController
 from .controllers.matte import MatteController
 from .convert import render_target, writable_rgb_view
+from .keys import KeyRouter
 from .prompter import Prompter
 from .settings import Settings
 from .widgets.canvas import Canvas
 from .widgets.edges_panel import EdgesPanel
-from .widgets.export_dialog import ExportDialog
+from .widgets.export_dialog import ask_export
+from .widgets.status import StatusBar
 from .widgets.toolbars import Toolbars
 from .worker import MatteService
 
@@ -49,10 +50,7 @@ class MainWindow(QMainWindow):
         self.prompter = prompter or Prompter(self)
         self.session = s = EditorSession(self.settings.adjustments())
         devices = _devices()
-        s.model = self.settings.model if self.settings.model in INSTALLED_MODELS else "student"
-        s.device = self.settings.device if self.settings.device in dict((k, 0) for _, k in devices) else "cpu"
-        s.view_mode = self.settings.view_mode if self.settings.view_mode in VIEW_MODES else "trimap"
-        s.brush_radius = self.settings.brush_radius
+        self.settings.restore(s, [key for _, key in devices])
         self.last_error: str | None = None
         self._display: QImage | None = None
         self._error_box: QMessageBox | None = None
@@ -61,6 +59,7 @@ class MainWindow(QMainWindow):
         self.matte = MatteController(s, self.service, self)
         self.canvas = Canvas(self)
         self.setCentralWidget(self.canvas)
+        self.keys = KeyRouter(self, self.canvas)
         self.setAcceptDrops(True)
         self.actions = build_actions(self, self._slots())
         self.toolbars = Toolbars(self, s, self.actions, self.settings.band_radius, devices)
@@ -70,7 +69,8 @@ class MainWindow(QMainWindow):
         dock.setWidget(self.panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.recent_menu = build_menus(self, self.actions)
-        self._build_status()
+        self.status = StatusBar()
+        self.setStatusBar(self.status)
         self._bind()
         self._show_tool()
         self._show_view_state()
@@ -99,15 +99,6 @@ class MainWindow(QMainWindow):
         slots |= {f"view:{m}": (lambda m=m: s.set_view(mode=m)) for m in VIEW_MODES}
         return slots | {f"model:{m}": (lambda m=m: s.set_model(m)) for m in INSTALLED_MODELS}
 
-    def _build_status(self) -> None:
-        sb = self.statusBar()
-        self.busy_bar = QProgressBar(maximumWidth=90, maximum=0, visible=False)  # indeterminate
-        self.info_label = QLabel("Open a photo (Ctrl+O) or the sample (Help → Open sample)")
-        self.model_label, self.time_label, self.zoom_label = QLabel(""), QLabel(""), QLabel("100%")
-        sb.addWidget(self.info_label, 1)
-        for w in (self.model_label, self.time_label, self.busy_bar, self.zoom_label):
-            sb.addPermanentWidget(w)
-
     def _bind(self) -> None:
         s, d, m, c = self.session, self.documents, self.matte, self.canvas
         c.strokeStarted.connect(self._stroke_started)
@@ -115,25 +106,26 @@ class MainWindow(QMainWindow):
                                                                                             s.brush_radius))
         c.strokeFinished.connect(lambda: s.doc is not None and s.doc.in_stroke and s.doc.end_stroke())
         c.clicked.connect(self._clicked)
-        c.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
+        c.zoomChanged.connect(self.status.show_zoom)
         d.opened.connect(self._photo_shown)
         d.loading.connect(lambda path: c.setEnabled(path is None))
         for signal in (d.error, m.error):
             signal.connect(self.show_error)
         for signal in (d.status, m.status):
-            signal.connect(self._status)
+            signal.connect(self.status.show_message)
+        m.described.connect(self.status.show_matte)
         m.notice.connect(self._notice)
         m.shown.connect(self.matteShown)
         m.exported.connect(self.exported)
-        self.service.busy.connect(self.busy_bar.setVisible)
+        self.service.busy.connect(self.status.busy_bar.setVisible)
         s.trimap_changed.connect(self._trimap_changed)
         s.matte_changed.connect(lambda: s.shown_mode != "trimap" and self.refresh_display())
         s.adjust_changed.connect(lambda: s.matte is not None and self.refresh_display())
         s.view_changed.connect(self._show_view_state)
         s.tool_changed.connect(self._show_tool)
         s.model_changed.connect(self._show_model)
-        self.panel.pickBackgroundImage.connect(self.choose_background_image)
-        self.toolbars.background.textActivated.connect(self.set_background_kind)
+        self.panel.error.connect(self.show_error)
+        self.toolbars.background.textActivated.connect(self.panel.set_background_kind)
         self.toolbars.band.valueChanged.connect(lambda v: setattr(self.settings, "band_radius", v))
 
     # ================================================================ documents
@@ -174,9 +166,8 @@ class MainWindow(QMainWindow):
             self.refresh_display(update=False)
         self.canvas.set_image(self._display, fit=True, pixels=writable_rgb_view(self._display))
         notes = f" — {'; '.join(photo.image.notes)}" if photo.image.notes else ""
-        self.info_label.setText(f"{w}×{h}, {photo.image.bit_depth}-bit{notes}")
-        self.model_label.setText("")
-        self.time_label.setText("")
+        self.status.info_label.setText(f"{w}×{h}, {photo.image.bit_depth}-bit{notes}")
+        self.status.show_matte("", "")
         self.canvas.setFocus()
         self._update_document_state()
 
@@ -248,25 +239,6 @@ class MainWindow(QMainWindow):
             self.matte.want_colours()
         self.refresh_display()
 
-    def set_background_kind(self, kind: str) -> None:
-        if kind == "image" and self.session.background_picture is None:
-            self.choose_background_image()
-        else:
-            self.session.set_view(background=kind)
-
-    def choose_background_image(self) -> None:
-        path = self.prompter.open_image("Background image", self.settings.last_folder)
-        if path:
-            self.set_background_image(path)
-
-    def set_background_image(self, path: str | Path) -> bool:
-        try:
-            self.session.set_background_picture(read_image(path).rgb)
-        except ImageError as exc:
-            self.show_error(str(exc))
-            return False
-        return True
-
     def refresh_display(self, rect=None, update: bool = True) -> None:
         """Re-render the view (or just ``rect`` = (x, y, w, h)) into the canvas image."""
         if self._display is None or self.session.photo is None:
@@ -278,30 +250,12 @@ class MainWindow(QMainWindow):
 
     # ================================================================ export
     def export_dialog(self) -> None:
-        s, st = self.session, self.settings
-        if s.photo is None:
-            return
-        choices = {"folder": st.export_folder or str(s.photo.path.parent if s.photo.path else Path.home()),
-                   "stem": s.photo.path.stem if s.photo.path else "pasted", "mirror": st.export_mirror,
-                   "refine": st.export_refine, "cutout": st.export_cutout, "composite": st.export_composite,
-                   "cutout_format": st.export_cutout_format, "composite_format": st.export_composite_format}
-        dlg = ExportDialog(self, choices, s.photo.image.bit_depth)
-        if dlg.exec():
-            o = dlg.options()
-            st.export_folder, st.export_mirror, st.export_refine = o["folder"], o["mirror"], o["refine"]
-            st.export_cutout, st.export_composite = o["cutout"], o["composite"]
-            st.export_cutout_format, st.export_composite_format = o["cutout_format"], o["composite_format"]
-            self.matte.export(Path(o["folder"]), o["stem"], dlg.request(), o["mirror"], o["refine"])
+        """Ask what to export (starting from the last choices), then export in the background."""
+        chosen = ask_export(self, self.session, self.settings)
+        if chosen is not None:
+            self.matte.export(*chosen)
 
     # ================================================================ messages and window events
-    def _status(self, text: str) -> None:
-        label, _, ms = text.partition("|")
-        if ms:  # a matte's "model · kind size|time"
-            self.model_label.setText(label)
-            self.time_label.setText(ms)
-        else:
-            self.statusBar().showMessage(text, 6000)
-
     def _notice(self, message: str) -> None:
         self.statusBar().showMessage(message, 6000)
         self.noticeShown.emit(message)
@@ -325,16 +279,6 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "About matting-gui",
                           "matting-gui: alpha matting with a student CNN distilled from a teacher by "
                           "similarity-preserving knowledge distillation (Yoon, Park, Cho, SPL 2020).")
-
-    def keyPressEvent(self, e) -> None:  # noqa: N802
-        if e.key() == Qt.Key.Key_Space and not e.isAutoRepeat():
-            self.canvas.set_space_held(True)
-        super().keyPressEvent(e)
-
-    def keyReleaseEvent(self, e) -> None:  # noqa: N802
-        if e.key() == Qt.Key.Key_Space and not e.isAutoRepeat():
-            self.canvas.set_space_held(False)
-        super().keyReleaseEvent(e)
 
     def dragEnterEvent(self, e) -> None:  # noqa: N802
         if e.mimeData().hasUrls():

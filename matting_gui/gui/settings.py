@@ -55,6 +55,16 @@ class Settings:
     def __init__(self, qsettings: QSettings | None = None):
         self.qsettings = qsettings or QSettings("matting-gui", "matting-gui")
 
+    def restore(self, session, devices: list[str]) -> None:
+        """Give ``session`` the saved model, device, view mode and brush (unknown values: defaults)."""
+        from ..core.view import VIEW_MODES
+        from ..core.weights import INSTALLED_MODELS
+
+        session.model = self.model if self.model in INSTALLED_MODELS else "student"
+        session.device = self.device if self.device in devices else "cpu"
+        session.view_mode = self.view_mode if self.view_mode in VIEW_MODES else "trimap"
+        session.brush_radius = self.brush_radius
+
     @property
     def recent(self) -> list[str]:
         """Recently opened photos, newest first."""

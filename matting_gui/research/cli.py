@@ -165,7 +165,7 @@ def cmd_ablation(args) -> int:
         if (out / "final.safetensors").exists():
             print(f"{name}: done already ({out})", file=sys.stderr)
             continue
-        lock = _claim(out / "ablation.lock")
+        lock = claim_lock(out / "ablation.lock")
         if lock is None:
             print(f"{name}: being trained by another process, skipped ({out})", file=sys.stderr)
             continue
@@ -188,7 +188,7 @@ def cmd_ablation(args) -> int:
     return 0
 
 
-def _claim(lock: Path) -> Path | None:
+def claim_lock(lock: Path) -> Path | None:
     """Create ``lock`` holding our pid; None if a live process holds it (a stale lock is taken over).
 
     Lets several ``ablation`` processes work through one variant list without two of them

@@ -52,7 +52,7 @@ def test_open_loads_sidecar_trimap_and_shows_matte(qtbot, window, photo):
     assert res.result.alpha.shape == (120, 160)
     assert window.session.matte.alpha[60, 80] == 1.0 and window.session.matte.alpha[0, 0] == 0.0
     assert "photo.png" in window.windowTitle() and "*" not in window.windowTitle()
-    assert window.model_label.text().startswith("student")
+    assert window.status.model_label.text().startswith("student")
 
 
 def test_paint_stroke_changes_matte_where_painted_then_undo_redo(qtbot, window, photo):
@@ -135,7 +135,7 @@ def test_model_switch_reruns_with_teacher(qtbot, window, photo):
     with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=_full) as blocker:
         window.toolbars.model.textActivated.emit("teacher")  # what choosing it in the combo box does
     assert blocker.args[0].result.model_name == "teacher" and window.actions["model:teacher"].isChecked()
-    assert window.model_label.text().startswith("teacher")
+    assert window.status.model_label.text().startswith("teacher")
     assert window.settings.model == "teacher"
 
 

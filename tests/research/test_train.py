@@ -257,8 +257,8 @@ def test_ablation_processes_share_the_list_without_training_a_variant_twice(tmp_
     assert not (tmp_path / "abl" / "none" / "checkpoint.pt").exists()
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     lock.write_text(dead.stdout.strip())  # its process is gone: the lock is stale
-    assert cli._claim(lock) == lock and lock.read_text() == str(os.getpid())
-    assert cli._claim(lock) is None  # now held by us
+    assert cli.claim_lock(lock) == lock and lock.read_text() == str(os.getpid())
+    assert cli.claim_lock(lock) is None  # now held by us
 
 
 def test_ablation_stops_after_a_variant_was_stopped(tmp_path, monkeypatch, capsys):

@@ -29,6 +29,7 @@ class MatteController(QObject):
     error = Signal(str)
     notice = Signal(str)  # why no matte was computed (an incomplete trimap)
     status = Signal(str)
+    described = Signal(str, str)  # the matte on screen: "model · kind size", "time"
 
     def __init__(self, session: EditorSession, service: MatteService, dialog_parent: QWidget):
         super().__init__(dialog_parent)
@@ -99,7 +100,7 @@ class MatteController(QObject):
             return
         r = res.result
         kind = ("preview" if res.job.stamp.preview else "full") + (" int8" if r.precision == "int8" else "")
-        self.status.emit(f"{r.model_name} · {kind} {r.working_size[0]}×{r.working_size[1]}|{r.seconds * 1000:.0f} ms")
+        self.described.emit(f"{r.model_name} · {kind} {r.working_size[0]}×{r.working_size[1]}", f"{r.seconds * 1000:.0f} ms")
         self.shown.emit(res)
 
     def want_colours(self) -> None:

@@ -3,10 +3,13 @@ opacity and colours. Each control writes the session; the session's events set t
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from ...core.adjust import EdgeAdjustments
+from ...core.imageio import ImageError, read_image
 from ...core.session import EditorSession
 from ..prompter import Prompter
 
@@ -21,9 +24,9 @@ COLOURS = {"fg_colour": "Foreground colour", "bg_colour": "Background colour", "
 
 
 class EdgesPanel(QWidget):
-    """Binds to ``session``; ``pickBackgroundImage`` asks the window for a composite picture."""
+    """Binds to ``session``; ``error`` reports a composite picture that cannot be read."""
 
-    pickBackgroundImage = Signal()
+    error = Signal(str)
 
     def __init__(self, session: EditorSession, prompter: Prompter, parent: QWidget | None = None):
         super().__init__(parent)
@@ -59,7 +62,7 @@ class EdgesPanel(QWidget):
             button.clicked.connect(lambda checked=False, k=key: self._choose_colour(k))
             form2.addRow(label, button)
         picture = QPushButton("Choose…")
-        picture.clicked.connect(self.pickBackgroundImage)
+        picture.clicked.connect(self.choose_background_image)
         form2.addRow("Composite image", picture)
         lay.addLayout(form2)
         lay.addStretch(1)
@@ -67,6 +70,28 @@ class EdgesPanel(QWidget):
         session.photo_opened.connect(self._show_adjustments)
         session.view_changed.connect(self._show_view)
         self._show_adjustments()
+
+    def set_background_kind(self, kind: str) -> None:
+        """Composite over ``kind``; "image" without a picture yet asks for one first."""
+        if kind == "image" and self.session.background_picture is None:
+            self.choose_background_image()
+        else:
+            self.session.set_view(background=kind)
+
+    def choose_background_image(self) -> None:
+        """Ask for a picture to composite over."""
+        path = self.prompter.open_image("Background image", "")
+        if path:
+            self.set_background_image(path)
+
+    def set_background_image(self, path: str | Path) -> bool:
+        """Composite over the picture at ``path``; False (and ``error``) when it cannot be read."""
+        try:
+            self.session.set_background_picture(read_image(path).rgb)
+        except ImageError as exc:
+            self.error.emit(str(exc))
+            return False
+        return True
 
     def _choose_colour(self, key: str) -> None:
         colour = self.prompter.colour(getattr(self.session.style, key))

@@ -118,3 +118,23 @@ class ExportDialog(QDialog):
         o = self.options()
         return OutputRequest(o["matte"], o["cutout"], o["composite"], o["cutout_format"], o["composite_format"],
                              o["quality"])
+
+
+def ask_export(parent: QWidget, session, settings) -> tuple | None:
+    """Show the dialog for the session's photo, starting from the choices remembered in ``settings``
+    (typed ``Settings``); remember the new ones. Returns (folder, stem, request, mirror, refine) or None."""
+    photo, st = session.photo, settings
+    if photo is None:
+        return None
+    choices = {"folder": st.export_folder or str(photo.path.parent if photo.path else Path.home()),
+               "stem": photo.path.stem if photo.path else "pasted", "mirror": st.export_mirror,
+               "refine": st.export_refine, "cutout": st.export_cutout, "composite": st.export_composite,
+               "cutout_format": st.export_cutout_format, "composite_format": st.export_composite_format}
+    dlg = ExportDialog(parent, choices, photo.image.bit_depth)
+    if not dlg.exec():
+        return None
+    o = dlg.options()
+    st.export_folder, st.export_mirror, st.export_refine = o["folder"], o["mirror"], o["refine"]
+    st.export_cutout, st.export_composite = o["cutout"], o["composite"]
+    st.export_cutout_format, st.export_composite_format = o["cutout_format"], o["composite_format"]
+    return Path(o["folder"]), o["stem"], dlg.request(), o["mirror"], o["refine"]

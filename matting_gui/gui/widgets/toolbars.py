@@ -35,6 +35,8 @@ class Toolbars:
         self.band = QSpinBox(minimum=1, maximum=500, suffix=" px", value=band_radius)
         self.band.setToolTip("Width of the unknown band made by Auto band")
         tb.addWidget(self.band)
+        for spin in (self.brush, self.band):  # Enter: back to painting, where the single-key shortcuts live
+            spin.editingFinished.connect(window.centralWidget().setFocus)
         tb.addAction(actions["undo"])
         tb.addAction(actions["redo"])
         window.addToolBarBreak()

@@ -1,0 +1,34 @@
+"""The status bar: photo info, messages, the shown matte's model, size and time, busy, zoom."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
+
+
+class StatusBar(QStatusBar):
+    """Permanent labels for the matte and zoom; ``showMessage`` for transient text."""
+
+    def __init__(self):
+        super().__init__()
+        self.busy_bar = QProgressBar(maximumWidth=90, maximum=0, visible=False)  # indeterminate
+        self.info_label = QLabel("Open a photo (Ctrl+O) or the sample (Help → Open sample)")
+        self.model_label, self.time_label, self.zoom_label = QLabel(""), QLabel(""), QLabel("100%")
+        self.addWidget(self.info_label, 1)
+        for w in (self.model_label, self.time_label, self.busy_bar, self.zoom_label):
+            self.addPermanentWidget(w)
+
+    def show_matte(self, what: str, time: str) -> None:
+        """The matte on screen: e.g. ("student · full 512×512", "349 ms"); empty strings clear it."""
+        self.model_label.setText(what)
+        self.time_label.setText(time)
+
+    def show_zoom(self, zoom: float) -> None:
+        """The canvas zoom as a percentage."""
+        self.zoom_label.setText(f"{zoom * 100:.0f}%")
+
+    def show_message(self, text: str) -> None:
+        """A transient message (6 s); empty text clears."""
+        if text:
+            self.showMessage(text, 6000)
+        else:
+            self.clearMessage()
