@@ -115,6 +115,7 @@ class EditorSession:
         """Make ``image`` the current photo with ``trimap`` (uint8 (H, W) {0, 128, 255}; None: all
         background); restores the edge adjustments remembered for ``path``."""
         self._serial += 1
+        image.rgb.setflags(write=False)  # read-only from here: caches (e.g. the predictor's) rely on it
         h, w = image.rgb.shape[:2]
         self.photo = Photo(image, path, display if display is not None else to_display_u8(image.rgb), self._serial)
         self.doc = TrimapDocument(h, w, trimap)

@@ -68,7 +68,7 @@ def render(
     ~150 ms at 24 MP, this ~10 ms).
 
     image: float32 (H, W, 3); trimap uint8 (H, W); alpha float32 (H, W) or None
-    (no matte yet: the alpha view shows the trimap, the composite view the photo);
+    (no matte yet: the alpha and composite views show the photo);
     foreground: decontaminated colours or None (use the photo's); background: what
     ``compose.background_for`` gives (an RGB colour or (H, W, 3) float32), None: a checkerboard; image_u8:
     ``to_display_u8(image)`` cached by the caller (the trimap, photo and alpha views
@@ -94,8 +94,10 @@ def render(
         a = float(style.opacity)
         _store(out, sl, cv2.addWeighted(np.ascontiguousarray(base), 1.0 - a, tint, a, 0.0))
     elif mode == "alpha":
-        src = alpha[sl] if alpha is not None else trimap[sl].astype(np.float32) / 255.0
-        _store(out, sl, cv2.convertScaleAbs(np.ascontiguousarray(src), alpha=255.0))  # gray: one conversion
+        if alpha is None:  # no matte yet: the photo, not a black canvas
+            _store(out, sl, base)
+            return
+        _store(out, sl, cv2.convertScaleAbs(np.ascontiguousarray(alpha[sl]), alpha=255.0))  # gray: one conversion
     elif mode == "composite":
         if alpha is None:
             _store(out, sl, base)

@@ -10,7 +10,7 @@ Text fields (line edits outside spin boxes, e.g. in dialogs) keep every key.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit, QWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QLineEdit, QWidget
 
 from .widgets.canvas import Canvas
 
@@ -23,21 +23,24 @@ def _spin_box(widget: QWidget | None) -> QAbstractSpinBox | None:
     return None
 
 
+KEY_EVENTS = (QEvent.Type.KeyPress, QEvent.Type.KeyRelease, QEvent.Type.ShortcutOverride)
+
+
 class KeyRouter(QObject):
-    """An application event filter for the keys of ``window`` (only events of widgets inside it)."""
+    """An event filter on every widget of ``window`` that can take the keyboard focus (the window
+    itself included); dialogs are other windows and keep their keys. Create it once the window's
+    widgets exist."""
 
     def __init__(self, window: QWidget, canvas: Canvas):
         super().__init__(window)
         self.window, self.canvas = window, canvas
-        QApplication.instance().installEventFilter(self)
-        window.destroyed.connect(lambda: QApplication.instance().removeEventFilter(self))
-
-    def _mine(self, obj) -> bool:
-        return isinstance(obj, QWidget) and obj.window() is self.window
+        for widget in [window, *window.findChildren(QWidget)]:
+            if widget is window or widget.focusPolicy() != Qt.FocusPolicy.NoFocus:
+                widget.installEventFilter(self)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
         kind = event.type()
-        if kind not in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease, QEvent.Type.ShortcutOverride) or not self._mine(obj):
+        if kind not in KEY_EVENTS:
             return False
         key, plain = event.key(), event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
         spin = _spin_box(obj)

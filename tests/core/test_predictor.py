@@ -72,3 +72,25 @@ def test_mirror_averages_with_the_mirrored_images_matte(models):
     odd = Predictor("student", "cpu").predict(odd_img, odd_tri, mirror=True)
     assert odd.alpha.shape == (37, 53) and odd.mirrored
     assert np.all(odd.alpha[odd_tri == 0] == 0) and np.all(odd.alpha[odd_tri == 255] == 1)
+
+
+def test_previews_reuse_the_reduced_photo_while_it_lives(models, monkeypatch):
+    """The 24 MP preview path resizes the photo once, not per preview; another photo is resized anew."""
+    import matting_gui.core.predictor as predictor_mod
+
+    calls = []
+    real = predictor_mod.cv2.resize
+
+    def counting(src, size, *args, **kwargs):
+        if src.ndim == 3:
+            calls.append(size)
+        return real(src, size, *args, **kwargs)
+
+    monkeypatch.setattr(predictor_mod.cv2, "resize", counting)
+    pred = predictor_mod.Predictor("student", "cpu")
+    image, trimap = make_photo(96, 128), make_trimap(96, 128)
+    first = pred.predict(image, trimap, max_pixels=48 * 64, fast_upsample=True).alpha
+    again = pred.predict(image, trimap, max_pixels=48 * 64, fast_upsample=True).alpha
+    assert len(calls) == 1 and np.array_equal(first, again)
+    pred.predict(image.copy(), trimap, max_pixels=48 * 64, fast_upsample=True)
+    assert len(calls) == 2

@@ -158,3 +158,26 @@ def test_undo_back_to_the_saved_state_is_clean_again():
     assert doc.dirty
     doc.undo()
     assert doc.dirty and doc.redo() is not None
+
+
+def test_auto_band_is_a_pure_function_of_what_was_painted_and_the_width():
+    """Pressing it twice changes nothing; another width replaces the band instead of eroding the
+    foreground again; unknown strokes painted before survive (issue 16, defect 4)."""
+    doc = TrimapDocument(80, 80)
+    doc.begin_stroke(FOREGROUND)
+    doc.paint_segment(40, 40, 40, 40, 20)
+    doc.end_stroke()
+    doc.begin_stroke(UNKNOWN)
+    doc.paint_segment(5, 5, 10, 5, 2)  # a painted unknown stroke far from the subject
+    doc.end_stroke()
+    assert doc.auto_band(4)
+    once = doc.trimap.copy()
+    assert not doc.auto_band(4) and np.array_equal(doc.trimap, once)  # again: nothing new
+    assert doc.auto_band(8) and doc.auto_band(4)
+    assert np.array_equal(doc.trimap, once)  # back to width 4: the same band, the foreground not eroded twice
+    assert doc.trimap[5, 7] == UNKNOWN  # the painted stroke stayed
+    doc.begin_stroke(FOREGROUND)
+    doc.paint_segment(40, 21, 40, 21, 1)  # painted over the band: the user's now
+    doc.end_stroke()
+    doc.auto_band(4)
+    assert doc.trimap[40, 40] == FOREGROUND

@@ -578,3 +578,94 @@ def test_at_an_empty_launch_document_actions_are_disabled(qtbot, make_window, ph
     with qtbot.waitSignal(w.matteShown, timeout=60000):
         w.open_photo(photo)
     assert all(w.actions[n].isEnabled() for n in ("export", "auto_band", "save", "save_as"))
+
+
+def test_space_drag_pans_even_when_a_panel_widget_has_the_focus(qtbot, window, photo):
+    """Issue 16, defect 2: Space+drag pans (never paints) whatever widget has the keyboard focus."""
+    _open(qtbot, window, photo)
+    c = window.canvas
+    window.panel.sliders["feather"].setFocus()
+    before = window.session.doc.trimap.copy()
+    off = QPointF(c.offset)
+    qtbot.keyPress(window.panel.sliders["feather"], Qt.Key.Key_Space)
+    qtbot.mousePress(c, Qt.MouseButton.LeftButton, pos=QPoint(100, 100))
+    qtbot.mouseMove(c, QPoint(120, 110))
+    qtbot.mouseRelease(c, Qt.MouseButton.LeftButton, pos=QPoint(120, 110))
+    qtbot.keyRelease(window.panel.sliders["feather"], Qt.Key.Key_Space)
+    assert c.offset.x() - off.x() == pytest.approx(20) and np.array_equal(window.session.doc.trimap, before)
+
+
+def test_single_key_shortcuts_work_while_a_spin_box_has_the_focus(qtbot, window, photo):
+    """Issue 16, defect 3: letters reach the tool and view shortcuts from a spin box; digits are typing;
+    Esc goes back to the canvas; opening a photo puts the focus on the canvas."""
+    _open(qtbot, window, photo)
+    assert window.canvas.hasFocus()
+    band = window.toolbars.band
+    band.setFocus()
+    band.lineEdit().selectAll()
+    qtbot.keyClicks(band.lineEdit(), "7")
+    assert band.value() == 7  # a digit is a number typed into the box
+    qtbot.keyClick(band.lineEdit(), Qt.Key.Key_B)
+    assert window.session.tool == "background"
+    qtbot.keyClick(band.lineEdit(), Qt.Key.Key_A)
+    assert window.session.view_mode == "alpha"
+    qtbot.keyClick(band.lineEdit(), Qt.Key.Key_Escape)
+    assert window.canvas.hasFocus()
+
+
+def test_the_matte_follows_the_brush_during_a_stroke(qtbot, window, photo, monkeypatch):
+    """Issue 16: previews of the stroke being painted are shown while the button is still down."""
+    monkeypatch.setattr("matting_gui.gui.controllers.matte.PREVIEW_PIXELS", 60 * 80)  # the photo gets previews
+    _open(qtbot, window, photo)
+    c = window.canvas
+    window.session.set_tool("unknown")
+    window.session.set_brush_radius(4)
+    qtbot.mousePress(c, Qt.MouseButton.LeftButton, pos=_widget_point(window, 30, 30))
+    shown = []
+    for k in range(12):
+        qtbot.mouseMove(c, _widget_point(window, 30 + 8 * k, 30 + 4 * k))
+        with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT) as blocker:
+            pass  # the throttled preview of this stroke arrives while the button is down
+        shown.append((blocker.args[0].job.stamp, window.session.doc.in_stroke))
+        if len(shown) >= 2:
+            break
+    qtbot.mouseRelease(c, Qt.MouseButton.LeftButton, pos=_widget_point(window, 50, 40))
+    assert all(in_stroke and stamp.preview and stamp.stroke == window.session.doc.stroke_id
+               for stamp, in_stroke in shown)
+
+
+def test_an_export_uses_what_it_started_with_whatever_happens_meanwhile(qtbot, window, photo, tmp_path):
+    """Issue 16, defect 6: an undo and opening another photo while an export runs neither replace nor
+    cut it; it writes the photo, trimap and settings it was started with."""
+    _open(qtbot, window, photo)
+    window.session.set_tool("unknown")
+    _stroke(qtbot, window, [(70, 60), (90, 60)])
+    expected = window.session.doc.trimap.copy()
+    other = tmp_path / "other.png"
+    Image.fromarray((make_photo(50, 40, seed=4) * 255).astype(np.uint8)).save(other)
+    out = tmp_path / "out"
+    with qtbot.waitSignal(window.exported, timeout=60000) as blocker:
+        _export(window, out, "first")
+        window.actions["undo"].trigger()
+        window.prompter.choice = "discard"
+        window.open_photo(other)
+    assert [p.name for p in blocker.args[0]] == ["first_matte.png"]
+    matte = np.asarray(Image.open(out / "first_matte.png"))
+    assert matte.shape == (120, 160)  # the photo it started with, not the one opened meanwhile
+    assert matte[60, 80] < 255 and np.all(matte[expected == FOREGROUND] == 255)  # with the stroke undone later
+    assert window.matte.export_job is None and window.session.photo.path == other
+
+
+def test_opening_a_photo_in_alpha_view_shows_it_and_clears_the_last_matte_status(qtbot, window, photo, tmp_path):
+    """Issue 16, defect 7: no black canvas, no status of the previous photo's matte."""
+    _open(qtbot, window, photo)
+    assert window.status.model_label.text()
+    window.session.set_view(mode="alpha")
+    plain = tmp_path / "plain.png"
+    Image.fromarray((make_photo(60, 80, seed=2) * 255).astype(np.uint8)).save(plain)
+    with qtbot.waitSignal(window.noticeShown, timeout=TIMEOUT):
+        window.open_photo(plain)  # all background: no matte yet
+    from matting_gui.gui.convert import qimage_to_rgb
+
+    assert window.status.model_label.text() == "" and window.status.time_label.text() == ""
+    assert np.allclose(qimage_to_rgb(window.canvas.image()), window.session.photo.rgb, atol=1 / 255 + 1e-6)

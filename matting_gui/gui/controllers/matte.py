@@ -18,7 +18,7 @@ from ..worker import ExportCancelled, ExportJob, MatteJob, MatteJobResult, Matte
 #: Photos above PREVIEW_PIXELS·1.5 get a reduced-size (int8 once ready) preview before the full matte.
 PREVIEW_PIXELS = 512 * 512
 DEBOUNCE_MS = 100  # after an edit, wait this long for the next before computing
-THROTTLE_MS = 150  # while a stroke is painted, a preview at most this often
+THROTTLE_MS = 50  # while a stroke is painted, a new preview request at most this often (the worker keeps the newest)
 
 
 class MatteController(QObject):
@@ -53,7 +53,7 @@ class MatteController(QObject):
     def _on_photo_opened(self) -> None:
         self.service.cancel_pending()
         self._throttle.stop()
-        self.request()
+        self._debounce.start()  # not at once: a photo opened and closed again at once never loads a model
 
     def _on_trimap_changed(self, rect, kind: str) -> None:
         if kind == "paint":
