@@ -8,6 +8,7 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -211,7 +212,7 @@ class Predictor:
 
     def predict(self, image: np.ndarray, trimap: np.ndarray, max_pixels: int | None = None,
                 fast_upsample: bool = False, int8: bool | None = None, mirror: bool = False,
-                refine: bool = False) -> MatteResult:
+                refine: bool = False, superseded: Callable[[], bool] | None = None) -> MatteResult | None:
         """Full alpha for image float32 (H, W, 3) in [0, 1] and trimap uint8 (H, W).
 
         max_pixels (default: ``working_pixels``) lets callers ask for a faster,
@@ -220,7 +221,9 @@ class Predictor:
         predictor's precision) runs the quantized network when it is ready, else fp32. mirror
         averages with the mirrored image's matte (``run_network``; twice the time, the same
         peak memory). refine: finish with network-guided closed-form matting (``refine``; one sparse
-        solve at the working size, seconds at 1 MP). Returns a ``MatteResult`` at full size.
+        solve at the working size, seconds at 1 MP). superseded: asked after the network runs; True
+        means the caller no longer wants this matte, and None is returned before the full-size work
+        (upsampling a 24 MP preview costs more than its network). Returns a ``MatteResult`` at full size.
         """
         if image.shape[:2] != trimap.shape:
             raise ValueError(f"trimap size {trimap.shape[::-1]} does not match image {image.shape[1::-1]}")
@@ -243,6 +246,8 @@ class Predictor:
 
             alpha = guided_closed_form(img_work, tri_work, alpha)
         size = (tri_work.shape[1], tri_work.shape[0])
+        if superseded is not None and superseded():
+            return None
         if scale < 1.0:
             if fast_upsample:
                 alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)

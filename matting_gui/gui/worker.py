@@ -137,7 +137,10 @@ class _Worker(QObject):
                 if isinstance(job, ExportJob):
                     self.exported.emit(job, self._export(job))
                 else:
-                    self.finished.emit(self._matte(job))
+                    result = self._matte(job)
+                    if result is None:
+                        continue  # a preview of a stroke superseded by a newer request: dropped unfinished
+                    self.finished.emit(result)
                     if job.follow_up:
                         full = dataclasses.replace(job, stamp=dataclasses.replace(job.stamp, preview=False),
                                                    max_pixels=None, follow_up=False)
@@ -147,10 +150,19 @@ class _Worker(QObject):
                     traceback.print_exc()
                 self.errored.emit(job.job_id, exc)
 
-    def _matte(self, job: MatteJob) -> MatteJobResult:
+    def _matte(self, job: MatteJob) -> MatteJobResult | None:
         pred = self._service.predictors.get(job.stamp.model, job.device)
         preview = job.stamp.preview
-        res = pred.predict(job.image, job.trimap, job.max_pixels, fast_upsample=preview, int8=preview)
+        live = preview and job.stamp.stroke is not None  # drawn while painting; dropped once the stroke ended
+
+        def stroke_over() -> bool:
+            waiting = self._service.peek()
+            return waiting is not None and waiting.stamp.stroke != job.stamp.stroke
+
+        res = pred.predict(job.image, job.trimap, job.max_pixels, fast_upsample=preview, int8=preview,
+                           superseded=stroke_over if live else None)
+        if res is None:
+            return None
         fg = None
         if job.want_foreground and not preview:
             from ..core.compose import estimate_foreground
@@ -233,6 +245,11 @@ class MatteService(QObject):
                 return self._exports.popleft()
             job, self._pending = self._pending, None
             return job
+
+    def peek(self) -> MatteJob | None:
+        """The interactive job waiting, if any, left in place (any thread)."""
+        with self._lock:
+            return self._pending
 
     @property
     def waiting(self) -> int:

@@ -94,3 +94,10 @@ def test_previews_reuse_the_reduced_photo_while_it_lives(models, monkeypatch):
     assert len(calls) == 1 and np.array_equal(first, again)
     pred.predict(image.copy(), trimap, max_pixels=48 * 64, fast_upsample=True)
     assert len(calls) == 2
+
+
+def test_a_superseded_matte_is_dropped_before_the_full_size_work(models):
+    pred = Predictor("student", "cpu")
+    image, trimap = make_photo(96, 128), make_trimap(96, 128)
+    assert pred.predict(image, trimap, max_pixels=48 * 64, superseded=lambda: True) is None
+    assert pred.predict(image, trimap, max_pixels=48 * 64, superseded=lambda: False).alpha.shape == (96, 128)
