@@ -6,8 +6,9 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
+from superqt.utils import QSignalDebouncer, QSignalThrottler
 
 from ...core.outputs import OutputRequest
 from ...core.paths import printable
@@ -36,11 +37,12 @@ class MatteController(QObject):
         self.session, self.service, self._dialog_parent = session, service, dialog_parent
         self.export_job: ExportJob | None = None
         self._progress: QProgressDialog | None = None
-        self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
-        self._debounce.timeout.connect(self.request)
-        self._throttle = QTimer(self, interval=THROTTLE_MS)
-        self._throttle.timeout.connect(self._stroke_preview)
-        self._throttle_revision = -1
+        self._debounce = QSignalDebouncer(parent=self)  # edits: compute once they pause
+        self._debounce.setTimeout(DEBOUNCE_MS)
+        self._debounce.triggered.connect(self.request)
+        self._throttle = QSignalThrottler(parent=self)  # painting: a preview at once, then at most every THROTTLE_MS
+        self._throttle.setTimeout(THROTTLE_MS)
+        self._throttle.triggered.connect(self._stroke_preview)
         service.finished.connect(self._on_result)
         service.exported.connect(self._on_exported)
         service.errored.connect(self._on_error)
@@ -52,28 +54,22 @@ class MatteController(QObject):
     # ---------------------------------------------------------------- scheduling
     def _on_photo_opened(self) -> None:
         self.service.cancel_pending()
-        self._throttle.stop()
-        self._debounce.start()  # not at once: a photo opened and closed again at once never loads a model
+        self._throttle.cancel()
+        self._debounce.throttle()  # not at once: a photo opened and closed again at once never loads a model
 
     def _on_trimap_changed(self, rect, kind: str) -> None:
-        if kind == "paint":
-            if not self._throttle.isActive():  # first segment of a stroke: live previews begin
-                self._throttle_revision = -1
-                self._throttle.start()
+        if kind == "paint":  # live previews while the stroke goes on
+            self._throttle.throttle()
             return
-        self._throttle.stop()
+        self._throttle.cancel()
         if kind == "stroke":  # the moment the user waits for: at once; other edits are debounced
-            self._debounce.stop()
+            self._debounce.cancel()
             self.request()
         else:
-            self._debounce.start()
+            self._debounce.throttle()
 
     def _stroke_preview(self) -> None:
-        doc = self.session.doc
-        if doc is None or not doc.in_stroke:
-            self._throttle.stop()
-        elif doc.revision != self._throttle_revision:
-            self._throttle_revision = doc.revision
+        if self.session.doc is not None and self.session.doc.in_stroke:
             self.request(preview=True)
 
     def _large(self) -> bool:
