@@ -27,6 +27,8 @@ from .view import VIEW_MODES, ViewStyle, render, to_display_u8
 #: Tools and the trimap value each paints (the fill tool fills foreground; Alt: background).
 TOOL_VALUES = {"foreground": FOREGROUND, "background": BACKGROUND, "unknown": UNKNOWN, "eraser": BACKGROUND,
                "fill": FOREGROUND}
+#: Every tool: the painting ones and "select" (drag a box: select subject).
+TOOLS = (*TOOL_VALUES, "select")
 MIN_BRUSH, MAX_BRUSH = 1.0, 2000.0
 
 
@@ -226,9 +228,9 @@ class EditorSession:
         return "photo" if self.before else self.view_mode
 
     def set_tool(self, name: str) -> None:
-        """Choose a tool (see ``TOOL_VALUES``)."""
-        if name not in TOOL_VALUES:
-            raise ValueError(f"unknown tool {name!r}; choose one of {tuple(TOOL_VALUES)}")
+        """Choose a tool (see ``TOOLS``)."""
+        if name not in TOOLS:
+            raise ValueError(f"unknown tool {name!r}; choose one of {TOOLS}")
         self.tool = name
         self.tool_changed.emit()
 

@@ -32,6 +32,7 @@ TOOL_SPECS = (
     ActionSpec("tool:unknown", "Unknown", ("U", "3"), "Unknown brush: the band where the network decides", True, "tool"),
     ActionSpec("tool:eraser", "Eraser", ("E",), "Eraser: back to the initial state (background)", True, "tool"),
     ActionSpec("tool:fill", "Fill", ("G",), "Fill a closed region with foreground (Alt+click: background)", True, "tool"),
+    ActionSpec("tool:select", "Select subject", ("S",), "Select subject: drag a box around it", True, "tool"),
 )
 ACTIONS = (
     ActionSpec("open", "&Open photo…", (STD.Open,)),
@@ -46,6 +47,7 @@ ACTIONS = (
     ActionSpec("redo", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y")),
     ActionSpec("auto_band", "&Auto band", ("Ctrl+B",), "Turn the painted foreground into a trimap with an unknown band"),
     ActionSpec("reset", "Reset trimap"),
+    ActionSpec("select_all", "Select subject in the &whole photo", ("Alt+S",)),
     ActionSpec("zoom_in", "Zoom &in", ("Ctrl++", "Ctrl+=")),
     ActionSpec("zoom_out", "Zoom &out", ("Ctrl+-",)),
     ActionSpec("fit", "&Fit", ("Ctrl+0",)),
@@ -61,8 +63,8 @@ ACTIONS = (
 )
 MENUS = (  # title, action names (None: a separator; "recent": the recent-files submenu)
     ("&File", ("open", "sample", "paste", "recent", None, "load_trimap", "save", "save_as", None, "export", None, "quit")),
-    ("&Edit", ("undo", "redo", None, *(s.name for s in TOOL_SPECS), "brush_down", "brush_up", None, "auto_band",
-               "reset")),
+    ("&Edit", ("undo", "redo", None, *(s.name for s in TOOL_SPECS), "brush_down", "brush_up", None, "select_all",
+               "auto_band", "reset")),
     ("&View", (*(f"view:{m}" for m in VIEW_MODES), "before", "decontaminate", None, "zoom_in", "zoom_out", "fit",
                "zoom_100")),
     ("&Model", tuple(f"model:{m}" for m in INSTALLED_MODELS)),

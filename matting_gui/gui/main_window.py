@@ -10,13 +10,14 @@ from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox
 
 from ..core.paths import printable
-from ..core.session import TOOL_VALUES, EditorSession
+from ..core.session import TOOL_VALUES, TOOLS, EditorSession
 from ..core.trimap import BACKGROUND, FOREGROUND
 from ..core.view import VIEW_MODES
 from ..core.weights import INSTALLED_MODELS
 from .actions import build_actions, build_menus
 from .controllers.document import DocumentController
 from .controllers.matte import MatteController
+from .controllers.selection import SelectionController
 from .convert import render_target, writable_rgb_view
 from .keys import KeyRouter
 from .prompter import Prompter
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
         self.service = service or MatteService(self)
         self.documents = DocumentController(s, self.settings, self.prompter, self)
         self.matte = MatteController(s, self.service, self)
+        self.selection = SelectionController(s, self)
         self.canvas = Canvas(self)
         self.setCentralWidget(self.canvas)
         self.setAcceptDrops(True)
@@ -88,14 +90,16 @@ class MainWindow(QMainWindow):
             "open": self.open_dialog, "sample": self.open_sample, "paste": self.documents.paste,
             "load_trimap": self.load_trimap_dialog, "save": self.documents.save_trimap, "save_as": self.save_trimap_as,
             "export": self.export_dialog, "quit": self.close, "undo": lambda: s.doc and s.doc.undo(),
-            "redo": lambda: s.doc and s.doc.redo(), "auto_band": self.auto_band, "reset": self.reset_trimap,
+            "redo": lambda: s.doc and s.doc.redo(), "auto_band": self.auto_band,
+            "reset": lambda: s.doc and s.doc.replace(s.doc.trimap * 0),
             "zoom_in": lambda: c.zoom_by(1.25), "zoom_out": lambda: c.zoom_by(0.8), "fit": c.fit,
             "zoom_100": lambda: c.set_zoom(1.0), "before": lambda on: s.set_view(before=on),
             "decontaminate": lambda on: s.set_view(decontaminate=on),
             "brush_up": lambda: s.set_brush_radius(s.brush_radius * 1.2),
             "brush_down": lambda: s.set_brush_radius(s.brush_radius / 1.2), "about": self.about,
+            "select_all": lambda: self.selection.select(None),
         }
-        slots |= {f"tool:{t}": (lambda t=t: s.set_tool(t)) for t in TOOL_VALUES}
+        slots |= {f"tool:{t}": (lambda t=t: s.set_tool(t)) for t in TOOLS}
         slots |= {f"view:{m}": (lambda m=m: s.set_view(mode=m)) for m in VIEW_MODES}
         return slots | {f"model:{m}": (lambda m=m: s.set_model(m)) for m in INSTALLED_MODELS}
 
@@ -109,9 +113,10 @@ class MainWindow(QMainWindow):
         c.zoomChanged.connect(self.status.show_zoom)
         d.opened.connect(self._photo_shown)
         d.loading.connect(lambda path: c.setEnabled(path is None))
-        for signal in (d.error, m.error):
+        c.boxDrawn.connect(lambda x, y, w, h: self.selection.select((x, y, w, h)))
+        for signal in (d.error, m.error, self.selection.error):
             signal.connect(self.show_error)
-        for signal in (d.status, m.status):
+        for signal in (d.status, m.status, self.selection.status):
             signal.connect(self.status.show_message)
         m.described.connect(self.status.show_matte)
         m.notice.connect(self._notice)
@@ -203,10 +208,6 @@ class MainWindow(QMainWindow):
             except ValueError as exc:
                 self.show_error(str(exc))
 
-    def reset_trimap(self) -> None:
-        if self.session.doc is not None:
-            self.session.doc.replace(self.session.doc.trimap * 0)
-
     def _trimap_changed(self, rect, kind: str) -> None:
         if self.session.shown_mode == "trimap":
             self.refresh_display(rect)
@@ -216,7 +217,7 @@ class MainWindow(QMainWindow):
     def _show_tool(self) -> None:
         s = self.session
         self.actions[f"tool:{s.tool}"].setChecked(True)
-        self.canvas.click_tool = s.tool == "fill"
+        self.canvas.click_tool, self.canvas.box_tool = s.tool == "fill", s.tool == "select"
         self.canvas.setCursor(Qt.CursorShape.PointingHandCursor if s.tool == "fill" else Qt.CursorShape.CrossCursor)
         self.canvas.brush_radius = s.brush_radius
         self.settings.brush_radius = s.brush_radius

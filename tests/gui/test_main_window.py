@@ -669,3 +669,31 @@ def test_opening_a_photo_in_alpha_view_shows_it_and_clears_the_last_matte_status
 
     assert window.status.model_label.text() == "" and window.status.time_label.text() == ""
     assert np.allclose(qimage_to_rgb(window.canvas.image()), window.session.photo.rgb, atol=1 / 255 + 1e-6)
+
+
+def test_select_subject_with_one_drag_then_refine_and_undo(qtbot, window, tmp_path):
+    """Issue 16: the Select subject tool (S) turns a box into a trimap (GrabCut, off the UI thread),
+    the matte follows, painting refines it, and one undo removes the selection."""
+    h, w = 120, 160
+    yy, xx = np.mgrid[0:h, 0:w]
+    disc = np.hypot(yy - 60, xx - 80) < 35
+    img = np.where(disc[..., None], (0.85, 0.2, 0.15), (0.25, 0.35, 0.55)).astype(np.float32)
+    p = tmp_path / "disc.png"
+    Image.fromarray((img * 255).astype(np.uint8)).save(p)
+    window.open_photo(p)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_S)
+    assert window.session.tool == "select" and window.actions["tool:select"].isChecked()
+    c = window.canvas
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=_full):
+        qtbot.mousePress(c, Qt.MouseButton.LeftButton, pos=_widget_point(window, 30, 10))
+        qtbot.mouseMove(c, _widget_point(window, 90, 60))
+        qtbot.mouseRelease(c, Qt.MouseButton.LeftButton, pos=_widget_point(window, 130, 110))
+    tri = window.session.doc.trimap
+    assert tri[60, 80] == FOREGROUND and tri[5, 5] == BACKGROUND and tri[60, 80 + 35] == UNKNOWN
+    assert window.session.doc.can_undo() and window.session.matte.alpha[60, 80] == 1.0
+    window.session.set_tool("background")
+    _stroke(qtbot, window, [(80, 60), (82, 60)])  # strokes refine the selection
+    assert window.session.doc.trimap[60, 81] == BACKGROUND
+    window.actions["undo"].trigger()
+    window.actions["undo"].trigger()
+    assert (window.session.doc.trimap == BACKGROUND).all()  # the selection was one undo step

@@ -49,6 +49,7 @@ class Canvas(QWidget):
     strokeMoved = Signal(float, float, float, float)  # from x, y → to x, y (image px)
     strokeFinished = Signal()
     clicked = Signal(float, float)  # for click tools (fill)
+    boxDrawn = Signal(float, float, float, float)  # for the box tool (select subject): x, y, w, h (image px)
     zoomChanged = Signal(float)
 
     def __init__(self, parent: QWidget | None = None):
@@ -64,6 +65,8 @@ class Canvas(QWidget):
         self.offset = QPointF(0, 0)  # widget position of the image's top-left corner
         self.brush_radius = 20.0  # image pixels
         self.click_tool = False  # True: clicks emit `clicked` instead of strokes
+        self.box_tool = False  # True: a drag draws a box (``boxDrawn``) instead of a stroke
+        self._box_start: QPointF | None = None  # image point where the box drag began
         self._stroking = False
         self._last: QPointF | None = None
         self._panning = False
@@ -167,7 +170,11 @@ class Canvas(QWidget):
                 p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.zoom * scale < 1.0)
                 lsrc = QRectF(src.x() / scale, src.y() / scale, src.width() / scale, src.height() / scale)
                 p.drawImage(target, image, lsrc)
-        if self._mouse is not None and not self.click_tool and not self._panning:
+        if self._box_start is not None and self._mouse is not None:
+            p.setPen(QPen(QColor(255, 255, 255, 230), 1, Qt.PenStyle.DashLine))
+            p.drawRect(QRectF(self.image_to_widget_rect(QRectF(self._box_start, QPointF(0, 0))).topLeft(),
+                              self._mouse).normalized())
+        elif self._mouse is not None and not self.click_tool and not self.box_tool and not self._panning:
             r = self.brush_radius * self.zoom
             p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             p.setPen(QPen(QColor(0, 0, 0, 200), 3))
@@ -200,6 +207,9 @@ class Canvas(QWidget):
         if self.click_tool:
             self.clicked.emit(ip.x(), ip.y())
             return
+        if self.box_tool:
+            self._box_start = ip
+            return
         self._stroking = True
         self._last = ip
         self.strokeStarted.emit(ip.x(), ip.y())
@@ -215,6 +225,9 @@ class Canvas(QWidget):
             self.offset += d
             self.update()
             return
+        if self._box_start is not None:
+            self.update()
+            return
         if self._stroking and self._last is not None:
             ip = self.widget_to_image(pos)
             self.strokeMoved.emit(self._last.x(), self._last.y(), ip.x(), ip.y())
@@ -225,6 +238,12 @@ class Canvas(QWidget):
         if self._panning and e.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
             self._panning = False
             self.set_space_held(self._space)
+            return
+        if e.button() == Qt.MouseButton.LeftButton and self._box_start is not None:
+            a, b = self._box_start, self.widget_to_image(e.position())
+            self._box_start = None
+            self.update()
+            self.boxDrawn.emit(min(a.x(), b.x()), min(a.y(), b.y()), abs(b.x() - a.x()), abs(b.y() - a.y()))
             return
         if e.button() == Qt.MouseButton.LeftButton and self._stroking:
             self._stroking = False
