@@ -42,11 +42,12 @@ SIZES = {"1mp": (1200, 834), "4mp": (2400, 1667), "24mp": (6000, 4000)}
 def make_photo(folder: Path, w: int, h: int) -> Path:
     rng = np.random.default_rng(0)
     small = (rng.random((h // 50 + 2, w // 50 + 2, 3)) * 255).astype(np.uint8)
-    img = np.asarray(Image.fromarray(small).resize((w, h), Image.BICUBIC))
-    path = folder / f"photo_{w}x{h}.png"
-    Image.fromarray(img).save(path)
+    img = np.asarray(Image.fromarray(small).resize((w, h), Image.BICUBIC)).copy()
     yy, xx = np.mgrid[0:h, 0:w]
     r = np.hypot((yy - h / 2) / h, (xx - w / 2) / w)
+    img[r < 0.27] = (img[r < 0.27] // 4 + np.array([180, 40, 30])).clip(0, 255)  # a reddish subject to select
+    path = folder / f"photo_{w}x{h}.png"
+    Image.fromarray(img).save(path)
     tri = np.where(r < 0.25, 255, np.where(r < 0.3, 128, 0)).astype(np.uint8)
     Image.fromarray(tri).save(folder / f"photo_{w}x{h}_trimap.png")
     return path

@@ -131,13 +131,18 @@ def trimap_from_alpha(alpha: np.ndarray, erode_iters: int, dilate_iters: int, ke
 def band_trimap(mask: np.ndarray, radius: int) -> np.ndarray:
     """Trimap from a binary foreground mask with an unknown band of ``radius`` px around its edge.
 
-    mask: bool/uint8 (H, W); radius >= 1. Returns uint8 {0, 128, 255}.
+    mask: bool/uint8 (H, W); radius >= 1. Returns uint8 {0, 128, 255}: foreground farther than
+    ``radius`` (Euclidean) from the background, background farther than it from the foreground.
+    Two distance transforms: linear in the pixel count whatever the radius (~1 s at 24 MP for a
+    72 px band, where a morphological kernel of that size took minutes).
     """
     m = (mask > 0).astype(np.uint8)
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    inner = cv2.erode(m, k)
-    outer = cv2.dilate(m, k)
     tri = np.full(m.shape, UNKNOWN, np.uint8)
-    tri[outer == 0] = BACKGROUND
-    tri[inner == 1] = FOREGROUND
+    if m.all() or not m.any():  # no edge: no band
+        tri[:] = FOREGROUND if m.any() else BACKGROUND
+        return tri
+    inside = cv2.distanceTransform(m, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)  # to the nearest background pixel
+    outside = cv2.distanceTransform(1 - m, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)  # to the nearest foreground pixel
+    tri[outside > radius] = BACKGROUND
+    tri[inside > radius] = FOREGROUND
     return tri
