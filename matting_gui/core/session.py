@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
 from collections.abc import MutableMapping
 from dataclasses import dataclass
@@ -25,8 +26,7 @@ from .trimap_doc import TrimapDocument
 from .view import VIEW_MODES, ViewStyle, render, to_display_u8
 
 #: Tools and the trimap value each paints (the fill tool fills foreground; Alt: background).
-TOOL_VALUES = {"foreground": FOREGROUND, "background": BACKGROUND, "unknown": UNKNOWN, "eraser": BACKGROUND,
-               "fill": FOREGROUND}
+TOOL_VALUES = {"foreground": FOREGROUND, "background": BACKGROUND, "unknown": UNKNOWN, "fill": FOREGROUND}
 #: Every tool: the painting ones and "select" (drag a box: select subject).
 TOOLS = (*TOOL_VALUES, "select")
 MIN_BRUSH, MAX_BRUSH = 1.0, 2000.0
@@ -98,7 +98,8 @@ class EditorSession:
         self.decontaminate = True
         self.background_picture: np.ndarray | None = None
         self.tool = "foreground"
-        self.brush_radius = 20.0
+        self.brush_radius = 20.0  # image pixels
+        self.brush_fraction: float | None = None  # the radius as a share of the photo's diagonal
         self.model = "student"
         self.device = "cpu"
         self._serial = 0
@@ -126,7 +127,13 @@ class EditorSession:
         self.matte = None
         self._background = None
         self.adjust = self._stored_adjustments()
+        diagonal = math.hypot(h, w)
+        if self.brush_fraction:  # the brush keeps its size relative to the photo, not in pixels
+            self.brush_radius = float(min(MAX_BRUSH, max(MIN_BRUSH, self.brush_fraction * diagonal)))
+        else:
+            self.brush_fraction = self.brush_radius / diagonal
         self.photo_opened.emit()
+        self.tool_changed.emit()
         return self.photo
 
     # ---------------------------------------------------------------- mattes
@@ -235,8 +242,11 @@ class EditorSession:
         self.tool_changed.emit()
 
     def set_brush_radius(self, radius: float) -> None:
-        """Brush radius in image pixels, clamped to [MIN_BRUSH, MAX_BRUSH]."""
+        """Brush radius in image pixels, clamped to [MIN_BRUSH, MAX_BRUSH]; remembered relative to the
+        photo's diagonal, so the next photo gets a brush of the same relative size."""
         self.brush_radius = float(min(MAX_BRUSH, max(MIN_BRUSH, radius)))
+        if self.photo is not None:
+            self.brush_fraction = self.brush_radius / math.hypot(*self.photo.rgb.shape[:2])
         self.tool_changed.emit()
 
     def set_model(self, name: str, device: str | None = None) -> None:

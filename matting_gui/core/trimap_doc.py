@@ -20,7 +20,7 @@ import numpy as np
 from .events import Event
 from .trimap import BACKGROUND, FOREGROUND, UNKNOWN, band_trimap
 
-#: The state of a new document and what the eraser paints back: all background.
+#: The state of a new document: all background.
 #: The user paints (or fills) the subject as foreground, then the unknown band by
 #: brush or Auto band, as with Select and Mask's refine-edge brush.
 INITIAL_VALUE = BACKGROUND

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu
+from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
 
 from ..core.view import VIEW_MODES
 from ..core.weights import INSTALLED_MODELS
@@ -30,7 +31,6 @@ TOOL_SPECS = (
     ActionSpec("tool:foreground", "Foreground", ("F", "1"), "Foreground brush", True, "tool"),
     ActionSpec("tool:background", "Background", ("B", "2"), "Background brush", True, "tool"),
     ActionSpec("tool:unknown", "Unknown", ("U", "3"), "Unknown brush: the band where the network decides", True, "tool"),
-    ActionSpec("tool:eraser", "Eraser", ("E",), "Eraser: back to the initial state (background)", True, "tool"),
     ActionSpec("tool:fill", "Fill", ("G",), "Fill a closed region with foreground (Alt+click: background)", True, "tool"),
     ActionSpec("tool:select", "Select subject", ("S",), "Select subject: drag a box around it", True, "tool"),
 )
@@ -57,6 +57,7 @@ ACTIONS = (
     ActionSpec("brush_up", "Bigger brush", ("]",)),
     ActionSpec("brush_down", "Smaller brush", ("[",)),
     ActionSpec("about", "&About"),
+    ActionSpec("shortcuts", "&Keyboard shortcuts", ("F1",)),
     *TOOL_SPECS,
     *(ActionSpec(f"view:{m}", f"View {m}", (m[0].upper(),), checkable=True, group="view") for m in VIEW_MODES),
     *(ActionSpec(f"model:{m}", f"{m.capitalize()} model", checkable=True, group="model") for m in INSTALLED_MODELS),
@@ -68,7 +69,7 @@ MENUS = (  # title, action names (None: a separator; "recent": the recent-files 
     ("&View", (*(f"view:{m}" for m in VIEW_MODES), "before", "decontaminate", None, "zoom_in", "zoom_out", "fit",
                "zoom_100")),
     ("&Model", tuple(f"model:{m}" for m in INSTALLED_MODELS)),
-    ("&Help", ("sample", "about")),
+    ("&Help", ("shortcuts", "sample", "about")),
 )
 
 
@@ -108,3 +109,24 @@ def build_menus(window: QMainWindow, actions: dict[str, QAction]) -> QMenu:
             else:
                 menu.addAction(actions[name])
     return recent
+
+
+def show_shortcuts(window: QMainWindow, actions: dict[str, QAction]) -> QMessageBox:
+    """Help → Keyboard shortcuts (F1): every action that has keys, from the table; non-blocking."""
+    rows = "".join(f"<tr><td>{a.text().replace('&', '')}</td><td>&nbsp;&nbsp;<b>"
+                   f"{', '.join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in a.shortcuts())}</b></td></tr>"
+                   for a in actions.values() if a.shortcuts())
+    extra = ("<tr><td>Pan</td><td>&nbsp;&nbsp;<b>Space + drag, middle mouse, wheel</b></td></tr>"
+             "<tr><td>Zoom at the pointer</td><td>&nbsp;&nbsp;<b>Ctrl + wheel</b></td></tr>")
+    box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", f"<table>{rows}{extra}</table>",
+                      QMessageBox.StandardButton.Close, window)
+    box.setTextFormat(Qt.TextFormat.RichText)
+    box.open()
+    return box
+
+
+def show_about(window: QMainWindow) -> None:
+    """Help → About."""
+    QMessageBox.about(window, "About matting-gui",
+                      "matting-gui: alpha matting with a student CNN distilled from a teacher by "
+                      "similarity-preserving knowledge distillation (Yoon, Park, Cho, SPL 2020).")

@@ -11,10 +11,10 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox
 
 from ..core.paths import printable
 from ..core.session import TOOL_VALUES, TOOLS, EditorSession
-from ..core.trimap import BACKGROUND, FOREGROUND
+from ..core.trimap import BACKGROUND, FOREGROUND, trimap_problem
 from ..core.view import VIEW_MODES
 from ..core.weights import INSTALLED_MODELS
-from .actions import build_actions, build_menus
+from .actions import build_actions, build_menus, show_about, show_shortcuts
 from .controllers.document import DocumentController
 from .controllers.matte import MatteController
 from .controllers.selection import SelectionController
@@ -28,6 +28,8 @@ from .widgets.export_dialog import ask_export
 from .widgets.status import StatusBar
 from .widgets.toolbars import Toolbars
 from .worker import MatteService
+
+HINT = "Drag a box with Select subject (S), or paint the subject (F) and press Auto band (Ctrl+B) — F1: all keys"
 
 
 def _devices() -> list[tuple[str, str]]:
@@ -96,8 +98,8 @@ class MainWindow(QMainWindow):
             "zoom_100": lambda: c.set_zoom(1.0), "before": lambda on: s.set_view(before=on),
             "decontaminate": lambda on: s.set_view(decontaminate=on),
             "brush_up": lambda: s.set_brush_radius(s.brush_radius * 1.2),
-            "brush_down": lambda: s.set_brush_radius(s.brush_radius / 1.2), "about": self.about,
-            "select_all": lambda: self.selection.select(None),
+            "brush_down": lambda: s.set_brush_radius(s.brush_radius / 1.2), "about": lambda: show_about(self),
+            "select_all": lambda: self.selection.select(None), "shortcuts": lambda: show_shortcuts(self, self.actions),
         }
         slots |= {f"tool:{t}": (lambda t=t: s.set_tool(t)) for t in TOOLS}
         slots |= {f"view:{m}": (lambda m=m: s.set_view(mode=m)) for m in VIEW_MODES}
@@ -184,6 +186,8 @@ class MainWindow(QMainWindow):
         self.actions["redo"].setEnabled(doc is not None and doc.can_redo())
         for name in ("save", "save_as", "export", "auto_band", "reset", "load_trimap"):
             self.actions[name].setEnabled(doc is not None)
+        self.canvas.hint = HINT if doc is not None and trimap_problem(doc.trimap) else ""
+        self.canvas.update()
         self.recent_menu.clear()
         for p in self.settings.recent:
             self.recent_menu.addAction(printable(p)).triggered.connect(lambda checked=False, q=p: self.open_photo(q))
@@ -220,7 +224,7 @@ class MainWindow(QMainWindow):
         self.canvas.click_tool, self.canvas.box_tool = s.tool == "fill", s.tool == "select"
         self.canvas.setCursor(Qt.CursorShape.PointingHandCursor if s.tool == "fill" else Qt.CursorShape.CrossCursor)
         self.canvas.brush_radius = s.brush_radius
-        self.settings.brush_radius = s.brush_radius
+        self.settings.brush_radius, self.settings.brush_fraction = s.brush_radius, s.brush_fraction or 0.0
         self.canvas.update()
 
     def _show_model(self) -> None:
@@ -275,11 +279,6 @@ class MainWindow(QMainWindow):
             self._error_box = box
             box.open()
         self.errorShown.emit(message)
-
-    def about(self) -> None:
-        QMessageBox.about(self, "About matting-gui",
-                          "matting-gui: alpha matting with a student CNN distilled from a teacher by "
-                          "similarity-preserving knowledge distillation (Yoon, Park, Cho, SPL 2020).")
 
     def dragEnterEvent(self, e) -> None:  # noqa: N802
         if e.mimeData().hasUrls():

@@ -42,6 +42,7 @@ class Settings:
     device = _Setting("device", "cpu")
     view_mode = _Setting("view_mode", "trimap")
     brush_radius = _Setting("brush_radius", 20.0, float)
+    brush_fraction = _Setting("brush_fraction", 0.0, float)  # radius / photo diagonal (0: not yet known)
     band_radius = _Setting("band_radius", 12, int)
     last_folder = _Setting("last_folder", str(Path.home()))
     export_folder = _Setting("export_folder", "")
@@ -64,6 +65,7 @@ class Settings:
         session.device = self.device if self.device in devices else "cpu"
         session.view_mode = self.view_mode if self.view_mode in VIEW_MODES else "trimap"
         session.brush_radius = self.brush_radius
+        session.brush_fraction = self.brush_fraction or None
 
     @property
     def recent(self) -> list[str]:

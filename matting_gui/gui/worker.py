@@ -55,6 +55,11 @@ class PredictorPool:
                 self._predictors[key] = self._factory(model, device)
             return self._predictors[key]
 
+    def loaded(self, model: str, device: str) -> bool:
+        """True when (model, device) is loaded already (the next matte will not wait for loading)."""
+        with self._lock:
+            return (model, device) in self._predictors
+
     def forget(self) -> None:
         """Drop every loaded predictor (the next request reloads, e.g. after the weights changed)."""
         with self._lock:

@@ -697,3 +697,56 @@ def test_select_subject_with_one_drag_then_refine_and_undo(qtbot, window, tmp_pa
     window.actions["undo"].trigger()
     window.actions["undo"].trigger()
     assert (window.session.doc.trimap == BACKGROUND).all()  # the selection was one undo step
+
+
+def test_the_stroke_outline_shows_in_every_view_while_painting(qtbot, window, photo):
+    """Issue 16: the painted region's outline is drawn over the alpha view during a stroke, gone after."""
+    _open(qtbot, window, photo)
+    window.session.set_view(mode="alpha")
+    window.session.set_tool("unknown")
+    window.session.set_brush_radius(5)
+    c = window.canvas
+    qtbot.mousePress(c, Qt.MouseButton.LeftButton, pos=_widget_point(window, 40, 40))
+    qtbot.mouseMove(c, _widget_point(window, 100, 40))
+    outline = c.stroke_outline()
+    assert outline is not None
+    box = outline.boundingRect()
+    left, right = _widget_point(window, 40, 40), _widget_point(window, 100, 40)
+    assert box.left() < left.x() and box.right() > right.x()  # covers the dragged segment plus the brush
+    assert box.height() == pytest.approx(10 * c.zoom, rel=0.2)
+    qtbot.mouseRelease(c, Qt.MouseButton.LeftButton, pos=_widget_point(window, 100, 40))
+    assert c.stroke_outline() is None
+
+
+def test_help_lists_the_shortcuts_and_an_empty_photo_shows_what_to_do_first(qtbot, window, tmp_path):
+    """Issue 16, defects 15 and 16: F1 lists the keys from the action table; a photo with nothing
+    to matte shows a one-line hint; switching to a model not loaded yet says it is loading."""
+    from matting_gui.gui.actions import show_shortcuts
+
+    box = show_shortcuts(window, window.actions)
+    qtbot.addWidget(box)
+    assert "Select subject" in box.text() and "Ctrl+B" in box.text() and "F1" in box.text()
+    assert window.actions["shortcuts"].shortcut().toString() == "F1"
+    p = tmp_path / "plain.png"
+    Image.fromarray((make_photo(60, 80) * 255).astype(np.uint8)).save(p)
+    window.open_photo(p)
+    assert "Select subject" in window.canvas.hint
+    window.session.doc.replace(make_trimap(60, 80))
+    assert window.canvas.hint == ""
+    messages = []
+    window.matte.status.connect(messages.append)
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT):
+        window.actions["model:teacher"].trigger()
+    assert "Loading the teacher model…" in messages
+
+
+def test_the_brush_keeps_its_size_relative_to_the_photo(qtbot, window, tmp_path):
+    """Issue 16, defect 12: a 40 px brush on a 400 px photo is a 10 px brush on a 100 px one."""
+    big, small = tmp_path / "big.png", tmp_path / "small.png"
+    Image.fromarray((make_photo(300, 400) * 255).astype(np.uint8)).save(big)
+    Image.fromarray((make_photo(75, 100) * 255).astype(np.uint8)).save(small)
+    window.open_photo(big)
+    window.session.set_brush_radius(40)
+    window.open_photo(small)
+    assert window.session.brush_radius == pytest.approx(10) and window.toolbars.brush.value() == 10
+    assert window.canvas.brush_radius == pytest.approx(10)

@@ -49,7 +49,7 @@ class MatteController(QObject):
         service.notice.connect(self._on_notice)
         session.trimap_changed.connect(self._on_trimap_changed)
         session.photo_opened.connect(self._on_photo_opened)
-        session.model_changed.connect(self.request)
+        session.model_changed.connect(self._on_model_changed)
 
     # ---------------------------------------------------------------- scheduling
     def _on_photo_opened(self) -> None:
@@ -71,6 +71,12 @@ class MatteController(QObject):
     def _stroke_preview(self) -> None:
         if self.session.doc is not None and self.session.doc.in_stroke:
             self.request(preview=True)
+
+    def _on_model_changed(self) -> None:
+        s = self.session
+        if not self.service.predictors.loaded(s.model, s.device):
+            self.status.emit(f"Loading the {s.model} model…")  # the first matte of a model waits for it (1–2 s)
+        self.request()
 
     def _large(self) -> bool:
         h, w = self.session.photo.rgb.shape[:2]

@@ -11,7 +11,17 @@ import cv2
 import numpy as np
 import qimage2ndarray
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPainterPathStroker,
+    QPen,
+    QTransform,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QWidget
 
 MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
@@ -68,6 +78,8 @@ class Canvas(QWidget):
         self.box_tool = False  # True: a drag draws a box (``boxDrawn``) instead of a stroke
         self._box_start: QPointF | None = None  # image point where the box drag began
         self._stroking = False
+        self._path: QPainterPath | None = None  # the stroke being painted (image px), outlined in every view
+        self.hint = ""  # one line drawn over the image (what to do first), empty: none
         self._last: QPointF | None = None
         self._panning = False
         self._pan_start = QPointF()
@@ -150,6 +162,17 @@ class Canvas(QWidget):
     def zoom_by(self, factor: float) -> None:
         self.set_zoom(self.zoom * factor)
 
+    def stroke_outline(self) -> QPainterPath | None:
+        """The outline of the region the stroke in progress covers, in widget coordinates; None between strokes."""
+        if self._path is None:
+            return None
+        stroker = QPainterPathStroker()
+        stroker.setWidth(2 * self.brush_radius)
+        stroker.setCapStyle(Qt.PenCapStyle.RoundCap)
+        stroker.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        to_widget = QTransform(self.zoom, 0, 0, self.zoom, self.offset.x(), self.offset.y())
+        return to_widget.map(stroker.createStroke(self._path).simplified())
+
     # ---------------------------------------------------------------- painting
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
         p = QPainter(self)
@@ -170,6 +193,18 @@ class Canvas(QWidget):
                 p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.zoom * scale < 1.0)
                 lsrc = QRectF(src.x() / scale, src.y() / scale, src.width() / scale, src.height() / scale)
                 p.drawImage(target, image, lsrc)
+        outline = self.stroke_outline()
+        if outline is not None:  # the painted region's outline: visible over the alpha and composite views too
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            p.setPen(QPen(QColor(0, 0, 0, 160), 3))
+            p.drawPath(outline)
+            p.setPen(QPen(QColor(255, 255, 0, 230), 1))
+            p.drawPath(outline)
+        if self.hint and self._image is not None:
+            p.setPen(QColor(255, 255, 255))
+            r = QRectF(0, self.height() - 36, self.width(), 28)
+            p.fillRect(r, QColor(0, 0, 0, 150))
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, self.hint)
         if self._box_start is not None and self._mouse is not None:
             p.setPen(QPen(QColor(255, 255, 255, 230), 1, Qt.PenStyle.DashLine))
             p.drawRect(QRectF(self.image_to_widget_rect(QRectF(self._box_start, QPointF(0, 0))).topLeft(),
@@ -211,6 +246,7 @@ class Canvas(QWidget):
             self._box_start = ip
             return
         self._stroking = True
+        self._path = QPainterPath(ip)
         self._last = ip
         self.strokeStarted.emit(ip.x(), ip.y())
         self.strokeMoved.emit(ip.x(), ip.y(), ip.x(), ip.y())
@@ -231,6 +267,10 @@ class Canvas(QWidget):
         if self._stroking and self._last is not None:
             ip = self.widget_to_image(pos)
             self.strokeMoved.emit(self._last.x(), self._last.y(), ip.x(), ip.y())
+            self._path.lineTo(ip)
+            r = self.brush_radius
+            seg = QRectF(self._last, ip).normalized().adjusted(-r, -r, r, r)
+            self.update(self.image_to_widget_rect(seg).toAlignedRect().adjusted(-4, -4, 4, 4))
             self._last = ip
         self.update(self._cursor_area(old).united(self._cursor_area(pos)))
 
@@ -247,6 +287,8 @@ class Canvas(QWidget):
             return
         if e.button() == Qt.MouseButton.LeftButton and self._stroking:
             self._stroking = False
+            self._path = None
+            self.update()
             self._last = None
             self.strokeFinished.emit()
 
