@@ -1,9 +1,10 @@
-"""Render README screenshots of the main window in its main states (offscreen).
+"""Render the README's screenshots (offscreen): the walkthrough select subject → refine the hair
+with the unknown brush → composite, and the main views.
 
     QT_QPA_PLATFORM=offscreen python docs/make_screenshots.py
 
-Opens the bundled sample with the weights in models/, waits for each full
-matte, and writes docs/images/screenshot_*.png.
+Opens the bundled sample photo with an empty trimap (a temporary user data folder) and the
+weights in models/, waits for each full matte, and writes docs/images/screenshot_*.png.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def wait_full(window, timeout_ms: int = 120_000) -> None:
     loop = QEventLoop()
 
     def done(res) -> None:
-        if not res.job.preview:
+        if not res.job.stamp.preview:
             loop.quit()
 
     window.matteShown.connect(done)
@@ -42,7 +43,7 @@ def settle(ms: int = 300, window=None) -> None:
     QTimer.singleShot(ms, loop.quit)
     loop.exec()
     for _ in range(600):
-        if window is None or not window.busy_bar.isVisible():
+        if window is None or not window.status.busy_bar.isVisible():
             return
         loop = QEventLoop()
         QTimer.singleShot(100, loop.quit)
@@ -50,6 +51,8 @@ def settle(ms: int = 300, window=None) -> None:
 
 
 def main() -> None:
+    os.environ["MATTING_USER_DATA"] = tempfile.mkdtemp()  # no saved trimap of the sample: start from nothing
+    from matting_gui.gui.controllers.document import SAMPLE_PHOTO
     from matting_gui.gui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -57,24 +60,43 @@ def main() -> None:
     w = MainWindow(settings)
     w.resize(1280, 820)
     w.show()
-    w.open_sample()
-    wait_full(w)
+    w.open_photo(SAMPLE_PHOTO)
+    settle(window=w)
     out = HERE / "images"
+    s = w.session
+    s.set_tool("select")
+    w.selection.select((30, 10, 440, 502))  # what dragging a box around her does
+    wait_full(w)
+    settle(window=w)
+    w.grab().save(str(out / "screenshot_select.png"))
+    doc = s.doc
+
+    def stroke(value, radius, pts):  # what dragging the brush along pts (image px) does
+        s.set_brush_radius(radius)
+        doc.begin_stroke(value)
+        for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+            doc.paint_segment(x0, y0, x1, y1, s.brush_radius)
+        doc.end_stroke()
+
+    stroke(0, 22, [(420, 15), (425, 100), (430, 190)])  # background brush over the rocket
+    stroke(255, 40, [(340, 380), (390, 420), (420, 470)])  # foreground brush over the helmet
+    s.set_tool("unknown")
+    stroke(128, 12, [(205, 115), (198, 70), (222, 38), (258, 28), (292, 40), (306, 75), (302, 112)])  # the hair
+    wait_full(w)
     settle(window=w)
     w.grab().save(str(out / "screenshot_trimap.png"))
-    w.set_view_mode("alpha")
+    s.set_view(mode="alpha")
     settle(window=w)
     w.grab().save(str(out / "screenshot_alpha.png"))
-    w.bg_combo.setCurrentText("blurred")
-    w.set_view_mode("composite")
+    s.set_view(mode="composite", background="blurred")
     wait_full(w)  # decontaminated foreground is computed for the composite view
     settle(window=w)
     w.grab().save(str(out / "screenshot_composite.png"))
-    w.model_combo.setCurrentText("teacher")
+    s.set_model("teacher")
     wait_full(w)
     settle(window=w)
     w.grab().save(str(out / "screenshot_teacher.png"))
-    w.doc.mark_saved()
+    s.doc.mark_saved()
     w.close()
     app.processEvents()
     print("\n".join(str(p) for p in sorted(out.glob("screenshot_*.png"))))
