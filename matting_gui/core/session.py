@@ -30,6 +30,7 @@ TOOL_VALUES = {"foreground": FOREGROUND, "background": BACKGROUND, "unknown": UN
 #: Every tool: the painting ones and "select" (drag a box: select subject).
 TOOLS = (*TOOL_VALUES, "select")
 MIN_BRUSH, MAX_BRUSH = 1.0, 2000.0
+OVERLAYS = ("fill", "outline")
 
 
 def path_key(path: Path) -> str:
@@ -205,6 +206,8 @@ class EditorSession:
         """Change the view mode, before/after, decontamination or ``ViewStyle`` fields (e.g. background="white")."""
         if mode is not None and mode not in VIEW_MODES:
             raise ValueError(f"unknown view mode {mode!r}; choose one of {VIEW_MODES}")
+        if style.get("overlay", self.style.overlay) not in OVERLAYS:
+            raise ValueError(f"unknown overlay {style['overlay']!r}; choose one of {OVERLAYS}")
         if style.get("background", self.style.background) not in BACKGROUND_KINDS:
             raise ValueError(f"unknown background {style['background']!r}; choose one of {BACKGROUND_KINDS}")
         self.view_mode = mode if mode is not None else self.view_mode

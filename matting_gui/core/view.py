@@ -25,6 +25,7 @@ class ViewStyle:
     bg_colour: tuple[float, float, float] = (0.9, 0.1, 0.1)
     unknown_colour: tuple[float, float, float] = (0.2, 0.4, 1.0)
     opacity: float = 0.45
+    overlay: str = "fill"  # trimap view: "fill" tints every region; "outline" draws only region borders on true colours
     background: str = "checkerboard"
     background_colour: tuple[float, float, float] = (0.0, 0.6, 0.2)
 
@@ -91,6 +92,16 @@ def render(
         lut[BACKGROUND] = np.round(np.asarray(style.bg_colour, np.float32) * 255).astype(np.uint8)
         lut[FOREGROUND] = np.round(np.asarray(style.fg_colour, np.float32) * 255).astype(np.uint8)
         tint = cv2.LUT(cv2.merge([tri, tri, tri]), lut)
+        if style.overlay == "outline":  # the photo in its true colours, each region's border in its colour
+            ey0, ex0 = max(0, y0 - 1), max(0, x0 - 1)  # one pixel of context: borders at the rect's edge
+            ctx = trimap[ey0 : min(h, y1 + 1), ex0 : min(w, x1 + 1)]
+            k = np.ones((3, 3), np.uint8)
+            edge = cv2.dilate(ctx, k) != cv2.erode(ctx, k)
+            edge = edge[y0 - ey0 : y0 - ey0 + (y1 - y0), x0 - ex0 : x0 - ex0 + (x1 - x0)]
+            shown = np.ascontiguousarray(base).copy()
+            shown[edge] = tint[edge]
+            _store(out, sl, shown)
+            return
         a = float(style.opacity)
         _store(out, sl, cv2.addWeighted(np.ascontiguousarray(base), 1.0 - a, tint, a, 0.0))
     elif mode == "alpha":

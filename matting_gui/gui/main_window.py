@@ -205,12 +205,8 @@ class MainWindow(QMainWindow):
             s.doc.fill(int(x), int(y), BACKGROUND if alt else FOREGROUND)
 
     def auto_band(self) -> None:
-        """Put an unknown band of the toolbar's width around the painted foreground."""
-        if self.session.doc is not None:
-            try:
-                self.session.doc.auto_band(self.toolbars.band.value())
-            except ValueError as exc:
-                self.show_error(str(exc))
+        """Put an unknown band of the toolbar's width around the painted foreground (in a thread)."""
+        self.selection.auto_band(self.toolbars.band.value())
 
     def _trimap_changed(self, rect, kind: str) -> None:
         if self.session.shown_mode == "trimap":

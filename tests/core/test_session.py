@@ -105,3 +105,25 @@ def test_the_composite_background_follows_the_style():
     out = np.zeros((48, 64, 3), np.uint8)
     s.render(out)
     assert out.any()  # no matte yet: the composite view shows the photo
+
+
+def test_outline_overlay_keeps_true_colours_and_marks_only_borders():
+    """Issue 16, defect 14: the trimap view can outline the regions instead of tinting them."""
+    s = EditorSession()
+    _open(s)
+    s.set_view(mode="trimap", overlay="outline")
+    out = np.zeros((48, 64, 3), np.uint8)
+    s.render(out)
+    tri, photo = s.doc.trimap, s.photo.display
+    assert np.array_equal(out[24, 32], photo[24, 32])  # inside the foreground: the photo itself
+    assert np.array_equal(out[0, 0], photo[0, 0])
+    k = np.ones((3, 3), np.uint8)
+    import cv2
+
+    border = cv2.dilate(tri, k) != cv2.erode(tri, k)
+    assert border.any() and not np.array_equal(out[border], photo[border])
+    part = np.zeros_like(out)
+    s.render(part, (10, 10, 30, 20))  # a rect renders exactly what the whole view shows there
+    assert np.array_equal(part[10:30, 10:40], out[10:30, 10:40])
+    with pytest.raises(ValueError, match="unknown overlay"):
+        s.set_view(overlay="glow")

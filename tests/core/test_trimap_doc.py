@@ -181,3 +181,18 @@ def test_auto_band_is_a_pure_function_of_what_was_painted_and_the_width():
     doc.end_stroke()
     doc.auto_band(4)
     assert doc.trimap[40, 40] == FOREGROUND
+
+
+def test_a_band_computed_before_an_edit_is_refused():
+    """Auto band runs in a thread: its result applies only to the trimap it was computed from."""
+    doc = TrimapDocument(40, 40)
+    doc.begin_stroke(FOREGROUND)
+    doc.paint_segment(20, 20, 20, 20, 8)
+    doc.end_stroke()
+    result = doc.compute_band(3)
+    doc.begin_stroke(UNKNOWN)
+    doc.paint_segment(2, 2, 4, 2, 1)
+    doc.end_stroke()
+    with pytest.raises(ValueError, match="changed while"):
+        doc.apply_band(*result)
+    assert doc.apply_band(*doc.compute_band(3)) and doc.trimap[20, 20] == FOREGROUND

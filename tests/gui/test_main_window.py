@@ -268,8 +268,9 @@ def test_auto_band_and_fill(qtbot, window, tmp_path):
     window.open_photo(p)
     assert (window.session.doc.trimap == BACKGROUND).all()  # a new photo starts all background
     window.toolbars.band.setValue(5)
-    window.auto_band()  # nothing painted yet → a clear message, no crash
-    assert "foreground first" in window.last_error
+    with qtbot.waitSignal(window.errorShown, timeout=TIMEOUT) as blocker:
+        window.auto_band()  # nothing painted yet → a clear message, no crash (computed in a thread)
+    assert "foreground first" in blocker.args[0]
     window.session.set_tool("foreground")
     window.session.set_brush_radius(20)
     _stroke(qtbot, window, [(50, 50), (51, 50)])
@@ -505,7 +506,7 @@ def test_edits_made_while_a_photo_loads_are_not_silently_dropped(qtbot, window, 
     Image.fromarray((make_photo(90, 70, seed=3) * 255).astype(np.uint8)).save(other)
     window.prompter.choice = "cancel"
     assert window.open_photo(other, ask=False)  # loading starts (the document was clean)
-    window.auto_band()  # a keyboard edit (Ctrl+B) lands on the old document meanwhile
+    window.session.doc.fill(5, 5, UNKNOWN)  # an edit (e.g. Fill) lands on the old document meanwhile
     assert window.session.doc.dirty
     _loader_threads_done(qtbot)
     assert window.prompter.asked and window.session.photo.path == photo and window.session.doc.dirty  # asked again; "cancel" kept the edit

@@ -6,7 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ...core.adjust import EdgeAdjustments
 from ...core.imageio import ImageError, read_image
@@ -57,6 +67,11 @@ class EdgesPanel(QWidget):
         self.opacity.setValue(round(session.style.opacity * 100))
         self.opacity.valueChanged.connect(lambda v: session.set_view(opacity=v / 100.0))
         form2.addRow("Overlay opacity", self.opacity)
+        self.overlay = QComboBox()
+        self.overlay.addItems(["fill", "outline"])
+        self.overlay.setToolTip("Trimap view: tint the regions, or outline them over the photo's true colours")
+        self.overlay.textActivated.connect(lambda kind: session.set_view(overlay=kind))
+        form2.addRow("Overlay", self.overlay)
         for key, label in COLOURS.items():
             button = QPushButton("Choose…")
             button.clicked.connect(lambda checked=False, k=key: self._choose_colour(k))
@@ -110,3 +125,5 @@ class EdgesPanel(QWidget):
             self.decontaminate.setChecked(self.session.decontaminate)
         with QSignalBlocker(self.opacity):
             self.opacity.setValue(round(self.session.style.opacity * 100))
+        with QSignalBlocker(self.overlay):
+            self.overlay.setCurrentText(self.session.style.overlay)
