@@ -308,9 +308,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``matting-cli``; returns the exit code."""
-    args = build_parser().parse_args(argv)
+def run(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
+    """Parse ``argv`` and run the chosen sub-command's ``func``; returns the exit code. Shared by
+    ``matting-cli`` and ``matting-lab``: a closed pipe ends quietly, Ctrl+C exits 130."""
+    args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except BrokenPipeError:  # e.g. `matting-cli info | head`: stop quietly, as Unix tools do
@@ -319,6 +320,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print_error("interrupted")
         return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``matting-cli``; returns the exit code."""
+    return run(build_parser(), argv)
 
 
 if __name__ == "__main__":

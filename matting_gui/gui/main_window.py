@@ -15,7 +15,7 @@ from ..core.trimap import BACKGROUND, FOREGROUND, trimap_problem
 from ..core.view import VIEW_MODES
 from ..core.weights import INSTALLED_MODELS
 from .actions import build_actions, build_menus, show_about, show_shortcuts
-from .controllers.document import DocumentController
+from .controllers.document import DocumentController, sidecar_trimap
 from .controllers.matte import MatteController
 from .controllers.selection import SelectionController
 from .convert import render_target, writable_rgb_view
@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         self._show_tool()
         self._show_view_state()
         self._update_document_state()
+        self._show_recent()
         geometry = self.settings.geometry
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -157,7 +158,7 @@ class MainWindow(QMainWindow):
 
     def save_trimap_as(self) -> bool:
         s = self.session
-        start = s.trimap_path or (s.photo.path.with_name(f"{s.photo.path.stem}_trimap.png") if s.photo.path else None)
+        start = s.trimap_path or (sidecar_trimap(s.photo.path) if s.photo.path else None)
         path = self.prompter.save_png("Save trimap", str(start or Path.home() / "trimap.png"))
         return self.documents.save_trimap(Path(path)) if path else False
 
@@ -177,6 +178,13 @@ class MainWindow(QMainWindow):
         self.status.show_matte("", "")
         self.canvas.setFocus()
         self._update_document_state()
+        self._show_recent()  # the photo just opened is now the first of them
+
+    def _show_recent(self) -> None:
+        self.recent_menu.clear()
+        for p in self.settings.recent:
+            self.recent_menu.addAction(printable(p)).triggered.connect(lambda checked=False, q=p: self.open_photo(q))
+        self.recent_menu.setEnabled(bool(self.settings.recent))
 
     def _update_document_state(self) -> None:
         doc, photo = self.session.doc, self.session.photo
@@ -188,10 +196,7 @@ class MainWindow(QMainWindow):
             self.actions[name].setEnabled(doc is not None)
         self.canvas.hint = HINT if doc is not None and trimap_problem(doc.trimap) else ""
         self.canvas.update()
-        self.recent_menu.clear()
-        for p in self.settings.recent:
-            self.recent_menu.addAction(printable(p)).triggered.connect(lambda checked=False, q=p: self.open_photo(q))
-        self.recent_menu.setEnabled(bool(self.settings.recent))
+
 
     # ================================================================ painting
     def _stroke_started(self, x: float, y: float) -> None:

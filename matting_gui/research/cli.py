@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..core.cli import print_error
+from ..core.cli import print_error, run
 from ..core.config import PRESETS
 from ..core.imageio import ImageError
 from ..core.weights import WeightsError
@@ -305,15 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``matting-lab``; returns the exit code."""
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except BrokenPipeError:  # e.g. `matting-lab report | head`: stop quietly, as Unix tools do
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-    except KeyboardInterrupt:
-        print_error("interrupted")
-        return 130
+    return run(build_parser(), argv)
 
 
 if __name__ == "__main__":

@@ -79,6 +79,7 @@ class Canvas(QWidget):
         self._box_start: QPointF | None = None  # image point where the box drag began
         self._stroking = False
         self._path: QPainterPath | None = None  # the stroke being painted (image px), outlined in every view
+        self._outline: tuple | None = None  # ((segments, radius), outline in image px) of _path
         self.hint = ""  # one line drawn over the image (what to do first), empty: none
         self._last: QPointF | None = None
         self._panning = False
@@ -166,12 +167,14 @@ class Canvas(QWidget):
         """The outline of the region the stroke in progress covers, in widget coordinates; None between strokes."""
         if self._path is None:
             return None
-        stroker = QPainterPathStroker()
-        stroker.setWidth(2 * self.brush_radius)
-        stroker.setCapStyle(Qt.PenCapStyle.RoundCap)
-        stroker.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-        to_widget = QTransform(self.zoom, 0, 0, self.zoom, self.offset.x(), self.offset.y())
-        return to_widget.map(stroker.createStroke(self._path).simplified())
+        key = (self._path.elementCount(), self.brush_radius)
+        if self._outline is None or self._outline[0] != key:  # outlined once per new segment, not per repaint
+            stroker = QPainterPathStroker()
+            stroker.setWidth(2 * self.brush_radius)
+            stroker.setCapStyle(Qt.PenCapStyle.RoundCap)
+            stroker.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+            self._outline = (key, stroker.createStroke(self._path).simplified())
+        return QTransform(self.zoom, 0, 0, self.zoom, self.offset.x(), self.offset.y()).map(self._outline[1])
 
     # ---------------------------------------------------------------- painting
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
