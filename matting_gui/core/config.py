@@ -44,6 +44,13 @@ class NetConfig:
     # "efficientnet_lite0" (fixed layout, see mobile_encoder; stem/widths must be its channels,
     # depths are ignored), which training can start from ImageNet weights.
     encoder: str = "resnet"
+    # 3x3 convs in the resnet encoder's stride-2 stem (2, or 1 for a cheaper high-resolution end)
+    stem_convs: int = 2
+    # Sub-pixel refinement (light decoder only): the full-resolution head runs at stride 2 on the
+    # pixel-unshuffled input (a 1x1 conv over each 2x2 block) and predicts the four full-resolution
+    # logits of each block, put in place by pixel shuffle. No convolution runs at full resolution
+    # (at 1 MP the full-resolution head was 60 % of the wide student's time).
+    subpixel_refine: bool = False
 
     def __post_init__(self) -> None:
         # bounds first: a weights header asking for width 20000 must fail here, before anything
@@ -58,8 +65,13 @@ class NetConfig:
                 raise ValueError(f"network config {key} needs 4 values, got {len(value)}")
             if not all(type(v) is int and lo <= v <= hi for v in values):
                 raise ValueError(f"network config {key}={value!r} is outside {lo}..{hi}")
-        if type(self.light_decoder) is not bool:
-            raise ValueError(f"network config light_decoder must be true or false, got {self.light_decoder!r}")
+        for key in ("light_decoder", "subpixel_refine"):
+            if type(getattr(self, key)) is not bool:
+                raise ValueError(f"network config {key} must be true or false, got {getattr(self, key)!r}")
+        if self.subpixel_refine and not self.light_decoder:
+            raise ValueError("network config subpixel_refine needs light_decoder")
+        if type(self.stem_convs) is not int or self.stem_convs not in (1, 2):
+            raise ValueError(f"network config stem_convs must be 1 or 2, got {self.stem_convs!r}")
         if self.encoder not in ENCODERS:
             raise ValueError(f"unknown encoder {self.encoder!r}; choose one of {list(ENCODERS)}")
         if self.encoder == "efficientnet_lite0" and (self.stem, *self.widths) != LITE0_CHANNELS:
@@ -106,12 +118,18 @@ STUDENT = NetConfig(
 # photo metric, and distillation keeps a clear lead over the same preset trained alone (README).
 STUDENT_WIDE = dataclasses.replace(STUDENT, name="student_wide", decoder=(64, 40, 40, 24), refine=16)
 
+# The wide-end student made cheap where CPU convolutions are slowest, at full and half resolution:
+# a one-conv stem and the sub-pixel refinement head (same encoder stages, decoder and widths).
+# At 1 MP on 2 threads its forward pass took ~0.6x the time of student_wide's (bench/latency.py).
+STUDENT_FAST = dataclasses.replace(STUDENT_WIDE, name="student_fast", stem_convs=1, subpixel_refine=True)
+
 # A teacher on an EfficientNet-Lite0 encoder, so training can start from ImageNet weights
 # (the letter's teacher starts from an ImageNet VGG16); the decoder is the teacher's.
 TEACHER_LITE = NetConfig(name="teacher_lite", stem=16, widths=(24, 40, 112, 320), depths=(2, 2, 6, 5),
                          encoder="efficientnet_lite0")
 
 PRESETS: dict[str, NetConfig] = {"teacher": TEACHER, "student": STUDENT, "student_wide": STUDENT_WIDE,
+                                 "student_fast": STUDENT_FAST,
                                  "teacher_lite": TEACHER_LITE}
 
 

@@ -65,7 +65,9 @@ class Encoder(nn.Module):
     """Stem (two 3x3 convs, stride 2) and four residual stages at strides 4, 8, 16, 32."""
     def __init__(self, cfg: NetConfig):
         super().__init__()
-        self.stem = nn.Sequential(conv_bn_relu(cfg.in_channels, cfg.stem, 2), conv_bn_relu(cfg.stem, cfg.stem))
+        convs = [conv_bn_relu(cfg.in_channels, cfg.stem, 2)]
+        convs += [conv_bn_relu(cfg.stem, cfg.stem) for _ in range(cfg.stem_convs - 1)]
+        self.stem = nn.Sequential(*convs)
         stages = []
         cin = cfg.stem
         for width, depth in zip(cfg.widths, cfg.depths):
@@ -108,7 +110,7 @@ class LightUpFuse(nn.Module):
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
         up = F.interpolate(self.coarse(x), size=skip.shape[-2:], mode="bilinear", align_corners=False)
-        return F.relu(self.bn(self.skip(skip) + up), inplace=True)
+        return F.relu(self.bn(self.skip(skip).add_(up)), inplace=True)
 
 
 class LightRefine(nn.Module):
@@ -123,6 +125,24 @@ class LightRefine(nn.Module):
     def forward(self, h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         up = F.interpolate(self.coarse(h), size=x.shape[-2:], mode="bilinear", align_corners=False)
         return self.out(F.relu(self.input(x) + up, inplace=True))
+
+
+class SubpixelRefine(LightRefine):
+    """The refinement head at stride 2: relu(1x1(h) + 2x2/2(input)) → 3x3 → 4 logits per 2x2 block
+    → pixel shuffle → 1 full-resolution logit. ``h`` is at half the input's size.
+
+    The 2x2 stride-2 conv is a 1x1 conv over the pixel-unshuffled input (each block's 4 pixels × 8
+    channels) without materialising the unshuffled copy (30 ms at 1 MP)."""
+
+    def __init__(self, cin: int, cinput: int, width: int):
+        nn.Module.__init__(self)
+        self.coarse = nn.Conv2d(cin, width, 1)
+        self.input = nn.Conv2d(cinput, width, 2, 2, bias=False)
+        self.out = nn.Conv2d(width, 4, 3, 1, 1)
+
+    def forward(self, h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        mixed = F.relu(self.input(x).add_(self.coarse(h)), inplace=True)
+        return F.pixel_shuffle(self.out(mixed), 2)
 
 
 class MattingNet(nn.Module):
@@ -142,7 +162,9 @@ class MattingNet(nn.Module):
         self.decoder = nn.ModuleList(ups)
         # Full resolution: the upsampled decoder output sees the raw input again,
         # so thin structures lost by striding can be recovered (DIM's refinement idea).
-        if cfg.light_decoder:
+        if cfg.subpixel_refine:
+            self.refine = SubpixelRefine(cin, cfg.in_channels, cfg.refine)
+        elif cfg.light_decoder:
             self.refine = LightRefine(cin, cfg.in_channels, cfg.refine)
         else:
             self.refine = nn.Sequential(

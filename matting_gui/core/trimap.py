@@ -81,16 +81,16 @@ def encode_inputs(image: np.ndarray, trimap: np.ndarray, channels_last: bool = F
     channels_last: the same (8, H, W) values as a view of an (H, W, 8) array, so a
     channels_last tensor needs no relayout copy (6 ms at 512² on one core).
     """
-    h, w = trimap.shape
-    if channels_last:
-        out = np.empty((h, w, 8), np.float32).transpose(2, 0, 1)
-        np.subtract(image, 0.5, out=out[:3].transpose(1, 2, 0), dtype=np.float32)
-    else:
-        out = np.empty((8, h, w), np.float32)
-        np.subtract(image.transpose(2, 0, 1), 0.5, out=out[:3], dtype=np.float32)
-    out[:3] /= 0.25
     bg = trimap == BACKGROUND
     fg = trimap == FOREGROUND
+    if channels_last:  # eight whole planes interleaved by one cv2.merge, not eight strided writes
+        rgb = (image.astype(np.float32, copy=False) - np.float32(0.5)) * np.float32(4.0)
+        planes = [*cv2.split(rgb), bg.astype(np.float32), (~(bg | fg)).astype(np.float32),
+                  fg.astype(np.float32), _known_proximity(fg), _known_proximity(bg)]
+        return cv2.merge(planes).transpose(2, 0, 1)
+    out = np.empty((8, *trimap.shape), np.float32)
+    np.subtract(image.transpose(2, 0, 1), 0.5, out=out[:3], dtype=np.float32)
+    out[:3] *= 4.0
     out[3] = bg
     out[4] = ~(bg | fg)
     out[5] = fg
@@ -105,7 +105,7 @@ def _known_proximity(known: np.ndarray) -> np.ndarray:
         return np.zeros(known.shape, np.float32)
     # distanceTransform measures distance to the nearest zero pixel.
     dist = cv2.distanceTransform((~known).astype(np.uint8), cv2.DIST_L2, 3)
-    return np.exp(-dist / DIST_SCALE).astype(np.float32)
+    return cv2.exp(dist * np.float32(-1.0 / DIST_SCALE))
 
 
 def trimap_from_alpha(alpha: np.ndarray, erode_iters: int, dilate_iters: int, kernel: int = 3) -> np.ndarray:

@@ -3,11 +3,12 @@ import json
 import pytest
 import torch
 
-from matting_gui.core.config import STUDENT, STUDENT_WIDE, TEACHER, NetConfig, preset
+from matting_gui.core.config import STUDENT, STUDENT_FAST, STUDENT_WIDE, TEACHER, NetConfig, preset
 from matting_gui.core.network import build_network, count_macs, count_parameters, fuse_for_inference
 
 
-@pytest.mark.parametrize("cfg", [TEACHER, STUDENT, STUDENT_WIDE], ids=["teacher", "student", "student_wide"])
+@pytest.mark.parametrize("cfg", [TEACHER, STUDENT, STUDENT_WIDE, STUDENT_FAST],
+                         ids=["teacher", "student", "student_wide", "student_fast"])
 def test_forward_shapes_and_range(cfg):
     net = build_network(cfg).eval()
     x = torch.randn(2, cfg.in_channels, 96, 64)
@@ -38,6 +39,35 @@ def test_wide_student_differs_only_in_its_high_resolution_end():
     assert out.alpha.shape == (1, 1, 64, 64) and [d.shape[1] for d in out.decoder] == list(STUDENT_WIDE.decoder)
 
 
+def test_fast_student_refines_every_pixel_of_a_block_on_its_own():
+    """The sub-pixel head works at stride 2 but still gives each full-resolution pixel its own alpha
+    (not one value per 2x2 block), and a one-pixel change acts mostly around that pixel."""
+    assert (STUDENT_FAST.widths, STUDENT_FAST.decoder) == (STUDENT_WIDE.widths, STUDENT_WIDE.decoder)
+    assert count_macs(build_network(STUDENT_FAST)) < 0.75 * count_macs(build_network(STUDENT_WIDE))
+    torch.manual_seed(0)
+    net = build_network(STUDENT_FAST).eval()
+    x = torch.rand(1, 8, 64, 64)
+    with torch.inference_mode():
+        base = net(x).alpha[0, 0]
+        x[0, :3, 21, 33] += 1.0  # one pixel's colour
+        moved = (net(x).alpha[0, 0] - base).abs()
+    assert moved[21, 33] > 0
+    assert not torch.allclose(moved[20:22, 32:34], moved[21, 33].expand(2, 2))  # not one value per 2x2 block
+    far = moved.clone()
+    far[18:25, 30:37] = 0
+    assert far.max() < 0.2 * moved.max()  # the deep features see the whole crop, but the head sees 6x6
+
+
+def test_config_checks_the_head_options():
+    with pytest.raises(ValueError, match="subpixel_refine needs light_decoder"):
+        NetConfig(subpixel_refine=True)
+    with pytest.raises(ValueError, match="stem_convs"):
+        NetConfig(stem_convs=3)
+    old = json.loads(STUDENT_WIDE.to_json())  # weights written before these keys existed still load
+    del old["stem_convs"], old["subpixel_refine"]
+    assert NetConfig.from_dict(old) == STUDENT_WIDE
+
+
 def test_config_roundtrip_and_unknown_keys():
     assert NetConfig.from_json(STUDENT.to_json()) == STUDENT
     data = json.loads(TEACHER.to_json()) | {"bogus": 1}
@@ -53,15 +83,17 @@ def test_count_macs_of_one_conv():
     assert count_macs(net, 10, 10) == 10 * 10 * 4 * 8 * 9
 
 
-def test_channels_last_training_step_student():
+@pytest.mark.parametrize("cfg", [STUDENT, STUDENT_FAST], ids=["student", "student_fast"])
+def test_channels_last_training_step_student(cfg):
     # guards the heap corruption seen with 12-channel stems under channels_last backward
-    net = build_network(STUDENT).to(memory_format=torch.channels_last)
+    net = build_network(cfg).to(memory_format=torch.channels_last)
     x = torch.randn(2, 8, 64, 64).contiguous(memory_format=torch.channels_last)
     net(x).alpha.mean().backward()
     assert all(p.grad is not None for p in net.parameters())
 
 
-@pytest.mark.parametrize("cfg", [TEACHER, STUDENT, STUDENT_WIDE], ids=["teacher", "student", "student_wide"])
+@pytest.mark.parametrize("cfg", [TEACHER, STUDENT, STUDENT_WIDE, STUDENT_FAST],
+                         ids=["teacher", "student", "student_wide", "student_fast"])
 def test_fused_network_gives_the_same_alpha(cfg):
     net = build_network(cfg)
     with torch.no_grad():  # give BatchNorm non-trivial running statistics

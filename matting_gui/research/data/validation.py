@@ -3,7 +3,7 @@
 Parts, reported separately:
 * ``photo``: the validation alphamatting photos with their official trimap1
   and trimap2 (real images, real trimaps);
-* ``wide`` (split v2 on): the same photos with a wide, painted-style trimap grown from
+* ``wide``: the same photos with a wide, painted-style trimap grown from
   trimap2 by a fixed rule (``painted.widen_trimap``), as users paint over hair;
 * ``composite``: the validation foregrounds (estimated colours) composited over
   fixed BSDS500 *val* backgrounds, trimaps generated from α with a fixed band.
@@ -50,10 +50,9 @@ def build_validation_set(split: str = "v1") -> list[ValItem]:
         trimaps = load_official_trimaps(subj.stem)
         for tname, tri in trimaps.items():
             items.append(ValItem(f"{subj.stem}/{tname}", "photo", subj.image, tri, subj.alpha))
-    if split != "v1":
-        for subj in subjects:
-            wide = widen_trimap(load_official_trimaps(subj.stem)["trimap2"], WIDE_GROW, WIDE_CLOSE)
-            items.append(ValItem(f"{subj.stem}/wide", "wide", subj.image, wide, subj.alpha))
+    for subj in subjects:  # both splits (v1's runs were chosen before it had them: "all" differs there)
+        wide = widen_trimap(load_official_trimaps(subj.stem)["trimap2"], WIDE_GROW, WIDE_CLOSE)
+        items.append(ValItem(f"{subj.stem}/wide", "wide", subj.image, wide, subj.alpha))
     bg_paths = background_paths("val")
     stride = max(1, len(bg_paths) // (COMPOSITE_BACKGROUNDS * len(subjects) or 1))
     chosen = bg_paths[::stride][: COMPOSITE_BACKGROUNDS * len(subjects)]
