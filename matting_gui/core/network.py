@@ -263,7 +263,8 @@ def count_macs(model: nn.Module, height: int = 512, width: int = 512) -> int:
     try:
         with torch.inference_mode():
             cin = model.config.in_channels if hasattr(model, "config") else 3
-            model(torch.zeros(1, cin, height, width))
+            device = next(model.parameters(), torch.empty(0)).device
+            model(torch.zeros(1, cin, height, width, device=device))
     finally:
         for h in handles:
             h.remove()

@@ -242,6 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-every", dest="log_every", type=int)
     p.add_argument("--checkpoint-minutes", dest="checkpoint_minutes", type=float)
     p.add_argument("--stop-at", dest="stop_at", type=int, help="end this invocation at this step (checkpointed)")
+    p.add_argument("--max-minutes", dest="max_minutes", type=float,
+                   help="end this invocation after this much wall time (checkpointed)")
+    p.add_argument("--device", choices=["cpu", "cuda", "auto"], help="where to train (auto: cuda when available)")
     p.add_argument("--data", choices=["auto", "shared", "synthetic"])
     p.add_argument("--split", choices=SPLITS, help="alphamatting train/validation split (v2: hard subjects, wide trimaps)")
     p.add_argument("--p-painted", dest="p_painted", type=float, help="share of samples with hand-painted-style trimaps")

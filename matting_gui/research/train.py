@@ -67,6 +67,19 @@ def validate(net: MattingNet, items, limit: int = 0) -> tuple[dict, dict]:
     return {k: v.as_dict() for k, v in means.items()}, {k: v.as_dict() for k, v in per_item.items()}
 
 
+def _pick_device(name: str, rank: int) -> torch.device:
+    """'cpu', 'cuda' (one GPU per DDP rank) or 'auto' (cuda when available) → the training device."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError("device cuda: no CUDA GPU is visible to torch here; use --device cpu")
+        torch.cuda.set_device(rank % torch.cuda.device_count())
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+        return torch.device("cuda", rank % torch.cuda.device_count())
+    return torch.device("cpu")
+
+
 def _setup_distributed() -> tuple[int, int]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1 and not dist.is_initialized():
@@ -78,6 +91,7 @@ def main(cfg: TrainConfig) -> dict:
     """Train (or distil) as configured. Returns a summary dict (rank 0; others get {})."""
     rank, world = _setup_distributed()
     torch.set_num_threads(cfg.threads)
+    device = _pick_device(cfg.device, rank)
     torch.manual_seed(cfg.seed)
     out_dir = Path(cfg.out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -123,7 +137,9 @@ def main(cfg: TrainConfig) -> dict:
     distiller = None
     if any(k != "output" for k in kinds):
         distiller = Distiller(kinds, net_cfg.widths, teacher.config.widths, cfg.kd_weights)
-    module = StudentWithDistiller(net, distiller).to(memory_format=torch.channels_last)
+    module = StudentWithDistiller(net, distiller).to(device, memory_format=torch.channels_last)
+    if teacher is not None:
+        teacher = teacher.to(device)
     # an ImageNet-initialised encoder learns at encoder_lr_scale × lr, so fine-tuning keeps what it knows
     enc_ids = {id(p) for p in net.encoder.parameters()} if cfg.pretrained else set()
     groups = [{"params": [p for p in module.parameters() if id(p) not in enc_ids], "lr_scale": 1.0}]
@@ -158,6 +174,7 @@ def main(cfg: TrainConfig) -> dict:
         worker_init_fn=worker_init,
         # fork() after OpenCV/OpenMP thread pools exist deadlocks the worker (seen here)
         multiprocessing_context="spawn" if cfg.workers > 0 else None,
+        pin_memory=device.type == "cuda",
         drop_last=True,
     )
 
@@ -236,6 +253,7 @@ def main(cfg: TrainConfig) -> dict:
         lr = lr_at(step, cfg.lr, cfg.warmup, cfg.steps, cfg.min_lr_ratio)
         for group in opt.param_groups:
             group["lr"] = lr * group.get("lr_scale", 1.0)
+        batch = {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
         x = batch["inputs"].contiguous(memory_format=torch.channels_last)
         t_feats, t_alpha, t_dec = None, None, ()
         if teacher is not None:
@@ -275,7 +293,9 @@ def main(cfg: TrainConfig) -> dict:
         if time.time() - last_ckpt > cfg.checkpoint_minutes * 60:
             save_checkpoint()
             last_ckpt = time.time()
-        if (cfg.stop_at and step >= cfg.stop_at) or terminate.is_set():
+        # single process only, as SIGTERM: DDP ranks would have to agree on the step first
+        out_of_time = world == 1 and cfg.max_minutes and time.time() - total_start > cfg.max_minutes * 60
+        if (cfg.stop_at and step >= cfg.stop_at) or terminate.is_set() or out_of_time:
             break
     if previous_handler is not None:
         signal.signal(signal.SIGTERM, previous_handler)
@@ -284,7 +304,7 @@ def main(cfg: TrainConfig) -> dict:
     summary: dict = {}
     if rank == 0 and step < cfg.steps:  # stopped early (stop_at or SIGTERM): checkpoint only
         save_checkpoint()
-        why = " on SIGTERM" if terminate.is_set() else ""
+        why = " on SIGTERM" if terminate.is_set() else f" after {cfg.max_minutes:g} min" if out_of_time else ""
         log.say(f"stopped at step {step}{why}; continue with --resume")
         summary = {"step": step, "stopped": True}
     elif rank == 0:

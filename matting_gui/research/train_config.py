@@ -55,12 +55,14 @@ class TrainConfig:
     seed: int = 0
     workers: int = 1  # DataLoader worker processes
     threads: int = 1  # torch threads per process
+    device: str = "cpu"  # cpu | cuda | auto (cuda when available): where the networks train and validate
     val_every: int = 500  # validate every N steps (0: only at the end)
     val_limit: int = 0  # evaluate only the first N validation items (0: all)
     log_every: int = 20
     checkpoint_minutes: float = 5.0
     resume: bool = False
     stop_at: int = 0  # end this invocation at this step (checkpointed), schedule unchanged; 0: run to `steps`
+    max_minutes: float = 0.0  # end this invocation after this much wall time (checkpointed); 0: no limit
 
     def __post_init__(self) -> None:
         """Every value checked against its field's type and range: a bad config is a one-line ValueError."""
@@ -75,14 +77,15 @@ class TrainConfig:
                                 ("log_every", 1, None), ("stop_at", 0, None), ("lr", 1e-20, 10.0),
                                 ("min_lr_ratio", 0.0, 1.0), ("w1", 0.0, 1.0), ("kd_decay_from", 0.0, 1.0),
                                 ("p_painted", 0.0, 1.0), ("encoder_lr_scale", 1e-6, 100.0), ("clip", 1e-9, None),
-                                ("checkpoint_minutes", 1e-3, None), ("weight_decay", 0.0, 1.0)):
+                                ("checkpoint_minutes", 1e-3, None), ("weight_decay", 0.0, 1.0),
+                                ("max_minutes", 0.0, None)):
             value = getattr(self, name)
             if value < low or (high is not None and value > high) or value != value:
                 raise ValueError(f"training config {name} = {value!r} is outside {low}..{high if high is not None else ''}")
         if self.size % 32:
             raise ValueError(f"size must be a multiple of 32, got {self.size}")
         choices = {"preset": tuple(PRESETS), "split": SPLITS, "data": ("auto", "shared", "synthetic"),
-                   "pretrained": ("", "imagenet")}
+                   "pretrained": ("", "imagenet"), "device": ("cpu", "cuda", "auto")}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"training config {name} = {getattr(self, name)!r}; choose one of {list(allowed)}")

@@ -296,9 +296,29 @@ def test_training_never_writes_through_a_planted_link(tmp_path, capsys):
         assert victim.read_text() == "precious"
 
 
+def test_max_minutes_stops_with_a_checkpoint_that_resumes_exactly(tmp_path, capsys):
+    """A time limit ends the invocation like stop_at (checkpoint, no final weights); resuming
+    then gives the same losses as an uninterrupted run. device='auto' trains here on the CPU."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    main(TrainConfig(preset="student_fast", out=str(a), steps=4, seed=2, **SMOKE))
+    summary = main(TrainConfig(preset="student_fast", out=str(b), steps=4, seed=2, max_minutes=1e-6,
+                               device="auto", **SMOKE))
+    assert summary == {"step": 1, "stopped": True}
+    assert "stopped at step 1 after 1e-06 min; continue with --resume" in capsys.readouterr().err
+    assert not (b / "final.safetensors").exists()
+    main(TrainConfig(preset="student_fast", out=str(b), steps=4, seed=2, resume=True, **SMOKE))
+    assert _losses(a) == _losses(b)
+
+
+def test_cuda_without_a_gpu_is_a_one_line_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="no CUDA GPU is visible"):
+        main(TrainConfig(preset="student", out=str(tmp_path / "run"), steps=1, device="cuda", **SMOKE))
+
+
 @pytest.mark.parametrize("bad", [{"steps": "ten"}, {"steps": -5}, {"size": 0}, {"size": 48}, {"log_every": 0},
                                  {"lr": -1.0}, {"p_painted": 1.5}, {"split": "v9"}, {"resume": "yes"},
-                                 {"preset": "huge"}, {"batch": 2.5}])
+                                 {"preset": "huge"}, {"batch": 2.5}, {"device": "tpu"}, {"max_minutes": -1.0}])
 def test_bad_training_values_are_one_line_errors(bad):
     with pytest.raises(ValueError, match="training config|multiple of 32") as info:
         TrainConfig.from_dict(bad)
