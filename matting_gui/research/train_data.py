@@ -44,7 +44,7 @@ def build_data(cfg: TrainConfig):
     mode = _data_mode(cfg)
     if mode == "synthetic":
         ds = MattingSamples([], generated_backgrounds(cfg.seed), cfg.size, cfg.seed, p_painted=cfg.p_painted,
-                            realism=cfg.realism)
+                            realism=cfg.realism, p_fg_seeds=cfg.p_fg_seeds)
         return ds, synthetic_validation(cfg.seed), "generated synthetic foregrounds over generated backgrounds"
     if mode != "shared":
         raise ValueError(f"unknown data mode {cfg.data!r}; choose auto, shared or synthetic")
@@ -54,11 +54,13 @@ def build_data(cfg: TrainConfig):
     split = load_split(cfg.split)
     subjects = load_subjects(split["train"])
     backgrounds = load_backgrounds(background_paths("train"))
-    ds = MattingSamples(subjects, backgrounds, cfg.size, cfg.seed, p_painted=cfg.p_painted, realism=cfg.realism)
+    ds = MattingSamples(subjects, backgrounds, cfg.size, cfg.seed, p_painted=cfg.p_painted, realism=cfg.realism,
+                        p_fg_seeds=cfg.p_fg_seeds)
     desc = (
         f"alphamatting training images {split['train']} (split {cfg.split}; composited over BSDS500 train "
         "backgrounds, and as original photos) + procedural synthetic foregrounds"
         + (f"; {cfg.p_painted:.0%} hand-painted-style trimaps" if cfg.p_painted else "")
+        + (f" ({cfg.p_fg_seeds:.0%} of them with the foreground unpainted but for seeds)" if cfg.p_fg_seeds else "")
         + ("; defocused backgrounds, JPEG re-compression" if cfg.realism else "")
     )
     return ds, build_validation_set(cfg.split), desc

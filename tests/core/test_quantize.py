@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 import torch
 
+from matting_gui.core.config import STUDENT_FAST
+from matting_gui.core.network import build_network
 from matting_gui.core.predictor import Predictor, run_network
 from matting_gui.core.quantize import QuantizedMatting, calibration_inputs, quantize_int8
 from matting_gui.core.trimap import UNKNOWN, encode_inputs
@@ -20,8 +22,11 @@ def test_calibration_inputs_are_deterministic_network_inputs():
     assert torch.allclose(onehot.sum(0), torch.ones(64, 64))  # every pixel in exactly one trimap class
 
 
-def test_int8_network_tracks_fp32_at_any_size(models):
-    net, _ = load_network(models / "student.safetensors")
+@pytest.mark.parametrize("preset", ["installed", "student_fast"])
+def test_int8_network_tracks_fp32_at_any_size(models, preset):
+    """The installed student and the fast preset (pixel shuffle, strided 2x2 head) both quantize."""
+    torch.manual_seed(0)
+    net = load_network(models / "student.safetensors")[0] if preset == "installed" else build_network(STUDENT_FAST)
     q = quantize_int8(net, calibration_inputs(count=4, size=64))
     assert isinstance(q, QuantizedMatting) and q.config == net.config
     assert any("quantized" in type(m).__module__ for m in q.modules())  # really int8 kernels

@@ -36,6 +36,24 @@ def test_deterministic_and_wider_and_more_varied_than_the_band():
     assert np.std(share(painted)) > np.std(share(band))
 
 
+def test_foreground_seeds_leave_most_of_the_foreground_unknown_far_from_anything_known():
+    """p_fg_seeds=1: at most two small seeds of the opaque foreground stay known, so unknown pixels
+    far from known foreground are often foreground; p_fg_seeds=0 draws nothing extra (the sample
+    stream of earlier runs is unchanged)."""
+    yy, xx = np.mgrid[0:256, 0:256]
+    alpha = np.clip((90 - np.hypot(yy - 128, xx - 128)) / 4, 0, 1).astype(np.float32)  # a 180-px disk
+    opaque = alpha >= 1 - 1e-3
+    plain = [painted_trimap(alpha, np.random.default_rng(s)) for s in range(10)]
+    seeded = [painted_trimap(alpha, np.random.default_rng(s), p_fg_seeds=1.0) for s in range(10)]
+    assert all(np.array_equal(p, painted_trimap(alpha, np.random.default_rng(s), p_fg_seeds=0.0))
+               for s, p in enumerate(plain))
+    known_fg = lambda tris: np.mean([(t == 255).sum() / opaque.sum() for t in tris])  # noqa: E731
+    assert known_fg(seeded) < 0.25 * known_fg(plain)
+    for t in seeded:
+        assert np.all(alpha[t == 255] >= 1 - 1e-3) and np.all(alpha[t == 0] <= 1e-3)  # still exact
+        assert (t == 0).any()  # the background is still painted
+
+
 def test_widen_keeps_known_classes_and_grows_the_unknown():
     yy, xx = np.mgrid[0:200, 0:200]
     r = np.hypot(yy - 100, xx - 100)

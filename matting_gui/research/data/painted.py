@@ -52,11 +52,15 @@ def _strokes(rng: np.random.Generator, edge: np.ndarray, k: float) -> np.ndarray
     return out
 
 
-def painted_trimap(alpha: np.ndarray, rng: np.random.Generator, scale: float = 1.0) -> np.ndarray:
+def painted_trimap(alpha: np.ndarray, rng: np.random.Generator, scale: float = 1.0,
+                   p_fg_seeds: float = 0.0) -> np.ndarray:
     """A hand-painted-looking trimap for ``alpha``: float32 (H, W) in [0, 1] → uint8 {0, 128, 255}.
 
-    scale: pixels per pixel of a 256-px training crop (bands reach ~48·scale px). Known pixels
-    always carry their true class; the result keeps some known pixels when the alpha has any.
+    scale: pixels per pixel of a 256-px training crop (bands reach ~48·scale px). p_fg_seeds:
+    probability that the foreground is left unpainted but for 0–2 small seeds (a whole tree crown
+    or hair mass marked unknown, only a little of it marked foreground), so that being far from
+    known foreground does not mean background. Known pixels always carry their true class; the
+    result keeps some known pixels when the alpha has any.
     """
     h, w = alpha.shape
     k = max(scale, 1e-3)
@@ -86,6 +90,15 @@ def painted_trimap(alpha: np.ndarray, rng: np.random.Generator, scale: float = 1
         blob = np.zeros((h, w), np.uint8)
         cv2.ellipse(blob, (int(cx), int(cy)), axes, float(rng.uniform(0, 180)), 0, 360, 1, -1)
         unknown |= blob > 0
+    # 5. the foreground left unpainted but for a few seeds (drawn only when asked: older runs'
+    # sample streams stay as they were)
+    if p_fg_seeds and rng.random() < p_fg_seeds and hard_fg.any():
+        seeds = np.zeros((h, w), np.uint8)
+        pts = np.argwhere(hard_fg)
+        for _ in range(int(rng.integers(0, 3))):
+            y, x = pts[rng.integers(len(pts))]
+            cv2.circle(seeds, (int(x), int(y)), max(2, int(rng.uniform(4, 24) * k)), 1, -1)
+        unknown |= hard_fg & (seeds == 0)
     unknown |= soft  # a soft pixel is never known
     tri = np.full((h, w), UNKNOWN, np.uint8)
     tri[hard_bg & ~unknown] = BACKGROUND

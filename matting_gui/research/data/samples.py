@@ -73,6 +73,7 @@ class MattingSamples(Dataset):
         p_photo: float = 0.15,
         p_painted: float = 0.0,
         realism: bool = False,
+        p_fg_seeds: float = 0.0,
     ):
         if not backgrounds:
             raise ValueError("at least one background image is needed")
@@ -85,6 +86,8 @@ class MattingSamples(Dataset):
         self.p_photo = p_photo if subjects else 0.0
         # share of samples whose trimap imitates a hand-painted one (data.painted) instead of a band
         self.p_painted = p_painted
+        # of those, the share whose foreground is left unpainted but for a few seeds (data.painted)
+        self.p_fg_seeds = p_fg_seeds
         # composites closer to real photos: defocused backgrounds, JPEG re-compression
         self.realism = realism
 
@@ -154,7 +157,7 @@ class MattingSamples(Dataset):
         dilate = max(1, round(rng.integers(1, 20) * k))
         trimap = trimap_from_alpha(alpha, erode, dilate)
         if self.p_painted and rng.random() < self.p_painted:
-            trimap = painted_trimap(alpha, rng, s / 256)
+            trimap = painted_trimap(alpha, rng, s / 256, self.p_fg_seeds)
         unknown = (trimap == 128).astype(np.float32)
         chw = lambda a: torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1), dtype=np.float32))  # noqa: E731
         return {
