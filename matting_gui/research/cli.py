@@ -245,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-minutes", dest="max_minutes", type=float,
                    help="end this invocation after this much wall time (checkpointed)")
     p.add_argument("--device", choices=["cpu", "cuda", "auto"], help="where to train (auto: cuda when available)")
+    p.add_argument("--ema", type=float, help="weight-average decay per step (validation and exports use the average)")
     p.add_argument("--data", choices=["auto", "shared", "synthetic"])
     p.add_argument("--split", choices=SPLITS, help="alphamatting train/validation split (v2: hard subjects, wide trimaps)")
     p.add_argument("--p-painted", dest="p_painted", type=float, help="share of samples with hand-painted-style trimaps")

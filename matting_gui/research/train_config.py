@@ -29,6 +29,7 @@ class TrainConfig:
     warmup: int = 300  # linear warm-up steps
     weight_decay: float = 1e-4
     clip: float = 1.0  # gradient-norm clip
+    ema: float = 0.0  # weight-average decay per step (e.g. 0.998); validation and exports use the average; 0: off
     w_alpha: float = 1.0
     w_comp: float = 0.5
     w_grad: float = 0.5
@@ -79,7 +80,7 @@ class TrainConfig:
                                 ("min_lr_ratio", 0.0, 1.0), ("w1", 0.0, 1.0), ("kd_decay_from", 0.0, 1.0),
                                 ("p_painted", 0.0, 1.0), ("p_fg_seeds", 0.0, 1.0), ("encoder_lr_scale", 1e-6, 100.0), ("clip", 1e-9, None),
                                 ("checkpoint_minutes", 1e-3, None), ("weight_decay", 0.0, 1.0),
-                                ("max_minutes", 0.0, None)):
+                                ("max_minutes", 0.0, None), ("ema", 0.0, 0.99999)):
             value = getattr(self, name)
             if value < low or (high is not None and value > high) or value != value:
                 raise ValueError(f"training config {name} = {value!r} is outside {low}..{high if high is not None else ''}")

@@ -310,6 +310,33 @@ def test_max_minutes_stops_with_a_checkpoint_that_resumes_exactly(tmp_path, caps
     assert _losses(a) == _losses(b)
 
 
+def test_weight_average_is_what_validation_and_exports_hold_and_it_resumes_exactly(tmp_path):
+    """ema > 0: best/final weights are the running average (not the raw weights the checkpoint
+    trains on), it is checkpointed, and 3 + 3 resumed steps equal 6 straight ones."""
+    from matting_gui.core.weights import load_network
+    from matting_gui.research.train import update_ema
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    cfg = dict(preset="student", steps=6, seed=4, ema=0.5, **SMOKE)
+    main(TrainConfig(out=str(a), **cfg))
+    main(TrainConfig(out=str(b), stop_at=3, **cfg))
+    main(TrainConfig(out=str(b), resume=True, **cfg))
+    raw = {k[len("net."):]: v for k, v in torch.load(a / "checkpoint.pt", weights_only=True)["module"].items()
+           if k.startswith("net.")}
+    avg = torch.load(a / "checkpoint.pt", weights_only=True)["ema"]
+    final_a, final_b = load_network(a / "final.safetensors")[0].state_dict(), load_network(b / "final.safetensors")[0].state_dict()
+    for k in avg:
+        assert torch.equal(final_a[k], avg[k]) and torch.equal(final_a[k], final_b[k]), k
+    assert any(not torch.equal(avg[k], raw[k]) for k in avg if avg[k].is_floating_point())
+    # the update itself: halfway for decay 0.5, integer counters copied
+    x, y = torch.nn.BatchNorm2d(2), torch.nn.BatchNorm2d(2)
+    with torch.no_grad():
+        y.weight.fill_(3.0)
+    y.num_batches_tracked.fill_(7)
+    update_ema(x, y, 0.5)
+    assert torch.allclose(x.weight, torch.full((2,), 2.0)) and int(x.num_batches_tracked) == 7
+
+
 def test_cuda_without_a_gpu_is_a_one_line_error(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(ValueError, match="no CUDA GPU is visible"):
@@ -318,7 +345,8 @@ def test_cuda_without_a_gpu_is_a_one_line_error(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("bad", [{"steps": "ten"}, {"steps": -5}, {"size": 0}, {"size": 48}, {"log_every": 0},
                                  {"lr": -1.0}, {"p_painted": 1.5}, {"split": "v9"}, {"resume": "yes"},
-                                 {"preset": "huge"}, {"batch": 2.5}, {"device": "tpu"}, {"max_minutes": -1.0}])
+                                 {"preset": "huge"}, {"batch": 2.5}, {"device": "tpu"}, {"max_minutes": -1.0},
+                                 {"ema": 1.0}])
 def test_bad_training_values_are_one_line_errors(bad):
     with pytest.raises(ValueError, match="training config|multiple of 32") as info:
         TrainConfig.from_dict(bad)
