@@ -127,7 +127,7 @@ class LightRefine(nn.Module):
         return self.out(F.relu(self.input(x) + up, inplace=True))
 
 
-class SubpixelRefine(LightRefine):
+class SubpixelRefine(nn.Module):
     """The refinement head at stride 2: relu(1x1(h) + 2x2/2(input)) → 3x3 → 4 logits per 2x2 block
     → pixel shuffle → 1 full-resolution logit. ``h`` is at half the input's size.
 
@@ -135,7 +135,7 @@ class SubpixelRefine(LightRefine):
     channels) without materialising the unshuffled copy (30 ms at 1 MP)."""
 
     def __init__(self, cin: int, cinput: int, width: int):
-        nn.Module.__init__(self)
+        super().__init__()
         self.coarse = nn.Conv2d(cin, width, 1)
         self.input = nn.Conv2d(cinput, width, 2, 2, bias=False)
         self.out = nn.Conv2d(width, 4, 3, 1, 1)
@@ -181,7 +181,7 @@ class MattingNet(nn.Module):
         for up, skip in zip(self.decoder, (feats[2], feats[1], feats[0], s2)):
             h = up(h, skip)
             decoded.append(h)
-        if isinstance(self.refine, LightRefine):
+        if self.config.light_decoder:  # LightRefine or SubpixelRefine: they take (h, x)
             logits = self.refine(h, x)
         else:
             h = F.interpolate(h, size=x.shape[-2:], mode="bilinear", align_corners=False)

@@ -60,11 +60,12 @@ def validate(net: MattingNet, items, limit: int = 0) -> tuple[dict, dict]:
     """Mean metrics per kind and per item (as plain dicts) of ``net`` on validation items."""
     from .data.validation import evaluate
 
+    was_training = net.training
     net.eval()
     try:
         means, per_item = evaluate(lambda img, tri: run_network(net, img, tri), items[: limit or None])
     finally:
-        net.train()
+        net.train(was_training)
     return {k: v.as_dict() for k, v in means.items()}, {k: v.as_dict() for k, v in per_item.items()}
 
 
