@@ -33,6 +33,37 @@ def _join_int8_builds() -> None:
 
 #: Images larger than this many pixels are matted at reduced size, then upsampled.
 DEFAULT_WORKING_PIXELS = 2_000_000
+#: A background int8 build is preferred for previews only when it is at least this much faster than
+#: fp32 on this CPU: without VNNI / AVX-512 (many AVX2-only CPUs) int8 convolutions run no faster,
+#: even slower (measured: fast student 204 vs 145 ms at 1 MP on an AVX2-only EPYC; README, Speed).
+INT8_MIN_SPEEDUP = 1.1
+#: Side of the square probe image the two precisions are timed on (about a live preview's size).
+SPEED_PROBE_SIDE = 384
+
+
+def time_forward(model: torch.nn.Module, image: np.ndarray, trimap: np.ndarray, device: torch.device,
+                 repeats: int = 3) -> float:
+    """Median seconds of ``repeats`` ``run_network`` calls after one warm-up call.
+
+    image: float32 (H, W, 3) in [0, 1]; trimap: uint8 (H, W) {0, 128, 255}.
+    """
+    run_network(model, image, trimap, device)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run_network(model, image, trimap, device)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def speed_probe(side: int = SPEED_PROBE_SIDE) -> tuple[np.ndarray, np.ndarray]:
+    """A fixed photo-like probe: float32 (side, side, 3) in [0, 1] and a trimap with a wide unknown ring."""
+    rng = np.random.default_rng(0)
+    image = cv2.GaussianBlur(rng.random((side, side, 3), dtype=np.float32), (0, 0), 3)
+    yy, xx = np.mgrid[:side, :side]
+    r = np.hypot(yy - side / 2, xx - side / 2) / side
+    trimap = np.where(r < 0.2, FOREGROUND, np.where(r < 0.4, 128, BACKGROUND)).astype(np.uint8)
+    return image, trimap
 
 
 def pick_device(device: str = "auto") -> torch.device:
@@ -149,6 +180,8 @@ class Predictor:
         self._int8: torch.nn.Module | None = None
         self._int8_thread: threading.Thread | None = None
         self._int8_error: str | None = None
+        #: fp32 time / int8 time on ``speed_probe`` after a comparing background build; None: not measured
+        self.int8_speedup: float | None = None
         if precision == "int8":
             self._build_int8(self.model)
             if self._int8 is None:
@@ -172,16 +205,28 @@ class Predictor:
         except Exception as exc:  # noqa: BLE001 - previews fall back to fp32; the reason is kept
             self._int8_error = f"int8 unavailable: {exc}"
 
-    def start_int8_build(self) -> None:
+    def _build_and_compare(self, unfused: MattingNet, compare: bool) -> None:
+        self._build_int8(unfused)
+        if not compare or self._int8 is None:
+            return
+        image, trimap = speed_probe()
+        with self._lock:  # timed with no other forward pass running (an export or preview waits ~0.5 s)
+            fp32 = time_forward(self.model, image, trimap, self.device)
+            int8 = time_forward(self._int8, image, trimap, self.device)
+        self.int8_speedup = fp32 / max(int8, 1e-9)
+
+    def start_int8_build(self, compare: bool = False) -> None:
         """Quantize a copy of the network in a background thread (a few seconds, CPU only).
 
-        Until it is ready (or if it fails) ``predict(..., int8=True)`` uses fp32.
+        Until it is ready (or if it fails) ``predict(..., int8=True)`` uses fp32. compare: then time
+        both precisions on ``speed_probe`` (``int8_speedup``), so that ``prefers_int8`` can tell
+        whether int8 previews pay on this CPU.
         """
         if self.device.type != "cpu" or self._int8 is not None or self._int8_thread is not None:
             return
         unfused, _ = load_network(self.source, "cpu")  # self.model is BN-fused; FX fuses on its own
-        self._int8_thread = threading.Thread(target=self._build_int8, args=(unfused,), daemon=True,
-                                             name="int8-quantize")
+        self._int8_thread = threading.Thread(target=self._build_and_compare, args=(unfused, compare),
+                                             daemon=True, name="int8-quantize")
         _BUILDS.add(self._int8_thread)
         self._int8_thread.start()
 
@@ -189,6 +234,11 @@ class Predictor:
     def network(self) -> torch.nn.Module:
         """The network ``predict`` runs by default (the int8 copy when precision is int8)."""
         return self._int8 if self.precision == "int8" and self._int8 is not None else self.model
+
+    @property
+    def prefers_int8(self) -> bool:
+        """True when the int8 network is built and not measured slower than ``INT8_MIN_SPEEDUP`` × fp32."""
+        return self._int8 is not None and (self.int8_speedup is None or self.int8_speedup >= INT8_MIN_SPEEDUP)
 
     def wait_int8(self, timeout: float | None = None) -> bool:
         """Block until a started int8 build ends; True when the int8 network is usable."""

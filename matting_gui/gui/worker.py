@@ -44,7 +44,7 @@ class PredictorPool:
     @staticmethod
     def _default(model: str, device: str) -> Predictor:
         pred = Predictor(model, device)
-        pred.start_int8_build()  # previews switch to int8 (~2x faster) once it is ready
+        pred.start_int8_build(compare=True)  # previews switch to int8 once it is built, if it is faster here
         return pred
 
     def get(self, model: str, device: str) -> Predictor:
@@ -164,7 +164,8 @@ class _Worker(QObject):
             waiting = self._service.peek()
             return waiting is not None and waiting.stamp.stroke != job.stamp.stroke
 
-        res = pred.predict(job.image, job.trimap, job.max_pixels, fast_upsample=preview, int8=preview,
+        res = pred.predict(job.image, job.trimap, job.max_pixels, fast_upsample=preview,
+                           int8=preview and pred.prefers_int8,
                            superseded=stroke_over if live else None)
         if res is None:
             return None

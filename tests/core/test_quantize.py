@@ -78,6 +78,40 @@ def test_background_int8_build_does_not_break_concurrent_inference(models):
     assert p.predict(img, tri, int8=True).precision == "int8"
 
 
+@pytest.mark.parametrize(("int8_seconds", "prefers"), [(0.05, True), (0.2, False), (0.095, False)])
+def test_comparing_build_keeps_int8_for_previews_only_where_it_is_faster(models, monkeypatch, int8_seconds, prefers):
+    """On CPUs without fast int8 kernels (AVX2 without VNNI) the quantized copy can be slower than fp32."""
+    import matting_gui.core.predictor as predictor
+
+    p = Predictor("student", "cpu")
+    timed = []
+
+    def fake_time(model, image, trimap, device, repeats=3):
+        timed.append((model is p.model, image.shape, trimap.dtype))
+        return 0.1 if model is p.model else int8_seconds
+
+    monkeypatch.setattr(predictor, "time_forward", fake_time)
+    assert not p.prefers_int8  # nothing built yet
+    p.start_int8_build(compare=True)
+    assert p.wait_int8(timeout=120)
+    side = predictor.SPEED_PROBE_SIDE
+    assert sorted(timed) == [(False, (side, side, 3), np.uint8), (True, (side, side, 3), np.uint8)]
+    assert p.int8_speedup == pytest.approx(0.1 / int8_seconds) and p.prefers_int8 is prefers
+    img, tri = make_photo(64, 64), make_trimap(64, 64)
+    assert p.predict(img, tri, int8=True).precision == "int8"  # an explicit request still gets int8
+
+
+def test_time_forward_and_probe_are_real_measurements(models):
+    from matting_gui.core.predictor import speed_probe, time_forward
+
+    image, trimap = speed_probe(96)
+    assert image.shape == (96, 96, 3) and image.dtype == np.float32 and 0 <= image.min() and image.max() <= 1
+    assert set(np.unique(trimap)) == {0, 128, 255}
+    p = Predictor("student", "cpu")
+    assert 0 < time_forward(p.model, image, trimap, p.device, repeats=2) < 60
+    assert p.int8_speedup is None and not p.prefers_int8  # no comparing build: nothing measured
+
+
 def test_channels_last_encoding_is_the_same_values():
     img, tri = make_photo(40, 56), make_trimap(40, 56)
     chw, cl = encode_inputs(img, tri), encode_inputs(img, tri, channels_last=True)

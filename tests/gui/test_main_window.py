@@ -443,19 +443,28 @@ def test_cancelled_export_writes_nothing(qtbot, window, photo, tmp_path):
     assert list(out.iterdir()) == [] and window.matte.export_job is None
 
 
-def test_previews_switch_to_int8_once_quantized_full_mattes_stay_fp32(qtbot, window, photo, monkeypatch):
+@pytest.mark.parametrize("int8_faster", [True, False])
+def test_previews_switch_to_int8_once_quantized_if_faster_full_mattes_stay_fp32(qtbot, window, photo, monkeypatch,
+                                                                                int8_faster):
     monkeypatch.setattr("matting_gui.gui.controllers.matte.PREVIEW_PIXELS", 60 * 80)  # the 160x120 photo gets previews
+    from matting_gui.core.quantize import QuantizedMatting
+
+    def fake_time(model, image, trimap, device, repeats=3):  # this host's timing, made deterministic
+        return (0.05 if int8_faster else 0.2) if isinstance(model, QuantizedMatting) else 0.1
+
+    monkeypatch.setattr("matting_gui.core.predictor.time_forward", fake_time)
     res = _open(qtbot, window, photo)
     assert res.result.precision == "fp32"
     pred = window.service.predictors.get(window.session.model, window.session.device)
     assert pred.wait_int8(timeout=120)  # built in the background after the first load
+    assert pred.prefers_int8 is int8_faster
     window.session.set_tool("unknown")
     shown = []
     window.matteShown.connect(shown.append)
     with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=_full):
         _stroke(qtbot, window, [(70, 60), (80, 60), (90, 60)])  # stroke end: a preview, then the full matte
     previews = [r for r in shown if r.job.stamp.preview]
-    assert previews and all(r.result.precision == "int8" for r in previews)
+    assert previews and all(r.result.precision == ("int8" if int8_faster else "fp32") for r in previews)
     assert shown[-1].result.precision == "fp32" and not shown[-1].job.stamp.preview
 
 
