@@ -10,7 +10,7 @@ while the button is still down (previews of that same stroke), per second.
 For each photo size: open a generated photo with a trimap, paint a stroke with
 simulated mouse events, and time from the mouse release until the first matte of
 the new trimap is on screen (the preview for large photos, else the full matte;
-previews run the int8 network, which is built in the background after loading),
+previews run the int8 network where it is faster, built and timed in the background after loading),
 and until the full-resolution matte is. A 5 ms timer records the longest gap in
 the Qt event loop while painting, and separately while opening the photo (until its
 first matte is shown): the UI's worst stalls.
@@ -122,7 +122,7 @@ def run_size(name: str, strokes: int, model: str, live_seconds: float = 4.0) -> 
     wait_for(w, lambda: s.matte_is_current)
     open_s, open_stall = time.perf_counter() - t_open, meter.stop()
     pred = w.service.predictors.get(s.model, s.device)
-    wait_for(w, lambda: pred.wait_int8(0))  # previews run int8 once it is built (~3 s after loading)
+    wait_for(w, lambda: pred.wait_int8(0))  # int8 is built and timed ~3 s after loading; previews use the faster precision
     precisions = set()
     w.matteShown.connect(lambda res: precisions.add(res.result.precision) if res.job.stamp.preview else None)
     c = w.canvas
