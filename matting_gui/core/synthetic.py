@@ -4,6 +4,7 @@
 (S, S, 3) in [0, 1], alpha float32 (S, S) in [0, 1]. Each subject mixes a body
 (soft or hard blob), and some of: thin anti-aliased strands (hair, fur, grass),
 holes and meshes, semi-transparent regions, motion or defocus blur at edges.
+``synthetic_foliage`` draws plants: opaque leaves on branches, background in the gaps.
 Colours come from a photo patch (``texture``), so foregrounds look natural.
 """
 
@@ -160,6 +161,62 @@ def synthetic_foreground(
     elif r < 0.3:
         sigma = rng.uniform(0.7, 3.0)
         alpha = cv2.GaussianBlur(alpha, (0, 0), sigma)
+    return np.clip(fg, 0, 1).astype(np.float32), np.clip(alpha, 0, 1).astype(np.float32)
+
+
+def _leaf(rng: np.random.Generator, cx: float, cy: float, length: float) -> np.ndarray:
+    """One leaf outline: a pointed ellipse at a random angle, int32 (18, 2) polygon (x, y)."""
+    ang = rng.uniform(0, 2 * np.pi)
+    t = np.linspace(0, np.pi, 9)
+    width = length * rng.uniform(0.25, 0.6)
+    outline = np.concatenate([np.stack([length * (t / np.pi - 0.5), width / 2 * np.sin(t)], 1),
+                              np.stack([length * (0.5 - t / np.pi), -width / 2 * np.sin(t)], 1)])
+    rot = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]])
+    return (outline @ rot.T + (cx, cy)).astype(np.int32)
+
+
+def synthetic_foliage(
+    rng: np.random.Generator, size: int, texture: np.ndarray, texture2: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """A plant or tree crown: up to hundreds of opaque leaves on thin branches, with background
+    showing through the gaps (as in alphamatting GT26). Each leaf has its own brightness, so the
+    foreground is as textured as a cluttered background and colour alone cannot separate them; a
+    wide trimap leaves the whole crown unknown.
+
+    texture(s): float32 (h, w, 3) photos in [0, 1] for colours. Returns fg float32 (size, size, 3)
+    in [0, 1] and alpha float32 (size, size) in [0, 1] (exact coverage of leaves and branches).
+    """
+    big = size * SUPERSAMPLE
+    cover = np.zeros((big, big), np.uint8)
+    shade = np.zeros((big, big), np.uint8)  # per-leaf brightness: leaves in light and in shadow
+    base = np.array([big * rng.uniform(0.35, 0.65), big * rng.uniform(0.85, 1.05)])
+    tips = []
+    for _ in range(int(rng.integers(6, 18))):  # branches from the base up into the crown, forking once
+        end = base + np.array([rng.normal(0, 0.25), -rng.uniform(0.45, 0.85)]) * big
+        mid = (base + end) / 2 + rng.normal(0, 0.05, 2) * big
+        fork = mid + rng.normal(0, 0.2, 2) * big
+        thick = max(1, int(rng.uniform(0.002, 0.012) * big))
+        for a, b in ((base, mid), (mid, end), (mid, fork)):
+            pa, pb = tuple(int(v) for v in a), tuple(int(v) for v in b)
+            cv2.line(cover, pa, pb, 255, thick, cv2.LINE_AA)
+            cv2.line(shade, pa, pb, int(rng.integers(40, 120)), thick)
+        tips += [mid, end, fork]
+    tips_arr = np.array(tips)
+    leaf_len = rng.uniform(0.03, 0.09) * big
+    for _ in range(int(rng.integers(100, 600))):
+        cx, cy = tips_arr[rng.integers(len(tips_arr))] + rng.normal(0, rng.uniform(0.04, 0.12), 2) * big
+        outline = _leaf(rng, cx, cy, leaf_len * rng.uniform(0.6, 1.4))
+        cv2.fillPoly(cover, [outline], 255, cv2.LINE_AA)
+        cv2.fillPoly(shade, [outline], int(rng.integers(70, 256)))  # later leaves hide earlier ones
+    alpha = cv2.resize(cover, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    light = cv2.resize(shade, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    light = light / np.maximum(alpha, 1e-3)  # un-premultiply: the leaf's own brightness at its edges
+    colour = _colour_layer(rng, size, texture2 if texture2 is not None and rng.random() < 0.5 else texture)
+    tint = np.array([rng.uniform(0.3, 0.8), rng.uniform(0.7, 1.2), rng.uniform(0.2, 0.6)], np.float32)
+    if rng.random() < 0.3:  # autumn or dried leaves: browns and yellows rather than greens
+        tint = tint[[1, 0, 2]]
+    tint = 1 + rng.uniform(0.2, 0.9) * (tint - 1)  # from the photo's own colours to plainly green
+    fg = colour * tint * np.clip(light, 0, 1)[..., None] * rng.uniform(0.8, 1.5)
     return np.clip(fg, 0, 1).astype(np.float32), np.clip(alpha, 0, 1).astype(np.float32)
 
 

@@ -51,6 +51,7 @@ class TrainConfig:
     split: str = "v1"  # alphamatting train/validation split: v1 (4 easy val subjects) | v2 (hard ones, wide trimaps)
     p_painted: float = 0.0  # share of samples with a hand-painted-style trimap (data.painted) instead of a band
     p_fg_seeds: float = 0.0  # of the painted trimaps, the share with the foreground unpainted but for 0-2 seeds
+    p_foliage: float = 0.0  # share of samples that are procedural plants / tree crowns (core.synthetic)
     realism: bool = False  # defocused backgrounds and JPEG re-compression in composites
     pretrained: str = ""  # "imagenet": start an efficientnet_lite0 encoder from ImageNet weights (pretrained.py)
     encoder_lr_scale: float = 1.0  # with `pretrained`: the encoder's learning rate is lr × this
@@ -78,7 +79,8 @@ class TrainConfig:
                                 ("workers", 0, 64), ("threads", 1, 1024), ("val_every", 0, None), ("val_limit", 0, None),
                                 ("log_every", 1, None), ("stop_at", 0, None), ("lr", 1e-20, 10.0),
                                 ("min_lr_ratio", 0.0, 1.0), ("w1", 0.0, 1.0), ("kd_decay_from", 0.0, 1.0),
-                                ("p_painted", 0.0, 1.0), ("p_fg_seeds", 0.0, 1.0), ("encoder_lr_scale", 1e-6, 100.0), ("clip", 1e-9, None),
+                                ("p_painted", 0.0, 1.0), ("p_fg_seeds", 0.0, 1.0), ("p_foliage", 0.0, 1.0),
+                                ("encoder_lr_scale", 1e-6, 100.0), ("clip", 1e-9, None),
                                 ("checkpoint_minutes", 1e-3, None), ("weight_decay", 0.0, 1.0),
                                 ("max_minutes", 0.0, None), ("ema", 0.0, 0.99999)):
             value = getattr(self, name)

@@ -44,7 +44,7 @@ def build_data(cfg: TrainConfig):
     mode = _data_mode(cfg)
     if mode == "synthetic":
         ds = MattingSamples([], generated_backgrounds(cfg.seed), cfg.size, cfg.seed, p_painted=cfg.p_painted,
-                            realism=cfg.realism, p_fg_seeds=cfg.p_fg_seeds)
+                            realism=cfg.realism, p_fg_seeds=cfg.p_fg_seeds, p_foliage=cfg.p_foliage)
         return ds, synthetic_validation(cfg.seed), "generated synthetic foregrounds over generated backgrounds"
     if mode != "shared":
         raise ValueError(f"unknown data mode {cfg.data!r}; choose auto, shared or synthetic")
@@ -55,10 +55,11 @@ def build_data(cfg: TrainConfig):
     subjects = load_subjects(split["train"])
     backgrounds = load_backgrounds(background_paths("train"))
     ds = MattingSamples(subjects, backgrounds, cfg.size, cfg.seed, p_painted=cfg.p_painted, realism=cfg.realism,
-                        p_fg_seeds=cfg.p_fg_seeds)
+                        p_fg_seeds=cfg.p_fg_seeds, p_foliage=cfg.p_foliage)
     desc = (
         f"alphamatting training images {split['train']} (split {cfg.split}; composited over BSDS500 train "
         "backgrounds, and as original photos) + procedural synthetic foregrounds"
+        + (f" ({cfg.p_foliage:.0%} of all samples procedural plants)" if cfg.p_foliage else "")
         + (f"; {cfg.p_painted:.0%} hand-painted-style trimaps" if cfg.p_painted else "")
         + (f" ({cfg.p_fg_seeds:.0%} of them with the foreground unpainted but for seeds)" if cfg.p_fg_seeds else "")
         + ("; defocused backgrounds, JPEG re-compression" if cfg.realism else "")

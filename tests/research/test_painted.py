@@ -83,3 +83,17 @@ def test_samples_use_painted_trimaps_only_when_asked():
         assert s["unknown"].sum() == float((t == 128).sum())
         differs += not np.array_equal(t, plain[i]["trimap"][0].numpy())
     assert differs >= 4
+
+
+def test_samples_draw_foliage_only_when_asked():
+    bgs = generated_backgrounds(0, 3, 96)
+    plain = MattingSamples([], bgs, 64, seed=5)
+    off = MattingSamples([], bgs, 64, seed=5, p_foliage=0.0)
+    for i in range(4):  # p_foliage = 0 draws nothing extra: earlier runs' samples are unchanged
+        assert np.array_equal(plain[i]["image"].numpy(), off[i]["image"].numpy())
+    plants = MattingSamples([], bgs, 64, seed=5, p_foliage=1.0)
+    for i in range(4):
+        s = plants[i]
+        a, t = s["alpha"][0].numpy(), s["trimap"][0].numpy()
+        assert not np.array_equal(a, plain[i]["alpha"][0].numpy())
+        assert np.all(a[t == 255] >= 1 - 1e-3) and np.all(a[t == 0] <= 1e-3) and (t == 128).any()

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from ...core.synthetic import synthetic_foreground
+from ...core.synthetic import synthetic_foliage, synthetic_foreground
 from ...core.trimap import encode_inputs, trimap_from_alpha
 from .painted import painted_trimap
 from .sources import Subject
@@ -74,6 +74,7 @@ class MattingSamples(Dataset):
         p_painted: float = 0.0,
         realism: bool = False,
         p_fg_seeds: float = 0.0,
+        p_foliage: float = 0.0,
     ):
         if not backgrounds:
             raise ValueError("at least one background image is needed")
@@ -88,6 +89,8 @@ class MattingSamples(Dataset):
         self.p_painted = p_painted
         # of those, the share whose foreground is left unpainted but for a few seeds (data.painted)
         self.p_fg_seeds = p_fg_seeds
+        # share of all samples that are procedural plants (core.synthetic.synthetic_foliage); 0 draws nothing
+        self.p_foliage = p_foliage
         # composites closer to real photos: defocused backgrounds, JPEG re-compression
         self.realism = realism
 
@@ -120,7 +123,8 @@ class MattingSamples(Dataset):
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         rng = np.random.default_rng([self.seed, index])
         s = self.size
-        r = rng.random()
+        foliage = bool(self.p_foliage) and rng.random() < self.p_foliage
+        r = 1.0 if foliage else rng.random()
         photo = r < self.p_photo
         if photo or r < self.p_photo + self.p_real:
             src, alpha = self._real(rng, photo)
@@ -130,7 +134,7 @@ class MattingSamples(Dataset):
             tex = self.backgrounds[rng.integers(len(self.backgrounds))]
             tex2 = self.backgrounds[rng.integers(len(self.backgrounds))]
             gen = int(s * rng.uniform(1.0, 1.6))
-            src, alpha = synthetic_foreground(rng, gen, tex, tex2)
+            src, alpha = (synthetic_foliage if foliage else synthetic_foreground)(rng, gen, tex, tex2)
             y, x, side = _crop_around_unknown(rng, alpha, s)
             src = cv2.resize(src[y : y + side, x : x + side], (s, s))
             alpha = cv2.resize(alpha[y : y + side, x : x + side], (s, s))
