@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from matting_gui.core.config import STUDENT_WIDE, TEACHER_LITE  # noqa: E402
+from matting_gui.core.config import STUDENT_FAST, TEACHER_LITE  # noqa: E402
 from matting_gui.core.network import build_network  # noqa: E402
 from matting_gui.core.weights import save_weights  # noqa: E402
 
@@ -55,7 +55,7 @@ def model_dir(tmp_path_factory) -> Path:
     """A models folder with random-weight student and teacher files (as `models/` will hold)."""
     folder = tmp_path_factory.mktemp("models")
     torch.manual_seed(0)
-    for name, cfg in (("student", STUDENT_WIDE), ("teacher", TEACHER_LITE)):  # the presets models/ ships
+    for name, cfg in (("student", STUDENT_FAST), ("teacher", TEACHER_LITE)):  # the presets models/ ships
         save_weights(folder / f"{name}.safetensors", build_network(cfg), {"note": "random weights (test fixture)"})
     return folder
 

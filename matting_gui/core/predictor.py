@@ -190,7 +190,7 @@ class Predictor:
         if self.device.type == "cpu":
             self.model = self.model.to(memory_format=torch.channels_last)
         # The installed models are shown by the name the user chose them by ("student" is built from
-        # the student_wide preset); any other weights file by its card's network name.
+        # the student_fast preset); any other weights file by its card's network name.
         self.name = str(model) if str(model) in INSTALLED_MODELS else str(self.card.get("name", Path(str(model)).stem))
         self.source = str(model)
         self.working_pixels = working_pixels

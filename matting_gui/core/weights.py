@@ -54,7 +54,7 @@ def save_weights(path: str | os.PathLike, model: MattingNet, card: dict | None =
 
 
 # The models the app and CLI know by name → the network preset each is trained from.
-INSTALLED_MODELS = {"student": "student_wide", "teacher": "teacher_lite"}
+INSTALLED_MODELS = {"student": "student_fast", "teacher": "teacher_lite"}
 
 
 def resolve_model(name_or_path: str | os.PathLike) -> Path:

@@ -22,8 +22,8 @@ def test_predictor_by_name_and_working_size(models):
     res = p.predict(img, tri)
     assert res.alpha.shape == (80, 120)
     assert res.working_size[0] * res.working_size[1] <= 40 * 40 * 1.1
-    assert res.model_name == "student"  # the name it was chosen by, not the preset's (student_wide)
-    assert Predictor(models / "student.safetensors", "cpu").name == "student_wide"  # a file: its network
+    assert res.model_name == "student"  # the name it was chosen by, not the preset's (student_fast)
+    assert Predictor(models / "student.safetensors", "cpu").name == "student_fast"  # a file: its network
     full = p.predict(img, tri, max_pixels=10**7)
     assert full.working_size == (120, 80)
     with pytest.raises(ValueError, match="does not match"):

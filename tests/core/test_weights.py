@@ -20,7 +20,7 @@ def test_roundtrip_rebuilds_from_stored_config(tmp_path):
 
 
 def test_missing_preset_says_how_to_train():
-    with pytest.raises(WeightsError, match="matting-lab train --preset student_wide "):
+    with pytest.raises(WeightsError, match="matting-lab train --preset student_fast "):
         load_network("student")
 
 
