@@ -241,8 +241,9 @@ def build_network(cfg: NetConfig) -> MattingNet:
 
 
 def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+    """Number of parameters, frozen ones included (a weight average or a frozen teacher has no
+    trainable ones, and its card must still state its size)."""
+    return sum(p.numel() for p in model.parameters())
 
 
 def count_macs(model: nn.Module, height: int = 512, width: int = 512) -> int:
