@@ -747,7 +747,8 @@ def test_help_lists_the_shortcuts_and_an_empty_photo_shows_what_to_do_first(qtbo
     window.matte.status.connect(messages.append)
     with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT):
         window.actions["model:teacher"].trigger()
-    assert "Loading the teacher model…" in messages
+    assert messages[:1] == ["Loading the teacher model…"] and messages[-1] == ""  # cleared once it is shown
+    assert window.statusBar().currentMessage() == ""
 
 
 def test_the_brush_keeps_its_size_relative_to_the_photo(qtbot, window, tmp_path):

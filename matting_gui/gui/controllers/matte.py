@@ -36,6 +36,7 @@ class MatteController(QObject):
         super().__init__(dialog_parent)
         self.session, self.service, self._dialog_parent = session, service, dialog_parent
         self.export_job: ExportJob | None = None
+        self._loading: str | None = None  # the model whose "Loading…" message is up, until its first matte
         self._progress: QProgressDialog | None = None
         self._debounce = QSignalDebouncer(parent=self)  # edits: compute once they pause
         self._debounce.setTimeout(DEBOUNCE_MS)
@@ -76,6 +77,7 @@ class MatteController(QObject):
         s = self.session
         if not self.service.predictors.loaded(s.model, s.device):
             self.status.emit(f"Loading the {s.model} model…")  # the first matte of a model waits for it (1–2 s)
+            self._loading = s.model
         self.request()
 
     def _large(self) -> bool:
@@ -103,6 +105,9 @@ class MatteController(QObject):
         r = res.result
         kind = ("preview" if res.job.stamp.preview else "full") + (" int8" if r.precision == "int8" else "")
         self.described.emit(f"{r.model_name} · {kind} {r.working_size[0]}×{r.working_size[1]}", f"{r.seconds * 1000:.0f} ms")
+        if self._loading == res.job.stamp.model and self.export_job is None:
+            self._loading = None
+            self.status.emit("")  # loaded: the message would otherwise claim it for six more seconds
         self.shown.emit(res)
 
     def want_colours(self) -> None:
@@ -119,6 +124,7 @@ class MatteController(QObject):
                          "subject with the Foreground brush and press Auto band (Ctrl+B)")
 
     def _on_error(self, job_id: int, exc: BaseException) -> None:
+        self._loading = None
         if isinstance(exc, MemoryError):
             message = "out of memory while computing the matte; try a smaller working size"
         else:
