@@ -37,13 +37,14 @@ DEFAULT_WORKING_PIXELS = 2_000_000
 #: fp32 on this CPU: without VNNI / AVX-512 (many AVX2-only CPUs) int8 convolutions run no faster,
 #: even slower (measured: fast student 204 vs 145 ms at 1 MP on an AVX2-only EPYC; README, Speed).
 INT8_MIN_SPEEDUP = 1.1
-#: Side of the square probe image the two precisions are timed on (about a live preview's size).
+#: Side of the square probe image the two precisions are timed on (a live preview is 512²; the forward lock is held meanwhile).
 SPEED_PROBE_SIDE = 384
 
 
 def time_forward(model: torch.nn.Module, image: np.ndarray, trimap: np.ndarray, device: torch.device,
                  repeats: int = 3) -> float:
-    """Median seconds of ``repeats`` ``run_network`` calls after one warm-up call.
+    """Seconds of the fastest of ``repeats`` ``run_network`` calls after one warm-up call (the
+    fastest, not the median: other processes only ever add time).
 
     image: float32 (H, W, 3) in [0, 1]; trimap: uint8 (H, W) {0, 128, 255}.
     """
@@ -53,7 +54,7 @@ def time_forward(model: torch.nn.Module, image: np.ndarray, trimap: np.ndarray, 
         start = time.perf_counter()
         run_network(model, image, trimap, device)
         times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    return min(times)
 
 
 def speed_probe(side: int = SPEED_PROBE_SIDE) -> tuple[np.ndarray, np.ndarray]:
@@ -210,7 +211,8 @@ class Predictor:
         if not compare or self._int8 is None:
             return
         image, trimap = speed_probe()
-        with self._lock:  # timed with no other forward pass running (an export or preview waits ~0.5 s)
+        with self._lock:  # timed with no other forward pass running; a matte asked meanwhile waits, once per
+            # model load (with two trainings on the 2 cores: build and timing 6 s for the student, 19 s for the teacher)
             fp32 = time_forward(self.model, image, trimap, self.device)
             int8 = time_forward(self._int8, image, trimap, self.device)
         self.int8_speedup = fp32 / max(int8, 1e-9)
