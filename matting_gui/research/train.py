@@ -240,9 +240,11 @@ def main(cfg: TrainConfig) -> dict:
     def run_validation() -> None:
         nonlocal best, best_step
         t0 = time.perf_counter()
-        means, _ = validate(scored, val_items, cfg.val_limit)
+        means, per_item = validate(scored, val_items, cfg.val_limit)
         score = means["all"]["sad"]
-        log.write({"step": step, "val": means, "val_seconds": round(time.perf_counter() - t0, 1)})
+        # SAD per item too: the means hide which subject moved (on split v2 one tree decided them)
+        log.write({"step": step, "val": means, "val_sad": {k: round(v["sad"], 4) for k, v in per_item.items()},
+                   "val_seconds": round(time.perf_counter() - t0, 1)})
         summary = "  ".join(f"{k}: SAD {v['sad']:.2f} MSE {v['mse']:.4f}" for k, v in means.items())
         log.say(f"[val] step {step}: {summary}")
         if score < best:

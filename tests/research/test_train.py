@@ -38,6 +38,10 @@ def test_teacher_smoke_loss_decreases_and_exports(teacher_run):
         assert ("validation" in card) == (name == "best")  # the best weights carry the score that chose them
     p = Predictor(out / "final.safetensors", "cpu")
     assert p.predict(make_photo(), make_trimap()).alpha.shape == (48, 64)
+    checks = [r for r in map(json.loads, (out / "log.jsonl").read_text().splitlines()) if "val" in r]
+    assert checks and all(r["val_sad"] and all(isinstance(v, float) for v in r["val_sad"].values()) for r in checks)
+    last = checks[-1]
+    assert np.mean(list(last["val_sad"].values())) == pytest.approx(last["val"]["all"]["sad"], abs=1e-3)
 
 
 def test_distilled_student_smoke_and_cli(teacher_run, tmp_path):
