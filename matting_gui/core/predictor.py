@@ -211,8 +211,8 @@ class Predictor:
         if not compare or self._int8 is None:
             return
         image, trimap = speed_probe()
-        with self._lock:  # timed with no other forward pass running; a matte asked meanwhile waits, once per
-            # model load (with two trainings on the 2 cores: build and timing 6 s for the student, 19 s for the teacher)
+        with self._lock:  # timed with no other forward pass running: a matte asked meanwhile waits for the
+            # timing (not the build), once per model load
             fp32 = time_forward(self.model, image, trimap, self.device)
             int8 = time_forward(self._int8, image, trimap, self.device)
         self.int8_speedup = fp32 / max(int8, 1e-9)
