@@ -24,9 +24,9 @@ HERE = Path(__file__).resolve().parent
 
 def main() -> None:
     texture = read_image(HERE.parent / "resources" / "samples" / "astronaut.png").rgb
-    ds = MattingSamples([], [texture] + generated_backgrounds(1, 6, 256), size=160, seed=2)
-    plants = MattingSamples([], [texture] + generated_backgrounds(1, 6, 256), size=160, seed=2, p_foliage=1.0,
-                            p_painted=1.0)
+    backgrounds = [texture] + generated_backgrounds(1, 6, 256)
+    ds = MattingSamples([], backgrounds, size=160, seed=2)
+    plants = MattingSamples([], backgrounds, size=160, seed=2, p_foliage=1.0, p_painted=1.0)
     tiles = []
     for i in range(15):
         s = ds[i] if i < 12 else plants[i]

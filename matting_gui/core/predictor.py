@@ -41,20 +41,27 @@ INT8_MIN_SPEEDUP = 1.1
 SPEED_PROBE_SIDE = 384
 
 
-def time_forward(model: torch.nn.Module, image: np.ndarray, trimap: np.ndarray, device: torch.device,
-                 repeats: int = 3) -> float:
-    """Seconds of the fastest of ``repeats`` ``run_network`` calls after one warm-up call (the
-    fastest, not the median: other processes only ever add time).
+def forward_times(model: torch.nn.Module, image: np.ndarray, trimap: np.ndarray, device: torch.device | None = None,
+                  repeats: int = 3, mirror: bool = False) -> list[float]:
+    """Wall seconds of each of ``repeats`` ``run_network`` calls, after one warm-up call.
 
-    image: float32 (H, W, 3) in [0, 1]; trimap: uint8 (H, W) {0, 128, 255}.
+    image: float32 (H, W, 3) in [0, 1]; trimap: uint8 (H, W) {0, 128, 255}; mirror: time the
+    mirror-averaged result (two passes per call).
     """
-    run_network(model, image, trimap, device)
+    run_network(model, image, trimap, device, mirror)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        run_network(model, image, trimap, device)
+        run_network(model, image, trimap, device, mirror)
         times.append(time.perf_counter() - start)
-    return min(times)
+    return times
+
+
+def time_forward(model: torch.nn.Module, image: np.ndarray, trimap: np.ndarray, device: torch.device,
+                 repeats: int = 3) -> float:
+    """Seconds of the fastest of ``forward_times`` (the fastest, not the median: other processes
+    only ever add time)."""
+    return min(forward_times(model, image, trimap, device, repeats))
 
 
 def speed_probe(side: int = SPEED_PROBE_SIDE) -> tuple[np.ndarray, np.ndarray]:

@@ -14,13 +14,12 @@ import statistics
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from ..core.metrics import MattingScores, mean_scores
 from ..core.network import count_macs
 from ..core.paths import models_dir
-from ..core.predictor import Predictor, run_network
+from ..core.predictor import Predictor, forward_times, speed_probe
 from ..core.refine import closed_form, guided_closed_form
 from .data.validation import ValItem, build_validation_set, evaluate
 
@@ -64,20 +63,8 @@ def default_models() -> dict[str, Path]:
 
 def latency_ms(model, side: int = 512, repeats: int = 5, mirror: bool = False) -> float:
     """Median wall time (ms) of one forward pass at side×side on the model's device (mirror: the
-    mirror-averaged result, two passes)."""
-    from ..core.trimap import UNKNOWN
-
-    img = np.random.default_rng(0).random((side, side, 3), dtype=np.float32)
-    tri = np.full((side, side), UNKNOWN, np.uint8)
-    tri[: side // 4] = 0
-    tri[-side // 4 :] = 255
-    run_network(model, img, tri, mirror=mirror)  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        run_network(model, img, tri, mirror=mirror)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1000
+    mirror-averaged result, two passes), on the predictor's speed probe."""
+    return statistics.median(forward_times(model, *speed_probe(side), repeats=repeats, mirror=mirror)) * 1000
 
 
 def evaluate_models(models: dict[str, Path], include_closed_form: bool = True, items: list[ValItem] | None = None,
