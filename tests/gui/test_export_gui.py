@@ -1,0 +1,170 @@
+"""Exporting from the editor: the files written, the dialog's choices, quality options, unwritable
+folders, cancelling, and exports that keep what they started with."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from matting_gui.core.trimap import FOREGROUND, UNKNOWN
+from tests.conftest import make_photo
+from tests.gui.driving import TIMEOUT, export_now, open_and_wait, stroke
+
+
+def test_export_writes_matte_cutout_composite(qtbot, window, photo, tmp_path):
+    open_and_wait(qtbot, window, photo)
+    window.session.set_view(background="white")
+    out = tmp_path / "out"
+    out.mkdir()
+    with qtbot.waitSignal(window.exported, timeout=60000) as blocker:
+        export_now(window, out, matte=True, cutout=True, composite=True, composite_format="jpg", quality=90)
+    names = sorted(p.name for p in blocker.args[0])
+    assert names == ["x_composite.jpg", "x_cutout.png", "x_matte.png"]
+    matte = np.asarray(Image.open(out / "x_matte.png"))
+    assert matte.shape == (120, 160) and matte[60, 80] == 255 and matte[0, 0] == 0
+    cut = np.asarray(Image.open(out / "x_cutout.png"))
+    assert cut.shape == (120, 160, 4) and np.array_equal(cut[..., 3], matte)
+    comp = np.asarray(Image.open(out / "x_composite.jpg"))
+    assert comp[2, 2].min() > 240  # background replaced by white
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+@pytest.mark.parametrize("option", ["mirror", "refine"])
+def test_export_quality_options_reach_the_worker_and_change_the_matte(qtbot, window, photo, tmp_path, monkeypatch,
+                                                                      option):
+    open_and_wait(qtbot, window, photo)
+    submitted = []
+    export = window.service.export
+    monkeypatch.setattr(window.service, "export", lambda job: (submitted.append(job), export(job)))
+    for on in (True, False):
+        with qtbot.waitSignal(window.exported, timeout=60000):
+            export_now(window, tmp_path, f"x{on}", **{"mirror": False, "refine": False, option: on})
+    assert [getattr(j, option) for j in submitted] == [True, False]
+    a, b = (np.asarray(Image.open(tmp_path / f"x{on}_matte.png")) for on in (True, False))
+    assert a.shape == b.shape == (120, 160) and not np.array_equal(a, b)
+
+
+def test_export_dialog_starts_from_the_given_choices_and_returns_them(qtbot, window):
+    from matting_gui.gui.widgets.export_dialog import ExportDialog
+
+    choices = {"folder": "/tmp/x", "stem": "s", "matte": False, "cutout": False, "cutout_format": "webp",
+               "composite": True, "composite_format": "jpg", "quality": 80, "mirror": False, "refine": True}
+    dlg = ExportDialog(window, choices, 16)
+    qtbot.addWidget(dlg)
+    assert dlg.options() == choices
+    dlg.mirror.setChecked(True)
+    assert dlg.options()["mirror"] and dlg.request().composite_format == "jpg"
+
+
+def test_export_dialog_refuses_a_file_as_folder_and_remembers_choices(qtbot, window, photo, tmp_path, monkeypatch):
+    from matting_gui.gui.widgets.export_dialog import ExportDialog
+
+    open_and_wait(qtbot, window, photo)
+    dlg = ExportDialog(window, {"folder": str(photo)})
+    qtbot.addWidget(dlg)
+    dlg.accept()
+    assert dlg.result() == 0 and "is a file" in dlg.problem.text()  # stays open, says why
+    dlg.folder.setText(str(tmp_path / "new" / "folder"))
+    assert dlg.folder_problem() is None  # missing folders are fine: export creates them
+
+    def accept(self):  # the user ticks composite (jpg) and presses OK
+        self.composite.setChecked(True)
+        self.composite_format.setCurrentText("jpg")
+        self.folder.setText(str(tmp_path / "new" / "folder"))
+        return True
+
+    monkeypatch.setattr(ExportDialog, "exec", accept)
+    with qtbot.waitSignal(window.exported, timeout=60000) as blocker:
+        window.actions["export"].trigger()
+    assert (tmp_path / "new" / "folder" / "photo_composite.jpg") in blocker.args[0]
+    seen = {}
+    monkeypatch.setattr(ExportDialog, "exec", lambda self: seen.update(self.options()) or False)
+    window.actions["export"].trigger()  # reopened: the last choices, not the defaults
+    assert seen["composite"] and seen["composite_format"] == "jpg" and seen["folder"] == str(tmp_path / "new" / "folder")
+
+
+def test_export_to_unwritable_folder_keeps_everything(qtbot, window, photo, tmp_path):
+    open_and_wait(qtbot, window, photo)
+    window.session.set_tool("unknown")
+    stroke(qtbot, window, [(20, 20), (30, 20)])
+    rev = window.session.doc.revision
+    with qtbot.waitSignal(window.errorShown, timeout=60000) as blocker:
+        export_now(window, photo / "not-a-folder")  # below a file: cannot be created
+    assert "export failed" in blocker.args[0]
+    assert window.session.doc.revision == rev and window.session.doc.dirty and window.session.matte.alpha is not None
+
+
+def test_cancelled_export_writes_nothing(qtbot, window, photo, tmp_path):
+    open_and_wait(qtbot, window, photo)
+    out = tmp_path / "out"
+    out.mkdir()
+    with qtbot.waitSignal(window.service.errored, timeout=TIMEOUT):  # the worker stops it: ExportCancelled
+        export_now(window, out)
+        window.matte.cancel_export()  # what the progress dialog's Cancel button does
+    assert list(out.iterdir()) == [] and window.matte.export_job is None
+
+
+def test_the_edges_panel_decontaminate_box_drives_view_and_export(qtbot, window, photo, tmp_path):
+    """The box in the Edges panel and the View-menu action are one setting, and export honours it:
+    off, the cutout carries the photo's own colours; on, colours estimated for the foreground."""
+    open_and_wait(qtbot, window, photo)
+    window.panel.decontaminate.setChecked(False)
+    assert not window.session.decontaminate and not window.actions["decontaminate"].isChecked()
+    with qtbot.waitSignal(window.exported, timeout=60000):
+        export_now(window, tmp_path, "raw", matte=False, cutout=True)
+    raw = np.asarray(Image.open(tmp_path / "raw_cutout.png"))
+    original = np.asarray(Image.open(photo).convert("RGB"))
+    assert np.abs(raw[..., :3].astype(int) - original).max() <= 1
+    window.actions["decontaminate"].trigger()  # the menu action, the other way in
+    assert window.session.decontaminate and window.panel.decontaminate.isChecked()
+    with qtbot.waitSignal(window.exported, timeout=60000):
+        export_now(window, tmp_path, "clean", matte=False, cutout=True)
+    clean = np.asarray(Image.open(tmp_path / "clean_cutout.png"))
+    soft = (clean[..., 3] > 0) & (clean[..., 3] < 255)
+    assert soft.any() and np.abs(clean[..., :3].astype(int) - original)[soft].max() > 1
+
+
+def test_saving_the_sample_never_touches_the_bundled_files(qtbot, window, monkeypatch, tmp_path):
+    """The sample's trimap is saved to the user's data folder, and the sample reopens with it; the
+    installed resources stay as shipped (issue 16, defect 8)."""
+    from matting_gui.core.imageio import read_trimap
+    from matting_gui.gui.controllers.document import SAMPLE_TRIMAP
+
+    shipped = SAMPLE_TRIMAP.read_bytes()
+    with qtbot.waitSignal(window.matteShown, timeout=60000):
+        window.open_sample()
+    window.session.doc.begin_stroke(UNKNOWN)
+    window.session.doc.paint_segment(10, 10, 40, 10, 6)
+    window.session.doc.end_stroke()
+    edited = window.session.doc.trimap.copy()
+    assert window.documents.save_trimap()
+    assert SAMPLE_TRIMAP.read_bytes() == shipped
+    saved = Path(os.environ["MATTING_USER_DATA"]) / "samples" / SAMPLE_TRIMAP.name
+    assert np.array_equal(read_trimap(saved), edited)
+    with qtbot.waitSignal(window.matteShown, timeout=60000):
+        window.open_sample()
+    assert np.array_equal(window.session.doc.trimap, edited)
+
+
+def test_an_export_uses_what_it_started_with_whatever_happens_meanwhile(qtbot, window, photo, tmp_path):
+    """Issue 16, defect 6: an undo and opening another photo while an export runs neither replace nor
+    cut it; it writes the photo, trimap and settings it was started with."""
+    open_and_wait(qtbot, window, photo)
+    window.session.set_tool("unknown")
+    stroke(qtbot, window, [(70, 60), (90, 60)])
+    expected = window.session.doc.trimap.copy()
+    other = tmp_path / "other.png"
+    Image.fromarray((make_photo(50, 40, seed=4) * 255).astype(np.uint8)).save(other)
+    out = tmp_path / "out"
+    with qtbot.waitSignal(window.exported, timeout=60000) as blocker:
+        export_now(window, out, "first")
+        window.actions["undo"].trigger()
+        window.prompter.choice = "discard"
+        window.open_photo(other)
+    assert [p.name for p in blocker.args[0]] == ["first_matte.png"]
+    matte = np.asarray(Image.open(out / "first_matte.png"))
+    assert matte.shape == (120, 160)  # the photo it started with, not the one opened meanwhile
+    assert matte[60, 80] < 255 and np.all(matte[expected == FOREGROUND] == 255)  # with the stroke undone later
+    assert window.matte.export_job is None and window.session.photo.path == other

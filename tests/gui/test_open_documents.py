@@ -1,0 +1,241 @@
+"""Opening, closing and recovering documents in the editor: sidecar trimaps, unsaved-changes
+prompts, bad files, settings, crash recovery and background opens of large photos."""
+
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from matting_gui.core.trimap import BACKGROUND, FOREGROUND, UNKNOWN
+from tests.conftest import make_photo, make_trimap
+from tests.gui.driving import TIMEOUT, export_now, is_full, open_and_wait, stroke
+
+
+def test_open_loads_sidecar_trimap_and_shows_matte(qtbot, window, photo):
+    res = open_and_wait(qtbot, window, photo)
+    assert window.session.doc.trimap[60, 80] == FOREGROUND and window.session.trimap_path.name == "photo_trimap.png"
+    assert res.result.alpha.shape == (120, 160)
+    assert window.session.matte.alpha[60, 80] == 1.0 and window.session.matte.alpha[0, 0] == 0.0
+    assert "photo.png" in window.windowTitle() and "*" not in window.windowTitle()
+    assert window.status.model_label.text().startswith("student")
+
+
+def test_unsaved_changes_prompt(qtbot, window, photo, tmp_path):
+    open_and_wait(qtbot, window, photo)
+    window.session.set_tool("background")
+    stroke(qtbot, window, [(80, 60), (82, 60)])
+    assert window.session.doc.dirty
+    window.prompter.choice = "cancel"
+    other = tmp_path / "other.png"
+    Image.fromarray((make_photo(50, 50, seed=5) * 255).astype(np.uint8)).save(other)
+    assert not window.open_photo(other)  # cancelled: nothing lost
+    assert window.prompter.asked and window.session.photo.path.name == "photo.png" and window.session.doc.dirty
+    window.prompter.choice = "save"
+    assert window.open_photo(other)
+    saved = np.asarray(Image.open(tmp_path / "photo_trimap.png"))
+    assert saved[60, 81] == BACKGROUND  # the stroke was saved before switching
+
+
+def test_close_with_unsaved_changes_can_be_cancelled(qtbot, window, photo):
+    open_and_wait(qtbot, window, photo)
+    window.session.set_tool("background")
+    stroke(qtbot, window, [(80, 60), (82, 60)])
+    window.prompter.choice = "cancel"
+    assert not window.close()
+    assert window.isVisible()
+
+
+def test_bad_file_shows_error_and_keeps_document(qtbot, window, photo, tmp_path):
+    open_and_wait(qtbot, window, photo)
+    bad = tmp_path / "bad.png"
+    bad.write_text("not an image")
+    with qtbot.waitSignal(window.errorShown, timeout=5000) as blocker:
+        assert not window.open_photo(bad)
+    assert "not a supported image format" in blocker.args[0]
+    assert window.session.photo.path == photo and window.session.photo.rgb is not None
+    wrong = tmp_path / "wrong_trimap.png"
+    Image.fromarray(np.zeros((10, 10), np.uint8)).save(wrong)
+    with qtbot.waitSignal(window.errorShown, timeout=5000) as blocker:
+        assert not window.documents.load_trimap(wrong)
+    assert "does not match" in blocker.args[0]
+
+
+def test_settings_persist(qtbot, make_window, photo):
+    w = make_window()
+    w.session.set_brush_radius(33)
+    w.session.set_view(mode="alpha")
+    w.open_photo(photo)
+    w.close()
+    w2 = make_window()
+    assert w2.canvas.brush_radius == 33 and w2.session.view_mode == "alpha"
+    assert w2.settings.recent[0] == str(photo)
+
+
+def _crash_after_autosave(make_window, photo):
+    """Open ``photo``, mark everything but the foreground unknown and autosave; the window is then
+    left as a crash leaves it (never closed, nothing saved). Returns the recovery file."""
+    w = make_window()
+    w.open_photo(photo)
+    doc = w.session.doc
+    doc.replace(np.full_like(doc.trimap, UNKNOWN) | (doc.trimap == 255).astype(np.uint8) * 255)
+    saved = w.documents.autosave(wait=True)
+    assert saved is not None and saved.exists()
+    w.service.shutdown()
+    return saved
+
+
+def test_crash_recovery_offers_autosaved_trimap(qtbot, make_window, photo):
+    _crash_after_autosave(make_window, photo)
+    w2 = make_window()
+    w2.open_photo(photo)
+    assert w2.prompter.asked == ["Recover trimap"]
+    sidecar = np.asarray(Image.open(photo.with_name("photo_trimap.png")))
+    assert (w2.session.doc.trimap == UNKNOWN).sum() > (sidecar == 128).sum()
+    assert w2.session.doc.dirty  # restored work is unsaved until the user saves it
+
+
+def test_an_unusable_recovery_file_is_reported_once_then_removed(qtbot, make_window, photo):
+    saved = _crash_after_autosave(make_window, photo)
+    saved.write_bytes(b"not a png any more")  # corrupted on disk after the crash
+    w2 = make_window()
+    with qtbot.waitSignal(w2.errorShown, timeout=10000) as blocker:
+        w2.open_photo(photo)
+    assert "recovery file unusable" in blocker.args[0] and not saved.exists()
+    w2.open_photo(photo, ask=False)  # opened again: nothing is offered twice
+    assert w2.prompter.asked == ["Recover trimap"]
+
+
+def test_zoomed_out_large_photo_draws_from_kept_up_to_date_pyramid(qtbot, window, tmp_path, monkeypatch):
+    import cv2
+
+    import matting_gui.gui.widgets.canvas as canvas_mod
+    from matting_gui.gui.convert import qimage_to_rgb
+
+    monkeypatch.setattr(canvas_mod, "PYRAMID_MIN_PIXELS", 10_000)
+    p = tmp_path / "big.png"
+    Image.fromarray((make_photo(300, 400) * 255).astype(np.uint8)).save(p)
+    window.open_photo(p)
+    c = window.canvas
+    assert [factor for factor, _ in c.levels()] == [2, 4, 8]
+    window.session.set_tool("foreground")
+    window.session.set_brush_radius(30)
+    stroke(qtbot, window, [(200, 150), (220, 150)])
+    src = np.round(qimage_to_rgb(c.image()) * 255).astype(np.uint8)
+    for factor, view in c.levels():  # each level equals a fresh downscale of the display
+        h, w = view.shape[:2]
+        ref = cv2.resize(src[: h * factor, : w * factor], (w, h), interpolation=cv2.INTER_AREA)
+        assert np.abs(view.astype(int) - ref.astype(int)).max() <= 1
+    c.set_zoom(0.2)  # 1/5: drawn from the 1/4 level; what is on screen is the zoomed-out photo
+    shot = qimage_to_rgb(c.grab().toImage())
+    x0, y0 = int(c.offset.x()) + 2, int(c.offset.y()) + 2
+    drawn = shot[y0 : y0 + 50, x0 : x0 + 70]
+    expected = cv2.resize(src, (80, 60), interpolation=cv2.INTER_AREA)[:50, :70] / 255.0
+    assert np.abs(drawn - expected).mean() < 0.05
+
+
+def test_incomplete_trimap_gives_a_notice_not_an_error(qtbot, window, tmp_path):
+    p = tmp_path / "plain.png"
+    Image.fromarray((make_photo(60, 80) * 255).astype(np.uint8)).save(p)
+    with qtbot.waitSignal(window.noticeShown, timeout=TIMEOUT) as blocker:
+        window.open_photo(p)  # all background: nothing to matte yet
+    assert "no unknown" in blocker.args[0] and "Auto band" in blocker.args[0]
+    assert window.last_error is None
+    with qtbot.waitSignal(window.errorShown, timeout=TIMEOUT) as blocker:
+        export_now(window, tmp_path)
+    assert "cannot export" in blocker.args[0]
+
+
+def _loader_threads_done(qtbot):
+    for t in threading.enumerate():
+        if t.name == "photo-loader":
+            t.join(30)
+    qtbot.wait(50)  # deliver their queued results
+
+
+def test_large_photo_opens_in_the_background_without_edits_meanwhile(qtbot, window, photo, monkeypatch):
+    monkeypatch.setattr("matting_gui.gui.controllers.document.BACKGROUND_OPEN_PIXELS", 100)
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=is_full):
+        assert window.open_photo(photo)  # returns at once: decoding runs in a thread
+        assert window.documents.loading_path == photo and not window.canvas.isEnabled()
+    assert window.documents.loading_path is None and window.canvas.isEnabled()
+    assert window.session.photo.path == photo and window.session.doc.trimap[60, 80] == FOREGROUND  # sidecar trimap came along
+
+
+def test_background_open_failure_keeps_the_document(qtbot, window, photo, tmp_path, monkeypatch):
+    open_and_wait(qtbot, window, photo)
+    monkeypatch.setattr("matting_gui.gui.controllers.document.BACKGROUND_OPEN_PIXELS", 100)
+    truncated = tmp_path / "truncated.png"
+    data = photo.read_bytes()
+    truncated.write_bytes(data[: len(data) // 2])  # the header is fine, the pixels are not
+    with qtbot.waitSignal(window.errorShown, timeout=TIMEOUT) as blocker:
+        assert window.open_photo(truncated)
+    assert "truncated.png" in blocker.args[0]
+    assert window.session.photo.path == photo and window.session.photo.rgb is not None and window.canvas.isEnabled()
+
+
+def test_newest_open_wins_over_an_unfinished_background_open(qtbot, window, photo, tmp_path, monkeypatch):
+    monkeypatch.setattr("matting_gui.gui.controllers.document.BACKGROUND_OPEN_PIXELS", 100)
+    other = tmp_path / "other.png"
+    Image.fromarray((make_photo(90, 70, seed=3) * 255).astype(np.uint8)).save(other)
+    Image.fromarray(make_trimap(90, 70)).save(tmp_path / "other_trimap.png")
+    assert window.open_photo(photo)
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=is_full):
+        assert window.open_photo(other)
+    _loader_threads_done(qtbot)
+    assert window.session.photo.path == other and window.session.photo.rgb.shape == (90, 70, 3) and window.documents.loading_path is None
+
+
+def test_edits_made_while_a_photo_loads_are_not_silently_dropped(qtbot, window, photo, tmp_path, monkeypatch):
+    open_and_wait(qtbot, window, photo)
+    monkeypatch.setattr("matting_gui.gui.controllers.document.BACKGROUND_OPEN_PIXELS", 100)
+    other = tmp_path / "other.png"
+    Image.fromarray((make_photo(90, 70, seed=3) * 255).astype(np.uint8)).save(other)
+    window.prompter.choice = "cancel"
+    assert window.open_photo(other, ask=False)  # loading starts (the document was clean)
+    window.session.doc.fill(5, 5, UNKNOWN)  # an edit (e.g. Fill) lands on the old document meanwhile
+    assert window.session.doc.dirty
+    _loader_threads_done(qtbot)
+    assert window.prompter.asked and window.session.photo.path == photo and window.session.doc.dirty  # asked again; "cancel" kept the edit
+
+
+@pytest.mark.parametrize("switch_view", [False, True])
+def test_background_open_shows_the_same_first_frame_as_a_normal_open(qtbot, window, photo, monkeypatch, switch_view):
+    """The first frame is rendered in the loader thread; a view switched meanwhile is re-rendered."""
+    window.session.set_view(mode="trimap")
+    monkeypatch.setattr("matting_gui.gui.controllers.document.BACKGROUND_OPEN_PIXELS", 100)
+    assert window.open_photo(photo)
+    if switch_view:
+        window.session.set_view(mode="alpha")
+    _loader_threads_done(qtbot)
+    from matting_gui.gui.convert import qimage_to_rgb
+
+    shown = qimage_to_rgb(window.canvas.image())
+    window.refresh_display()  # what the UI thread itself renders for the current view
+    assert window.session.photo is not None and np.array_equal(shown, qimage_to_rgb(window.canvas.image()))
+    assert shown.any()
+
+
+def test_at_an_empty_launch_document_actions_are_disabled(qtbot, make_window, photo):
+    """Nothing to undo, save, band or export before a photo is open (issue 16, defect 11)."""
+    w = make_window()
+    names = ("undo", "redo", "save", "save_as", "export", "auto_band")
+    assert not any(w.actions[n].isEnabled() for n in names)
+    with qtbot.waitSignal(w.matteShown, timeout=60000):
+        w.open_photo(photo)
+    assert all(w.actions[n].isEnabled() for n in ("export", "auto_band", "save", "save_as"))
+
+
+def test_opening_a_photo_in_alpha_view_shows_it_and_clears_the_last_matte_status(qtbot, window, photo, tmp_path):
+    """Issue 16, defect 7: no black canvas, no status of the previous photo's matte."""
+    open_and_wait(qtbot, window, photo)
+    assert window.status.model_label.text()
+    window.session.set_view(mode="alpha")
+    plain = tmp_path / "plain.png"
+    Image.fromarray((make_photo(60, 80, seed=2) * 255).astype(np.uint8)).save(plain)
+    with qtbot.waitSignal(window.noticeShown, timeout=TIMEOUT):
+        window.open_photo(plain)  # all background: no matte yet
+    from matting_gui.gui.convert import qimage_to_rgb
+
+    assert window.status.model_label.text() == "" and window.status.time_label.text() == ""
+    assert np.allclose(qimage_to_rgb(window.canvas.image()), window.session.photo.rgb, atol=1 / 255 + 1e-6)
