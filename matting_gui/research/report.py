@@ -187,7 +187,7 @@ def markdown(rows: list[dict]) -> str:
     for r in rows:
         if r.get("parameters"):
             out.append(f"| {r['label']} | {r['parameters']:,} | {r['macs_512'] / 1e9:.2f} G | "
-                       f"{r['latency_ms_512']:.0f} ms | {r.get('steps') or '?'} | {r.get('kd') or 'none'} |")
+                       f"{r['latency_ms_512']:.0f} ms | {r.get('steps') or '?'} | {r.get('kd') or '?'} |")
     return "\n".join(out) + "\n"
 
 

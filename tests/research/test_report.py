@@ -71,3 +71,15 @@ def test_refine_sweep_runs_the_network_once_and_scores_each_strength(models, mon
     # a huge strength returns the network's matte: the same scores as the network alone
     assert np.isclose(rows[2]["metrics"]["photo"]["sad"], rows[0]["metrics"]["photo"]["sad"], rtol=1e-3)
     assert not np.isclose(rows[1]["metrics"]["photo"]["sad"], rows[0]["metrics"]["photo"]["sad"], rtol=1e-3)
+
+
+def test_model_table_shows_unknown_provenance_as_unknown_not_as_no_distillation():
+    metrics = {"photo": {"mse": 0.01, "sad": 2.0, "grad": 3.0, "conn": 1.5}}
+    common = {"metrics": metrics, "photo_subjects": {}, "parameters": 1000, "macs_512": 2e9, "latency_ms_512": 10.0}
+    rows = [{"label": "carded", **common, "steps": 3500, "kd": "spatial+channel+output"},
+            {"label": "undistilled", **common, "steps": 4000, "kd": "none"},
+            {"label": "no card", **common, "steps": None, "kd": None}]
+    text = markdown(rows)
+    assert "| carded | 1,000 | 2.00 G | 10 ms | 3500 | spatial+channel+output |" in text
+    assert "| undistilled | 1,000 | 2.00 G | 10 ms | 4000 | none |" in text
+    assert "| no card | 1,000 | 2.00 G | 10 ms | ? | ? |" in text
