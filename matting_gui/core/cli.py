@@ -22,10 +22,10 @@ from .imageio import (
     read_image,
     read_trimap,
 )
+from .model_files import WeightsError
 from .outputs import OutputRequest, output_paths, write_outputs
 from .paths import printable
 from .trimap import TrimapError, validate_trimap
-from .weights import WeightsError
 
 
 def print_error(msg: str) -> None:

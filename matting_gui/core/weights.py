@@ -19,19 +19,12 @@ from safetensors.torch import save as save_bytes
 
 from .config import NetConfig
 from .imagewrite import atomic_write_bytes
+from .model_files import INSTALLED_MODELS, WeightsError, card_path, resolve_model
 from .network import MattingNet, build_network, count_macs, count_parameters
-from .paths import models_dir
+
+__all__ = ["FORMAT", "INSTALLED_MODELS", "WeightsError", "card_path", "load_network", "resolve_model", "save_weights"]
 
 FORMAT = "matting-gui/1"
-
-
-class WeightsError(RuntimeError):
-    """Missing, corrupt or incompatible weights. ``str()`` is a one-line reason."""
-
-
-def card_path(weights: Path) -> Path:
-    """The model card beside a weights file: ``x.safetensors`` → ``x.json``."""
-    return weights.with_suffix(".json")
 
 
 def save_weights(path: str | os.PathLike, model: MattingNet, card: dict | None = None) -> Path:
@@ -50,28 +43,6 @@ def save_weights(path: str | os.PathLike, model: MattingNet, card: dict | None =
         "macs_512": count_macs(model, 512, 512),
     } | dict(card or {})
     atomic_write_bytes(card_path(path), (json.dumps(full, indent=2, sort_keys=False) + "\n").encode())
-    return path
-
-
-# The models the app and CLI know by name → the network preset each is trained from.
-INSTALLED_MODELS = {"student": "student_fast", "teacher": "teacher_lite"}
-
-
-def resolve_model(name_or_path: str | os.PathLike) -> Path:
-    """An installed model's name ('student', 'teacher') → ``models/<name>.safetensors``; else the path itself."""
-    text = str(name_or_path)
-    if text in INSTALLED_MODELS:
-        path = models_dir() / f"{text}.safetensors"
-        if not path.exists():
-            raise WeightsError(
-                f"no trained {text} weights at {path}; train them with "
-                f"`matting-lab train --preset {INSTALLED_MODELS[text]} ...` (see README, 'Training') "
-                f"or pass --model PATH"
-            )
-        return path
-    path = Path(text)
-    if not path.exists():
-        raise WeightsError(f"{path}: weights file not found")
     return path
 
 

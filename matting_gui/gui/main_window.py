@@ -9,11 +9,11 @@ from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox
 
+from ..core.model_files import INSTALLED_MODELS
 from ..core.paths import printable
 from ..core.session import TOOL_VALUES, TOOLS, EditorSession
 from ..core.trimap import BACKGROUND, FOREGROUND, trimap_problem
 from ..core.view import VIEW_MODES
-from ..core.weights import INSTALLED_MODELS
 from .actions import build_actions, build_menus, show_about, show_shortcuts
 from .controllers.document import DocumentController, sidecar_trimap
 from .controllers.matte import MatteController

@@ -58,8 +58,8 @@ class Settings:
 
     def restore(self, session, devices: list[str]) -> None:
         """Give ``session`` the saved model, device, view mode and brush (unknown values: defaults)."""
+        from ..core.model_files import INSTALLED_MODELS
         from ..core.view import VIEW_MODES
-        from ..core.weights import INSTALLED_MODELS
 
         session.model = self.model if self.model in INSTALLED_MODELS else "student"
         session.device = self.device if self.device in devices else "cpu"

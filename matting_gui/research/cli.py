@@ -15,7 +15,7 @@ from pathlib import Path
 from ..core.cli import print_error, run
 from ..core.config import PRESETS
 from ..core.imageio import ImageError
-from ..core.weights import WeightsError
+from ..core.model_files import WeightsError
 from .data.sources import SPLITS
 
 

@@ -175,3 +175,12 @@ def test_control_characters_in_names_reach_the_terminal_escaped(models, tmp_path
     err = capsys.readouterr().err
     assert "\x1b" not in err and "evil\\x1b[2J\\x0aname.png: not a supported image format" in err
     assert len(err.strip().splitlines()) == 2  # the file's line and the summary
+
+
+def test_help_and_argument_errors_answer_without_loading_torch():
+    # importing torch takes seconds; `matting-cli --help` or a usage error must not wait for it
+    code = ("import sys\nfrom matting_gui.core.cli import main\n"
+            "try:\n    main(['matte', 'x.png'])\nexcept SystemExit as exc:\n    code = exc.code\n"
+            "print(code, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["2", "False"] and "--trimap" in out.stderr

@@ -8,9 +8,9 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QSpinBox, QToolBar
 
 from ...core.compose import BACKGROUND_KINDS
+from ...core.model_files import INSTALLED_MODELS
 from ...core.session import MAX_BRUSH, MIN_BRUSH, EditorSession
 from ...core.view import VIEW_MODES
-from ...core.weights import INSTALLED_MODELS
 
 
 class Toolbars:
