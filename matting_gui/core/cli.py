@@ -24,7 +24,7 @@ from .imageio import (
 )
 from .model_files import WeightsError
 from .outputs import OutputRequest, output_paths, write_outputs
-from .paths import printable
+from .paths import printable, trimap_beside
 from .trimap import TrimapError, validate_trimap
 
 
@@ -122,7 +122,8 @@ def cmd_matte(args) -> int:
     except OSError as exc:
         print_error(f"cannot create output folder {out} ({exc.strerror})")
         return 2
-    clash = _output_clash(images, [Path(t) for t in args.trimap or []], args.composite, out)
+    trimaps = [Path(t) for t in args.trimap] if args.trimap else [] if args.trimap_dir else [trimap_beside(p) for p in images]
+    clash = _output_clash(images, trimaps, args.composite, out)
     if clash:
         print_error(clash)
         return 2
@@ -132,13 +133,18 @@ def cmd_matte(args) -> int:
     failed = 0
     for i, path in enumerate(_progress(images, "matte")):
         try:
+            loaded = read_image(path)  # first: a file that is no photo is reported as such
             if args.trimap:
                 tri_path = Path(args.trimap[i])
-            else:
+            elif args.trimap_dir:
                 tri_path = _find_by_stem(Path(args.trimap_dir), path.stem)
                 if tri_path is None:
                     raise ImageError(f"{path}: no trimap named {path.stem}.* in {args.trimap_dir}")
-            loaded = read_image(path)
+            else:
+                tri_path = trimap_beside(path)
+                if not tri_path.is_file():
+                    raise ImageError(f"{path}: no trimap: give --trimap or --trimap-dir, or save one beside it as "
+                                     f"{tri_path.name} (as the app does)")
             trimap = validate_trimap(read_trimap(tri_path), loaded.rgb.shape, str(tri_path))
             result = predictor.predict(loaded.rgb, trimap, mirror=args.mirror, refine=args.refine)
             request = OutputRequest(matte=True, cutout=args.cutout, composite=background is not None)
@@ -275,8 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("matte", help="compute alpha mattes")
     p.add_argument("images", nargs="+")
-    g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--trimap", nargs="+", help="one trimap per image, in order")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--trimap", nargs="+", help="one trimap per image, in order (default: <stem>_trimap.png beside "
+                                              "each image, where the app saves it)")
     g.add_argument("--trimap-dir", help="folder of trimaps matched by file stem")
     p.add_argument("--out", required=True, help="output folder")
     model_args(p)

@@ -50,3 +50,9 @@ def printable(text: object) -> str:
     """One line safe to print or show in Qt: bytes of file names that are not UTF-8 and control
     characters (a newline, a terminal escape sequence in a name) appear escaped."""
     return str(text).encode("utf-8", "backslashreplace").decode("utf-8").translate(_CONTROL)
+
+
+def trimap_beside(photo: Path) -> Path:
+    """Where a photo's trimap is kept: ``<stem>_trimap.png`` in the photo's folder (the app saves it
+    there; ``matting-cli matte`` reads it when no trimap is given)."""
+    return photo.with_name(f"{photo.stem}_trimap.png")

@@ -183,4 +183,18 @@ def test_help_and_argument_errors_answer_without_loading_torch():
             "try:\n    main(['matte', 'x.png'])\nexcept SystemExit as exc:\n    code = exc.code\n"
             "print(code, 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.stdout.split() == ["2", "False"] and "--trimap" in out.stderr
+    assert out.stdout.split() == ["2", "False"] and "--out" in out.stderr
+
+
+def test_without_a_trimap_argument_each_image_uses_the_trimap_saved_beside_it(models, tmp_path):
+    photo, other = tmp_path / "shot.png", tmp_path / "lone.png"
+    rgb = (make_photo() * 255).astype(np.uint8)
+    Image.fromarray(rgb).save(photo)
+    Image.fromarray(rgb).save(other)
+    Image.fromarray(make_trimap()).save(tmp_path / "shot_trimap.png")  # where the app saves it
+    out = tmp_path / "out"
+    assert main(["matte", str(photo), "--out", str(out)]) == 0
+    matte = np.asarray(Image.open(out / "shot_matte.png"))
+    assert matte.shape == make_trimap().shape and matte[24, 32] == 255 and matte[0, 0] == 0
+    assert main(["matte", str(other), "--out", str(out)]) == 1  # no trimap beside it: that file fails, nothing written
+    assert not (out / "lone_matte.png").exists()

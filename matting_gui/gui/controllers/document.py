@@ -14,7 +14,7 @@ from PySide6.QtGui import QGuiApplication, QImage
 
 from ...core.imageio import DECODERS, MAX_PIXELS, ImageError, LoadedImage, read_image, read_trimap
 from ...core.imagewrite import write_trimap
-from ...core.paths import REPO_DIR, cache_dir, printable, user_data_dir
+from ...core.paths import REPO_DIR, cache_dir, printable, trimap_beside, user_data_dir
 from ...core.session import EditorSession, path_key
 from ...core.trimap import TrimapError, check_trimap_shape
 from ...core.trimap_doc import INITIAL_VALUE
@@ -84,7 +84,7 @@ def outside_resources(path: Path) -> Path:
 
 def sidecar_trimap(photo: Path) -> Path:
     """Where a photo's trimap is saved: ``<stem>_trimap.png`` beside it (bundled samples: the user's data folder)."""
-    return outside_resources(photo.with_name(f"{photo.stem}_trimap.png"))
+    return outside_resources(trimap_beside(photo))
 
 
 def _header_pixels(path: Path) -> int:
