@@ -241,8 +241,10 @@ def cmd_info(args) -> int:
     for path in found:
         try:
             model, card = load_network(path)
-            steps = card.get("training", {}).get("steps", "?")
-            print(f"  {path.name:<24} {card.get('name', '?'):<8} {card['parameters'] / 1e6:.2f} M params, {steps} steps")
+            training = card.get("training", {})
+            steps = training.get("total_cpu_steps_from_imagenet") or training.get("steps", "?")
+            print(f"  {path.name:<24} {card.get('name', '?'):<8} {card['parameters'] / 1e6:.2f} M params, {steps} steps"
+                  + (f", {training['kd']} distillation" if training.get("kd") not in (None, "none") else ""))
         except WeightsError as exc:
             print(f"  {path.name:<24} unusable: {exc}")
     return 0
