@@ -139,7 +139,7 @@ def cmd_kd_diagnostics(args) -> int:
         print_error("no student weights found in models/ (and none given with --student LABEL=PATH)")
         return 2
     try:
-        result = run(args.teacher, students, train_photos=not args.no_train_photos)
+        result = run(args.teacher, students, train_photos=not args.no_train_photos, split=args.split)
     except (WeightsError, ImageError, OSError) as exc:
         print_error(str(exc))
         return 2
@@ -282,6 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--student", action="append", metavar="LABEL=PATH",
                    help="a student to measure (repeatable; default: every student under models/)")
     p.add_argument("--no-train-photos", action="store_true", help="skip the training photos (fit vs. generalisation)")
+    p.add_argument("--split", choices=["v1", "v2"], default="v1",
+                   help="validation split: v1 (4 easy subjects) or v2 (hard subjects, wide trimaps)")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--json", help="also write the measurements as JSON")
     p.set_defaults(func=cmd_kd_diagnostics)

@@ -127,26 +127,29 @@ def diagnose(teacher: MattingNet, students: dict[str, MattingNet], items: list[V
     return summary, list(reports.values())
 
 
-def load_items(train_photos: bool = True) -> list[ValItem]:
-    """The validation set (photos + composites) and, optionally, the training photos with official trimaps."""
+def load_items(train_photos: bool = True, split: str = "v1") -> list[ValItem]:
+    """The validation set of ``split`` (photos, wide trimaps on v2, composites) and, optionally, that
+    split's training photos with their official trimaps."""
     from .data.sources import load_official_trimaps, load_split, load_subjects
 
-    items = build_validation_set()
+    items = build_validation_set(split)
     if train_photos:
-        for subj in load_subjects(load_split()["train"]):
+        for subj in load_subjects(load_split(split)["train"]):
             for tname, tri in load_official_trimaps(subj.stem).items():
                 items.append(ValItem(f"{subj.stem}/{tname}", "train", subj.image, tri, subj.alpha))
     return items
 
 
-def run(teacher: str | os.PathLike, students: dict[str, str | os.PathLike], train_photos: bool = True) -> dict:
-    """Load the models, measure on the real data, and return a JSON-friendly dict."""
+def run(teacher: str | os.PathLike, students: dict[str, str | os.PathLike], train_photos: bool = True,
+        split: str = "v1") -> dict:
+    """Load the models, measure on the real data of ``split`` ('v1' or 'v2'), and return a JSON-friendly dict."""
     t_model, _ = load_network(teacher, "cpu")
     s_models = {label: load_network(path, "cpu")[0] for label, path in students.items()}
     for m in (t_model, *s_models.values()):
         m.eval()
-    teacher_sad, reports = diagnose(t_model, s_models, load_items(train_photos))
-    return {"teacher": {"path": str(teacher), "sad": teacher_sad}, "students": [r.as_dict() for r in reports]}
+    teacher_sad, reports = diagnose(t_model, s_models, load_items(train_photos, split))
+    return {"split": split, "teacher": {"path": str(teacher), "sad": teacher_sad},
+            "students": [r.as_dict() for r in reports]}
 
 
 def markdown(result: dict) -> str:

@@ -6,6 +6,7 @@ import torch
 
 from matting_gui.core.config import STUDENT, TEACHER
 from matting_gui.core.network import build_network
+from matting_gui.research import kd_diagnostics
 from matting_gui.research.cli import main as cli_main
 from matting_gui.research.data.validation import ValItem
 from matting_gui.research.kd_diagnostics import diagnose, linear_cka, markdown, stage_similarity
@@ -61,3 +62,11 @@ def test_cli_without_data_fails_clearly(models, tmp_path, monkeypatch, capsys):
     code = cli_main(["kd-diagnostics", "--student", f"s={models / 'student.safetensors'}", "--no-train-photos"])
     assert code == 2
     assert "nowhere" in capsys.readouterr().err
+
+
+def test_items_come_from_the_chosen_validation_split(monkeypatch):
+    asked = []
+    monkeypatch.setattr(kd_diagnostics, "build_validation_set", lambda split="v1": asked.append(split) or [])
+    assert kd_diagnostics.load_items(train_photos=False, split="v2") == [] and asked == ["v2"]
+    kd_diagnostics.load_items(train_photos=False)
+    assert asked == ["v2", "v1"]  # v1 stays the default, as the committed v1 diagnostics were measured
