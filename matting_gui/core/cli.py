@@ -122,7 +122,12 @@ def cmd_matte(args) -> int:
     except OSError as exc:
         print_error(f"cannot create output folder {out} ({exc.strerror})")
         return 2
-    trimaps = [Path(t) for t in args.trimap] if args.trimap else [] if args.trimap_dir else [trimap_beside(p) for p in images]
+    if args.trimap:
+        trimaps = [Path(t) for t in args.trimap]
+    elif args.trimap_dir:
+        trimaps = []  # matched by stem per image below
+    else:
+        trimaps = [trimap_beside(p) for p in images]
     clash = _output_clash(images, trimaps, args.composite, out)
     if clash:
         print_error(clash)
@@ -134,15 +139,13 @@ def cmd_matte(args) -> int:
     for i, path in enumerate(_progress(images, "matte")):
         try:
             loaded = read_image(path)  # first: a file that is no photo is reported as such
-            if args.trimap:
-                tri_path = Path(args.trimap[i])
-            elif args.trimap_dir:
+            if args.trimap_dir:
                 tri_path = _find_by_stem(Path(args.trimap_dir), path.stem)
                 if tri_path is None:
                     raise ImageError(f"{path}: no trimap named {path.stem}.* in {args.trimap_dir}")
             else:
-                tri_path = trimap_beside(path)
-                if not tri_path.is_file():
+                tri_path = trimaps[i]
+                if not args.trimap and not tri_path.is_file():
                     raise ImageError(f"{path}: no trimap: give --trimap or --trimap-dir, or save one beside it as "
                                      f"{tri_path.name} (as the app does)")
             trimap = validate_trimap(read_trimap(tri_path), loaded.rgb.shape, str(tri_path))

@@ -16,10 +16,11 @@ import cv2
 import numpy as np
 import torch
 
+from .model_files import INSTALLED_MODELS
 from .network import FX_TRACE_LOCK, MattingNet, fuse_for_inference
 from .trimap import BACKGROUND, FOREGROUND, encode_inputs
 from .upsample import guided_upsample
-from .weights import INSTALLED_MODELS, load_network
+from .weights import load_network
 
 #: int8 builds still running; joined at exit (a thread killed inside a torch op aborts the process)
 _BUILDS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()

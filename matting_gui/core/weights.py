@@ -19,10 +19,8 @@ from safetensors.torch import save as save_bytes
 
 from .config import NetConfig
 from .imagewrite import atomic_write_bytes
-from .model_files import INSTALLED_MODELS, WeightsError, card_path, resolve_model
+from .model_files import WeightsError, card_path, resolve_model
 from .network import MattingNet, build_network, count_macs, count_parameters
-
-__all__ = ["FORMAT", "INSTALLED_MODELS", "WeightsError", "card_path", "load_network", "resolve_model", "save_weights"]
 
 FORMAT = "matting-gui/1"
 

@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from matting_gui.core.config import STUDENT
+from matting_gui.core.model_files import WeightsError, card_path
 from matting_gui.core.network import build_network
-from matting_gui.core.weights import WeightsError, card_path, load_network, save_weights
+from matting_gui.core.weights import load_network, save_weights
 
 
 def test_roundtrip_rebuilds_from_stored_config(tmp_path):
