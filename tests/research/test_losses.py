@@ -1,5 +1,6 @@
 import pytest
 import torch
+import torch.nn.functional as F
 
 from matting_gui.research.distill import (
     Distiller,
@@ -8,6 +9,7 @@ from matting_gui.research.distill import (
     channel_similarity,
     parse_kinds,
     spatial_similarity,
+    spatial_similarity_mse,
 )
 from matting_gui.research.losses import charbonnier, composition_loss, matting_loss
 
@@ -49,6 +51,23 @@ def test_similarity_shapes():
     assert channel_similarity(f).shape == (2, 16, 16)
     assert batch_similarity(f).shape == (2, 2)
     assert attention_map(f).shape == (2, 64 * 48)
+
+
+@pytest.mark.parametrize("shape_s, shape_t", [((3, 8, 64, 48), (3, 24, 64, 48)), ((2, 40, 6, 5), (2, 16, 6, 5))])
+def test_spatial_mse_through_gram_matrices_equals_the_explicit_one(shape_s, shape_t):
+    """The training term never forms the N×N matrices, yet equals their MSE, in value and gradient."""
+    torch.manual_seed(3)
+    fs = torch.relu(torch.randn(shape_s)).requires_grad_()
+    ft = torch.relu(torch.randn(shape_t))
+    explicit = F.mse_loss(spatial_similarity(fs), spatial_similarity(ft))
+    (g_explicit,) = torch.autograd.grad(explicit, fs)
+    fast = spatial_similarity_mse(fs, ft)
+    (g_fast,) = torch.autograd.grad(fast, fs)
+    assert fast.dtype == torch.float32
+    assert fast.item() == pytest.approx(explicit.item(), rel=1e-4)
+    torch.testing.assert_close(g_fast, g_explicit, rtol=1e-3, atol=1e-7)
+    with pytest.raises(ValueError, match="positions"):
+        spatial_similarity_mse(fs, ft[:, :, :4])
 
 
 @pytest.mark.parametrize("kind", ["spatial", "channel", "batch", "attention"])
