@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from matting_gui.core.outputs import OutputRequest
 from matting_gui.core.trimap import FOREGROUND, UNKNOWN
 from tests.conftest import make_photo
-from tests.gui.driving import TIMEOUT, export_now, open_and_wait, stroke
+from tests.gui.driving import TIMEOUT, export_now, is_full, open_and_wait, stroke
 
 
 def test_export_writes_matte_cutout_composite(qtbot, window, photo, tmp_path):
@@ -50,12 +51,38 @@ def test_export_dialog_starts_from_the_given_choices_and_returns_them(qtbot, win
     from matting_gui.gui.widgets.export_dialog import ExportDialog
 
     choices = {"folder": "/tmp/x", "stem": "s", "matte": False, "cutout": False, "cutout_format": "webp",
-               "composite": True, "composite_format": "jpg", "quality": 80, "mirror": False, "refine": True}
+               "composite": True, "composite_format": "jpg", "quality": 80, "model": "student", "mirror": False,
+               "refine": True}
     dlg = ExportDialog(window, choices, 16)
     qtbot.addWidget(dlg)
     assert dlg.options() == choices
     dlg.mirror.setChecked(True)
     assert dlg.options()["mirror"] and dlg.request().composite_format == "jpg"
+
+
+def test_export_computes_its_matte_with_the_network_chosen_for_it(qtbot, window, photo, tmp_path, monkeypatch):
+    """The dialog offers the teacher for the final matte (its default) whatever the editor shows live."""
+    from matting_gui.gui.widgets.export_dialog import ExportDialog
+
+    dlg = ExportDialog(window, {})
+    qtbot.addWidget(dlg)
+    assert dlg.options()["model"] == "teacher"
+    open_and_wait(qtbot, window, photo)
+    assert window.session.model == "student"
+    submitted = []
+    export = window.service.export
+    monkeypatch.setattr(window.service, "export", lambda job: (submitted.append(job.model), export(job)))
+    for stem, model in (("shown", None), ("teacher", "teacher")):
+        with qtbot.waitSignal(window.exported, timeout=60000):
+            window.matte.export(tmp_path, stem, OutputRequest(), mirror=False, model=model)
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=is_full):
+        window.session.set_model("teacher")
+    with qtbot.waitSignal(window.exported, timeout=60000):
+        window.matte.export(tmp_path, "teacher_shown", OutputRequest(), mirror=False)
+    assert submitted == ["student", "teacher", "teacher"]
+    shown, teacher, teacher_shown = (np.asarray(Image.open(tmp_path / f"{s}_matte.png"))
+                                     for s in ("shown", "teacher", "teacher_shown"))
+    assert np.array_equal(teacher, teacher_shown) and not np.array_equal(shown, teacher)
 
 
 def test_export_dialog_refuses_a_file_as_folder_and_remembers_choices(qtbot, window, photo, tmp_path, monkeypatch):

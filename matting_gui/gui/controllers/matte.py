@@ -136,9 +136,10 @@ class MatteController(QObject):
 
     # ---------------------------------------------------------------- export
     def export(self, folder: Path, stem: str, request: OutputRequest, mirror: bool = True,
-               refine: bool = False) -> int | None:
-        """Export the current photo, trimap and settings as they are now; ``exported`` fires when the
-        files are written (edits, undos or opening another photo meanwhile change nothing)."""
+               refine: bool = False, model: str | None = None) -> int | None:
+        """Export the current photo, trimap and settings as they are now, with the network ``model``
+        (default: the one shown); ``exported`` fires when the files are written (edits, undos or
+        opening another photo meanwhile change nothing)."""
         s = self.session
         if s.photo is None:
             return None
@@ -155,11 +156,12 @@ class MatteController(QObject):
             self.error.emit(f"export failed: cannot create {printable(folder)} ({exc.strerror})")
             return None
         background = s.background() if request.composite else None
-        self.export_job = ExportJob(self.service.new_id(), s.model, s.device, s.photo.rgb, s.doc.trimap.copy(),
+        model = model or s.model
+        self.export_job = ExportJob(self.service.new_id(), model, s.device, s.photo.rgb, s.doc.trimap.copy(),
                                     dataclasses.replace(s.adjust), Path(folder), stem, request, s.decontaminate,
                                     background, s.photo.image.bit_depth, mirror, refine)
         self.service.export(self.export_job)
-        self._progress = QProgressDialog(f"Computing the full-resolution matte ({s.model}) and writing the files…",
+        self._progress = QProgressDialog(f"Computing the full-resolution matte ({model}) and writing the files…",
                                          "Cancel", 0, 0, self._dialog_parent)
         self._progress.setWindowTitle("Export")
         self._progress.setWindowModality(Qt.WindowModality.WindowModal)

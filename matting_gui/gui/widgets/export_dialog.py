@@ -19,7 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.model_files import INSTALLED_MODELS
 from ...core.outputs import COMPOSITE_FORMATS, CUTOUT_FORMATS, OutputRequest
+
+#: What each network is for, as the dialog names it; the export's default is the teacher.
+MODEL_LABELS = {"teacher": "Teacher: final quality (several times slower)", "student": "Student: as the live preview"}
 
 
 class ExportDialog(QDialog):
@@ -53,6 +57,13 @@ class ExportDialog(QDialog):
         form.addRow(self.composite, self.composite_format)
         self.quality = QSpinBox(minimum=1, maximum=100, value=int(choices.get("quality", 92)))
         form.addRow("JPEG quality", self.quality)
+        self.model = QComboBox()
+        for name in INSTALLED_MODELS:
+            self.model.addItem(MODEL_LABELS.get(name, name), name)
+        self.model.setCurrentIndex(max(0, self.model.findData(choices.get("model", "teacher"))))
+        self.model.setToolTip("The network that computes the exported matte, whichever one the editor shows live:\n"
+                              "the teacher is the more accurate (README, Results), the student the faster")
+        form.addRow("Network", self.model)
         self.mirror = QCheckBox("Best quality: average with the mirrored photo's matte (2× time)",
                                 checked=choices.get("mirror", True))
         self.mirror.setToolTip("Runs the network on the photo and its mirror image and averages the two mattes;\n"
@@ -99,7 +110,7 @@ class ExportDialog(QDialog):
 
     def options(self) -> dict:
         """The choices: folder, stem, matte, cutout, cutout_format, composite, composite_format,
-        quality, mirror, refine."""
+        quality, model, mirror, refine."""
         return {
             "folder": str(Path(self.folder.text()).expanduser()),
             "stem": self.stem.text().strip() or "export",
@@ -109,6 +120,7 @@ class ExportDialog(QDialog):
             "composite": self.composite.isChecked(),
             "composite_format": self.composite_format.currentText(),
             "quality": self.quality.value(),
+            "model": self.model.currentData(),
             "mirror": self.mirror.isChecked(),
             "refine": self.refine.isChecked(),
         }
@@ -122,12 +134,13 @@ class ExportDialog(QDialog):
 
 def ask_export(parent: QWidget, session, settings) -> tuple | None:
     """Show the dialog for the session's photo, starting from the choices remembered in ``settings``
-    (typed ``Settings``); remember the new ones. Returns (folder, stem, request, mirror, refine) or None."""
+    (typed ``Settings``); remember the new ones. Returns (folder, stem, request, mirror, refine, model) or None."""
     photo, st = session.photo, settings
     if photo is None:
         return None
     choices = {"folder": st.export_folder or str(photo.path.parent if photo.path else Path.home()),
                "stem": photo.path.stem if photo.path else "pasted", "mirror": st.export_mirror,
+               "model": st.export_model if st.export_model in INSTALLED_MODELS else "teacher",
                "refine": st.export_refine, "cutout": st.export_cutout, "composite": st.export_composite,
                "cutout_format": st.export_cutout_format, "composite_format": st.export_composite_format}
     dlg = ExportDialog(parent, choices, photo.image.bit_depth)
@@ -135,6 +148,7 @@ def ask_export(parent: QWidget, session, settings) -> tuple | None:
         return None
     o = dlg.options()
     st.export_folder, st.export_mirror, st.export_refine = o["folder"], o["mirror"], o["refine"]
+    st.export_model = o["model"]
     st.export_cutout, st.export_composite = o["cutout"], o["composite"]
     st.export_cutout_format, st.export_composite_format = o["cutout_format"], o["composite_format"]
-    return Path(o["folder"]), o["stem"], dlg.request(), o["mirror"], o["refine"]
+    return Path(o["folder"]), o["stem"], dlg.request(), o["mirror"], o["refine"], o["model"]
