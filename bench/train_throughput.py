@@ -5,8 +5,9 @@
 
 Times full optimisation steps (forward, losses, backward, AdamW) on random inputs,
 channels_last, after 2 warm-up steps; the teacher forward for distillation is
-included. The defaults are the shipped pair's presets (random weights: the time is the same). Also times sample generation (the DataLoader's per-sample work). Prints
-a Markdown table.
+included. The defaults are the shipped pair's presets (random weights: the time is the
+same). Also times sample generation (the DataLoader's per-sample work). Prints a
+Markdown table.
 """
 
 from __future__ import annotations

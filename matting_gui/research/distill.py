@@ -7,10 +7,10 @@ vectors, so each loss is invariant to the scale of the features.
 Kinds (combine with ``+`` on the command line, e.g. ``spatial+channel+output``):
 
 * ``spatial``: per sample, positions' channel vectors normalised, A = F̂ᵀF̂ (hw×hw).
-  Memory: a 320² crop gives 80² = 6400 positions at stride 4, i.e. a 6400² matrix
-  (164 MB) per sample and model. We average-pool each map to at most
-  ``SPATIAL_MAX_SIDE``² = 32² positions first (a no-op at strides ≥ 8 for 256²
-  crops), which bounds each matrix to 1024² and keeps the loss's structure.
+  Each map is average-pooled to at most ``SPATIAL_MAX_SIDE``² = 32² positions first
+  (a no-op at strides ≥ 8 for 256² crops; a 320² crop would give 6400² matrices at
+  stride 4). Training never forms A: ``spatial_similarity_mse`` gets the same MSE from
+  channel-sized Gram matrices.
 * ``channel``: per sample, channels' spatial vectors normalised, A = F̂F̂ᵀ (c×c),
   after a learned 1×1 conv maps the student's channels to the teacher's width.
 * ``batch``: Tung & Mori's similarity-preserving loss, G = QQᵀ (b×b) over the

@@ -23,14 +23,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ..core.metrics import sad, unknown_mask
 from ..core.network import MattingNet
 from ..core.predictor import force_known, network_input
 from ..core.weights import load_network
 from .data.validation import ValItem, build_validation_set
-from .distill import spatial_similarity
+from .distill import spatial_similarity_mse
 
 
 def linear_cka(x: torch.Tensor, y: torch.Tensor) -> float:
@@ -54,7 +53,7 @@ def forward(model: MattingNet, image: np.ndarray, trimap: np.ndarray) -> tuple[n
 
 def stage_similarity(fs: torch.Tensor, ft: torch.Tensor) -> tuple[float, float]:
     """(spatial-similarity MSE, linear CKA) between one stage's student and teacher maps (1, C, h, w)."""
-    gap = float(F.mse_loss(spatial_similarity(fs), spatial_similarity(ft)))
+    gap = float(spatial_similarity_mse(fs, ft))
     cka = linear_cka(fs[0].flatten(1).t(), ft[0].flatten(1).t())
     return gap, cka
 
