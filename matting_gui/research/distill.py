@@ -78,7 +78,11 @@ def spatial_similarity_mse(student: torch.Tensor, teacher: torch.Tensor) -> torc
     b, n = s.shape[0], s.shape[-1]
     if t.shape[0] != b or t.shape[-1] != n:
         raise ValueError(f"student and teacher maps differ in batch or positions: {tuple(s.shape)} vs {tuple(t.shape)}")
-    total = sum(w * (x @ y.transpose(1, 2)).double().square().sum() for w, x, y in ((1, s, s), (-2, s, t), (1, t, t)))
+
+    def gram_norm2(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return (x @ y.transpose(1, 2)).double().square().sum()
+
+    total = gram_norm2(s, s) - 2 * gram_norm2(s, t) + gram_norm2(t, t)
     return (total / (b * n * n)).to(student.dtype)
 
 

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from matting_gui.core.outputs import OutputRequest
 from matting_gui.core.trimap import FOREGROUND, UNKNOWN
 from tests.conftest import make_photo
 from tests.gui.driving import TIMEOUT, export_now, is_full, open_and_wait, stroke
@@ -74,11 +73,11 @@ def test_export_computes_its_matte_with_the_network_chosen_for_it(qtbot, window,
     monkeypatch.setattr(window.service, "export", lambda job: (submitted.append(job.model), export(job)))
     for stem, model in (("shown", None), ("teacher", "teacher")):
         with qtbot.waitSignal(window.exported, timeout=60000):
-            window.matte.export(tmp_path, stem, OutputRequest(), mirror=False, model=model)
+            export_now(window, tmp_path, stem, model=model)
     with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=is_full):
         window.session.set_model("teacher")
     with qtbot.waitSignal(window.exported, timeout=60000):
-        window.matte.export(tmp_path, "teacher_shown", OutputRequest(), mirror=False)
+        export_now(window, tmp_path, "teacher_shown")
     assert submitted == ["student", "teacher", "teacher"]
     shown, teacher, teacher_shown = (np.asarray(Image.open(tmp_path / f"{s}_matte.png"))
                                      for s in ("shown", "teacher", "teacher_shown"))
