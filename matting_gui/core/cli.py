@@ -276,8 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="matting-cli", description="Alpha matting from the command line.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def model_args(p):
-        p.add_argument("--model", default="student", help="student, teacher, or a .safetensors path (default: student)")
+    def model_args(p, default="student"):
+        p.add_argument("--model", default=default,
+                       help=f"student, teacher, or a .safetensors path (default: {default})")
         p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
         p.add_argument("--working-pixels", type=int, default=2_000_000, help="larger images are matted at this size and upsampled")
         p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
@@ -291,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
                                               "each image, where the app saves it)")
     g.add_argument("--trimap-dir", help="folder of trimaps matched by file stem")
     p.add_argument("--out", required=True, help="output folder")
-    model_args(p)
+    model_args(p, default="teacher")  # final mattes: the better network, as the app's export
     p.add_argument("--cutout", action="store_true", help="also write <stem>_cutout.png (RGBA, straight alpha)")
     p.add_argument("--composite", metavar="COLOR|IMAGE", help="also write <stem>_composite.png over a colour or image")
     p.add_argument("--mirror", action="store_true",

@@ -31,6 +31,18 @@ def test_matte_on_real_photo_writes_valid_alpha(models, tmp_path):
     assert not np.array_equal(mirrored, alpha)  # the unknown band is averaged with the mirrored pass
 
 
+def test_matte_defaults_to_the_teacher(models, tmp_path):
+    """Final mattes from the command line use the better network, as the app's export does."""
+    def matte(*extra):
+        out = tmp_path / "-".join(extra or ("default",))
+        assert main(["matte", str(SAMPLE), "--trimap", str(SAMPLE_TRIMAP), "--out", str(out), *extra]) == 0
+        return cv2.imread(str(out / "astronaut_matte.png"), cv2.IMREAD_UNCHANGED)
+
+    default = matte()
+    assert np.array_equal(default, matte("--model", "teacher"))
+    assert not np.array_equal(default, matte("--model", "student"))
+
+
 def _corpus(folder):
     """Good and bad inputs side by side; returns (images, trimap_dir)."""
     tri_dir = folder / "trimaps"
