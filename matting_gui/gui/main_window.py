@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
 
     # ================================================================ documents
     def open_dialog(self) -> None:
+        """Ask for a photo and open it (Ctrl+O)."""
         path = self.prompter.open_image("Open photo", self.settings.last_folder)
         if path:
             self.open_photo(path)
@@ -151,12 +152,14 @@ class MainWindow(QMainWindow):
         return self.documents.open_sample((self.session.shown_mode, self.session.style))
 
     def load_trimap_dialog(self) -> None:
+        """Ask for a trimap file and load it onto the open photo."""
         photo = self.session.photo
         path = self.prompter.open_image("Load trimap", str(photo.path.parent if photo.path else Path.home()))
         if path:
             self.documents.load_trimap(path)
 
     def save_trimap_as(self) -> bool:
+        """Ask where to save the trimap (default: beside the photo); True if it was written."""
         s = self.session
         start = s.trimap_path or (sidecar_trimap(s.photo.path) if s.photo.path else None)
         path = self.prompter.save_png("Save trimap", str(start or Path.home() / "trimap.png"))

@@ -129,10 +129,12 @@ class Canvas(QWidget):
         self.update(r)
 
     def image_to_widget_rect(self, r: QRectF) -> QRectF:
+        """An image-pixel rectangle in widget coordinates at the current zoom and offset."""
         return QRectF(self.offset.x() + r.x() * self.zoom, self.offset.y() + r.y() * self.zoom,
                       r.width() * self.zoom, r.height() * self.zoom)
 
     def widget_to_image(self, p: QPointF) -> QPointF:
+        """A widget point in image pixels (fractional; may lie outside the image)."""
         return QPointF((p.x() - self.offset.x()) / self.zoom, (p.y() - self.offset.y()) / self.zoom)
 
     def fit(self) -> None:
@@ -161,6 +163,7 @@ class Canvas(QWidget):
         self.update()
 
     def zoom_by(self, factor: float) -> None:
+        """Multiply the zoom by ``factor`` about the widget centre (clamped to the zoom limits)."""
         self.set_zoom(self.zoom * factor)
 
     def stroke_outline(self) -> QPainterPath | None:
@@ -229,6 +232,7 @@ class Canvas(QWidget):
 
     # ---------------------------------------------------------------- input
     def set_space_held(self, held: bool) -> None:
+        """While Space is held, dragging pans instead of painting (hand cursor)."""
         self._space = held
         self.setCursor(Qt.CursorShape.OpenHandCursor if held else Qt.CursorShape.CrossCursor)
 
