@@ -22,7 +22,7 @@ from .imageio import (
     read_image,
     read_trimap,
 )
-from .model_files import WeightsError
+from .model_files import FINAL_MODEL, WeightsError
 from .outputs import OutputRequest, output_paths, write_outputs
 from .paths import printable, trimap_beside
 from .trimap import TrimapError, validate_trimap
@@ -292,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
                                               "each image, where the app saves it)")
     g.add_argument("--trimap-dir", help="folder of trimaps matched by file stem")
     p.add_argument("--out", required=True, help="output folder")
-    model_args(p, default="teacher")  # final mattes: the better network, as the app's export
+    model_args(p, default=FINAL_MODEL)
     p.add_argument("--cutout", action="store_true", help="also write <stem>_cutout.png (RGBA, straight alpha)")
     p.add_argument("--composite", metavar="COLOR|IMAGE", help="also write <stem>_composite.png over a colour or image")
     p.add_argument("--mirror", action="store_true",

@@ -13,6 +13,8 @@ from .paths import models_dir
 
 # The models the app and CLI know by name → the network preset each is trained from.
 INSTALLED_MODELS = {"student": "student_fast", "teacher": "teacher_lite"}
+# The one that computes final mattes unless told otherwise: the app's export and `matting-cli matte`.
+FINAL_MODEL = "teacher"
 
 
 class WeightsError(RuntimeError):

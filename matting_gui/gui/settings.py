@@ -7,6 +7,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from ..core.model_files import FINAL_MODEL, INSTALLED_MODELS
+
 MAX_RECENT = 10
 
 
@@ -48,7 +50,7 @@ class Settings:
     export_folder = _Setting("export_folder", "")
     export_mirror = _Setting("export_mirror", True, bool)
     export_refine = _Setting("export_refine", True, bool)
-    export_model = _Setting("export_model", "teacher")
+    export_model = _Setting("export_model", FINAL_MODEL)
     export_cutout = _Setting("export_cutout", True, bool)
     export_composite = _Setting("export_composite", False, bool)
     export_cutout_format = _Setting("export_cutout_format", "png")
@@ -59,7 +61,6 @@ class Settings:
 
     def restore(self, session, devices: list[str]) -> None:
         """Give ``session`` the saved model, device, view mode and brush (unknown values: defaults)."""
-        from ..core.model_files import INSTALLED_MODELS
         from ..core.view import VIEW_MODES
 
         session.model = self.model if self.model in INSTALLED_MODELS else "student"

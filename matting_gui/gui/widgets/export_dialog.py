@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.model_files import INSTALLED_MODELS
+from ...core.model_files import FINAL_MODEL, INSTALLED_MODELS
 from ...core.outputs import COMPOSITE_FORMATS, CUTOUT_FORMATS, OutputRequest
 
-#: What each network is for, as the dialog names it; the export's default is the teacher.
+#: What each network is for, as the dialog names it; the export's default is FINAL_MODEL.
 MODEL_LABELS = {"teacher": "Teacher: final quality (several times slower)", "student": "Student: as the live preview"}
 
 
@@ -60,7 +60,7 @@ class ExportDialog(QDialog):
         self.model = QComboBox()
         for name in INSTALLED_MODELS:
             self.model.addItem(MODEL_LABELS.get(name, name), name)
-        self.model.setCurrentIndex(max(0, self.model.findData(choices.get("model", "teacher"))))
+        self.model.setCurrentIndex(max(0, self.model.findData(choices.get("model", FINAL_MODEL))))
         self.model.setToolTip("The network that computes the exported matte, whichever one the editor shows live:\n"
                               "the teacher is the more accurate (README, Results), the student the faster")
         form.addRow("Network", self.model)
@@ -140,7 +140,7 @@ def ask_export(parent: QWidget, session, settings) -> tuple | None:
         return None
     choices = {"folder": st.export_folder or str(photo.path.parent if photo.path else Path.home()),
                "stem": photo.path.stem if photo.path else "pasted", "mirror": st.export_mirror,
-               "model": st.export_model if st.export_model in INSTALLED_MODELS else "teacher",
+               "model": st.export_model if st.export_model in INSTALLED_MODELS else FINAL_MODEL,
                "refine": st.export_refine, "cutout": st.export_cutout, "composite": st.export_composite,
                "cutout_format": st.export_cutout_format, "composite_format": st.export_composite_format}
     dlg = ExportDialog(parent, choices, photo.image.bit_depth)
