@@ -224,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="TOML file with TrainConfig keys (unknown keys are rejected)")
     p.add_argument("--preset", choices=sorted(PRESETS))
     p.add_argument("--kd", help="distillation kinds joined with '+': spatial, channel, batch, attention, decoder, output, or none")
+    p.add_argument("--kd-stages", dest="kd_stages",
+                   help="encoder stages the feature terms cover: 1-4 joined with '+' (strides 4…32), or all")
     p.add_argument("--teacher", help="teacher weights for distillation")
     p.add_argument("--init", help="start from these weights")
     p.add_argument("--steps", type=int)

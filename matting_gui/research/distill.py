@@ -24,7 +24,8 @@ Kinds (combine with ``+`` on the command line, e.g. ``spatial+channel+output``):
   L = w1·Lα(α_s, α_t) + (1−w1)·Lα(α_s, α_gt) on the unknown region.
 
 Each feature term is the MSE between teacher and student matrices, summed over
-the four stages, times its weight.
+the encoder stages it covers (``stages``: 1–4 at strides 4, 8, 16, 32, the letter's
+blocks 2–5; all four by default), times its weight.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from torch import nn
 FEATURE_KINDS = ("spatial", "channel", "batch", "attention", "decoder")
 KINDS = FEATURE_KINDS + ("output",)
 SPATIAL_MAX_SIDE = 32
+STAGES = (1, 2, 3, 4)
 
 
 def parse_kinds(spec: str) -> tuple[str, ...]:
@@ -50,6 +52,20 @@ def parse_kinds(spec: str) -> tuple[str, ...]:
     if bad:
         raise ValueError(f"unknown distillation kind(s) {bad}; choose from {list(KINDS)} or 'none'")
     return tuple(dict.fromkeys(kinds))
+
+
+def parse_stages(spec: str) -> tuple[int, ...]:
+    """'1+2+3' → (1, 2, 3); 'all' → (1, 2, 3, 4): the encoder stages the feature terms cover; others raise."""
+    spec = spec.strip().lower()
+    if spec == "all":
+        return STAGES
+    try:
+        stages = tuple(sorted({int(s) for s in spec.split("+") if s.strip()}))
+    except ValueError:
+        stages = ()
+    if not stages or any(s not in STAGES for s in stages):
+        raise ValueError(f"distillation stages {spec!r}: give stages 1-4 joined with '+' (e.g. 1+2+3) or 'all'")
+    return stages
 
 
 def _unit_positions(feat: torch.Tensor) -> torch.Tensor:
@@ -107,7 +123,8 @@ class Distiller(nn.Module):
     """Feature distillation losses between student and teacher encoder stages.
 
     Holds the learned 1×1 connectors used by the channel term (trained together
-    with the student). ``forward`` returns a dict of named terms (already
+    with the student). The encoder terms cover ``stages`` (1-based, strides 4…32);
+    the decoder term always covers the four decoder fusions. ``forward`` returns a dict of named terms (already
     weighted) and their ``total``; gradients reach only student features and
     connectors, the teacher's features are detached.
     """
@@ -118,9 +135,11 @@ class Distiller(nn.Module):
         student_widths: Sequence[int],
         teacher_widths: Sequence[int],
         weights: dict[str, float] | None = None,
+        stages: Sequence[int] = STAGES,
     ):
         super().__init__()
         self.kinds = tuple(k for k in kinds if k in FEATURE_KINDS)
+        self.stages = tuple(stages)
         self.weights = {k: 1.0 for k in FEATURE_KINDS} | dict(weights or {})
         self.connectors = nn.ModuleList(
             nn.Conv2d(cs, ct, 1, bias=False) for cs, ct in zip(student_widths, teacher_widths)
@@ -144,6 +163,8 @@ class Distiller(nn.Module):
                 terms["kd_decoder"] = self.weights[kind] * loss
                 continue
             for i, (fs, ft) in enumerate(zip(student, teacher)):
+                if i + 1 not in self.stages:
+                    continue
                 ft = ft.detach()
                 if kind == "spatial":
                     loss = loss + spatial_similarity_mse(fs, ft)

@@ -33,7 +33,7 @@ from ..core.pretrained import SOURCE as PRETRAINED_SOURCE
 from ..core.pretrained import load_efficientnet_lite0
 from ..core.weights import load_network, save_weights
 from .data.samples import StepSampler
-from .distill import Distiller, parse_kinds
+from .distill import STAGES, Distiller, parse_kinds, parse_stages
 from .losses import matting_loss
 from .run_files import RunLog, atomic_torch_save
 from .train_config import RUN_FILES, TrainConfig, kd_scale_at, lr_at
@@ -149,7 +149,8 @@ def main(cfg: TrainConfig) -> dict:
             p.requires_grad_(False)
     distiller = None
     if any(k != "output" for k in kinds):
-        distiller = Distiller(kinds, net_cfg.widths, teacher.config.widths, cfg.kd_weights)
+        distiller = Distiller(kinds, net_cfg.widths, teacher.config.widths, cfg.kd_weights,
+                              parse_stages(cfg.kd_stages))
     module = StudentWithDistiller(net, distiller).to(device, memory_format=torch.channels_last)
     if teacher is not None:
         teacher = teacher.to(device)
@@ -221,6 +222,8 @@ def main(cfg: TrainConfig) -> dict:
             ckpt_path,
         )
 
+    stages = parse_stages(cfg.kd_stages)
+
     def card(extra: dict) -> dict:
         return {
             "training": {
@@ -230,6 +233,7 @@ def main(cfg: TrainConfig) -> dict:
                 "size": cfg.size,
                 "kd": "+".join(kinds) or "none",
                 **({"kd_decay_from": cfg.kd_decay_from} if kinds and cfg.kd_decay_from < 1.0 else {}),
+                **({"kd_stages": "+".join(map(str, stages))} if distiller and stages != STAGES else {}),
                 "teacher": Path(cfg.teacher).name if cfg.teacher else None,
                 "seed": cfg.seed,
                 "samples_seen": step * cfg.batch * world,

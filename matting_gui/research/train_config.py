@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from ..core.config import PRESETS
 from .data.sources import SPLITS
+from .distill import parse_stages
 
 #: The fixed names a run writes in its folder.
 RUN_FILES = ("checkpoint.pt", "log.jsonl", "best.safetensors", "best.json", "final.safetensors", "final.json")
@@ -35,6 +36,7 @@ class TrainConfig:
     w_grad: float = 0.5
     kd: str = "none"  # distillation kinds joined with '+': spatial, channel, batch, attention, output
     teacher: str = ""  # teacher weights (.safetensors) for distillation
+    kd_stages: str = "all"  # encoder stages the feature terms cover, 1-4 joined with '+' (strides 4…32), or all
     w1: float = 0.5  # output term: weight of the teacher's alpha vs the ground truth
     # From this fraction of `steps` on, every teacher term (feature terms and w1) fades linearly
     # to zero at the last step, so training ends on the ground truth alone; 1.0: constant weights.
@@ -88,6 +90,7 @@ class TrainConfig:
                 raise ValueError(f"training config {name} = {value!r} is outside {low}..{high if high is not None else ''}")
         if self.size % 32:
             raise ValueError(f"size must be a multiple of 32, got {self.size}")
+        parse_stages(self.kd_stages)
         choices = {"preset": tuple(PRESETS), "split": SPLITS, "data": ("auto", "shared", "synthetic"),
                    "pretrained": ("", "imagenet"), "device": ("cpu", "cuda", "auto")}
         for name, allowed in choices.items():

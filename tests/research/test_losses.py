@@ -8,6 +8,7 @@ from matting_gui.research.distill import (
     batch_similarity,
     channel_similarity,
     parse_kinds,
+    parse_stages,
     spatial_similarity,
     spatial_similarity_mse,
 )
@@ -115,6 +116,36 @@ def test_decoder_term_uses_the_decoder_maps_of_real_networks():
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in student.decoder[-1].parameters())
     with pytest.raises(ValueError, match="decoder maps"):
         d(s_out.features, t_out.features)
+
+
+@pytest.mark.parametrize("kind", ["spatial", "channel", "batch", "attention"])
+def test_stages_limit_the_encoder_terms_to_the_named_stages(kind):
+    """Features that differ only at stage 4 (stride 32) cost nothing when the terms cover stages 1-3."""
+    widths = (8, 16, 24, 32)
+    student, teacher = _feats(), _feats()
+    student[3] = _feats(seed=5)[3]
+
+    def distiller(stages):
+        d = Distiller([kind], widths, widths, stages=stages)
+        for c in d.connectors:  # identity connectors: equal stages cost nothing in the channel term too
+            torch.nn.init.dirac_(c.weight)
+        return d(student, teacher)[f"kd_{kind}"].item()
+
+    assert distiller((1, 2, 3)) == pytest.approx(0.0, abs=1e-10)
+    assert distiller((4,)) == pytest.approx(distiller((1, 2, 3, 4))) and distiller((4,)) > 0
+
+
+def test_parse_stages_and_the_config_check():
+    from matting_gui.research.train_config import TrainConfig
+
+    assert parse_stages("all") == (1, 2, 3, 4)
+    assert parse_stages(" 3+1 ") == (1, 3)
+    for bad in ("", "0+1", "5", "one"):
+        with pytest.raises(ValueError, match="distillation stages"):
+            parse_stages(bad)
+    assert TrainConfig(kd_stages="1+2+3").kd_stages == "1+2+3"
+    with pytest.raises(ValueError, match="distillation stages"):
+        TrainConfig(kd_stages="1+9")
 
 
 def test_parse_kinds():

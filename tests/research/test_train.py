@@ -97,7 +97,7 @@ def test_lr_schedule_is_pure():
     assert lr_at(55, 1.0, 10, 100, 0.1) == pytest.approx(0.55)
 
 
-def test_kd_decay_fades_teacher_terms_to_zero(teacher_run, tmp_path):
+def test_kd_decay_fades_teacher_terms_to_zero_and_the_card_names_the_stages(teacher_run, tmp_path):
     assert kd_scale_at(0, 100, 1.0) == 1.0 and kd_scale_at(99, 100, 1.0) == 1.0
     assert kd_scale_at(49, 100, 0.5) == 1.0
     assert kd_scale_at(75, 100, 0.5) == pytest.approx(0.5)
@@ -105,7 +105,7 @@ def test_kd_decay_fades_teacher_terms_to_zero(teacher_run, tmp_path):
     t_out, _ = teacher_run
     out = tmp_path / "decay"
     assert lab_main(["train", "--preset", "student", "--kd", "spatial+output", "--teacher", str(t_out / "final.safetensors"),
-                     "--kd-decay-from", "0.5", "--steps", "8", "--batch", "2", "--size", "64", "--data", "synthetic",
+                     "--kd-decay-from", "0.5", "--kd-stages", "2+1", "--steps", "8", "--batch", "2", "--size", "64", "--data", "synthetic",
                      "--workers", "0", "--val-every", "0", "--log-every", "1", "--out", str(out)]) == 0
     rows = [r for r in map(json.loads, (out / "log.jsonl").read_text().splitlines()) if "total" in r]
     scales = [r.get("kd_scale", 1.0) for r in rows]
@@ -115,7 +115,8 @@ def test_kd_decay_fades_teacher_terms_to_zero(teacher_run, tmp_path):
         assert r["alpha"] == pytest.approx(w1 * r["alpha_teacher"] + (1 - w1) * r["alpha_gt"], rel=1e-3, abs=1e-5)
         expected = r["alpha"] + 0.5 * r["comp"] + 0.5 * r["grad"] + sc * r["kd_total"]
         assert r["total"] == pytest.approx(expected, rel=1e-3, abs=1e-5)
-    assert json.loads((out / "final.json").read_text())["training"]["kd_decay_from"] == 0.5
+    training = json.loads((out / "final.json").read_text())["training"]
+    assert training["kd_decay_from"] == 0.5 and training["kd_stages"] == "1+2"
 
 
 def test_train_config_rejects_unknown_keys(tmp_path):
