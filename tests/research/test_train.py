@@ -130,6 +130,17 @@ def test_train_config_rejects_unknown_keys(tmp_path):
     assert cfg.steps == 5
 
 
+def test_every_committed_training_config_is_valid():
+    """The recipes under docs/training are what the README tells people to run: each must load."""
+    from pathlib import Path
+
+    configs = sorted((Path(__file__).parents[2] / "docs" / "training").glob("*.toml"))
+    assert len(configs) >= 20
+    for path in configs:
+        cfg = TrainConfig.from_toml(path)
+        assert cfg.steps > 0 and (cfg.kd == "none" or cfg.preset != "teacher"), path.name
+
+
 def test_ablation_and_report_commands(teacher_run, tmp_path, monkeypatch, capsys):
     """The ablation runner trains the chosen variants (skipping finished ones); report tabulates them."""
     import matting_gui.research.cli as cli
