@@ -60,8 +60,13 @@ def cmd_report(args) -> int:
     """Evaluate all committed models (and closed-form) on the validation set; print the tables."""
     import torch
 
-    from .data.validation import build_validation_set
+    from .data.validation import KINDS, build_validation_set, with_kinds
     from .report import default_models, evaluate_models, markdown, write_json
+
+    kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
+    if not kinds or any(k not in KINDS for k in kinds):
+        print_error(f"--kinds {args.kinds!r}: choose from {', '.join(KINDS)}")
+        return 2
 
     torch.set_num_threads(args.threads or torch.get_num_threads())
     models = default_models()
@@ -75,7 +80,7 @@ def cmd_report(args) -> int:
         print_error("no weights found in models/ (and none given with --model LABEL=PATH)")
         return 2
     try:
-        items = build_validation_set(args.split)
+        items = with_kinds(build_validation_set(args.split), kinds)
         rows = evaluate_models(models, include_closed_form=not args.no_closed_form, items=items,
                                int8=() if args.no_variants else ("student, distilled",),
                                mirror=() if args.no_variants else ("teacher", "student, distilled"),
@@ -260,6 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-closed-form", action="store_true", help="skip closed-form matting (slow)")
     p.add_argument("--only", metavar="LABEL;...", help="of the committed models, evaluate only these labels (';'-separated)")
     p.add_argument("--no-variants", action="store_true", help="skip the int8 and mirror-averaged rows")
+    p.add_argument("--kinds", default="photo,wide,composite",
+                   help="validation kinds to evaluate, ','-separated: photo, wide, composite, unpainted "
+                        "(the wide trimaps with the foreground unpainted too)")
     p.add_argument("--refine", action="append", metavar="LABEL",
                    help="also evaluate this model with closed-form refinement (repeatable)")
     p.add_argument("--split", choices=SPLITS, default="v1",

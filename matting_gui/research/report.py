@@ -102,6 +102,7 @@ def evaluate_models(models: dict[str, Path], include_closed_form: bool = True, i
             "metrics": {k: v.as_dict() for k, v in means.items()},
             "photo_subjects": photo_subjects(per_item, items),
             "wide_subjects": photo_subjects(per_item, items, "wide"),
+            "unpainted_subjects": photo_subjects(per_item, items, "unpainted"),
         })
     if include_closed_form:
         t0 = time.perf_counter()
@@ -110,7 +111,8 @@ def evaluate_models(models: dict[str, Path], include_closed_form: bool = True, i
                      "latency_ms_512": None, "seconds_per_image": (time.perf_counter() - t0) / max(1, len(items)),
                      "metrics": {k: v.as_dict() for k, v in means.items()},
                      "photo_subjects": photo_subjects(per_item, items),
-                     "wide_subjects": photo_subjects(per_item, items, "wide")})
+                     "wide_subjects": photo_subjects(per_item, items, "wide"),
+                     "unpainted_subjects": photo_subjects(per_item, items, "unpainted")})
     return rows
 
 
@@ -159,7 +161,8 @@ def markdown(rows: list[dict]) -> str:
     for group, prefix in groups:
         for kind, title in (("photo", "validation photos, official trimaps"),
                             ("wide", "validation photos, wide painted-style trimaps"),
-                            ("composite", "validation composites")):
+                            ("composite", "validation composites"),
+                            ("unpainted", "validation photos, wide trimaps with the foreground unpainted")):
             if not any(kind in r["metrics"] for r in group):
                 continue
             heading = f"{prefix}{title}" if prefix else title[0].upper() + title[1:]
@@ -171,7 +174,8 @@ def markdown(rows: list[dict]) -> str:
                     label = r["label"].removeprefix(ABLATION_PREFIX)
                     out.append(f"| {label} | {m['mse']:.4f} | {m['sad']:.2f} | {m['grad']:.2f} | {m['conn']:.2f} |")
             out.append("")
-    for key, title in (("photo_subjects", "mean over the official trimaps"), ("wide_subjects", "wide trimap")):
+    for key, title in (("photo_subjects", "mean over the official trimaps"), ("wide_subjects", "wide trimap"),
+                       ("unpainted_subjects", "wide trimap, foreground unpainted")):
         subjects = sorted({s for r in main for s in r.get(key, {})})
         if not subjects:
             continue

@@ -1,6 +1,7 @@
 """The results report: per-subject grouping and the markdown tables."""
 
 import numpy as np
+import pytest
 
 from matting_gui.research.data.validation import ValItem, evaluate
 from matting_gui.research.report import markdown, photo_subjects
@@ -83,3 +84,24 @@ def test_model_table_shows_unknown_provenance_as_unknown_not_as_no_distillation(
     assert "| carded | 1,000 | 2.00 G | 10 ms | 3500 | spatial+channel+output |" in text
     assert "| undistilled | 1,000 | 2.00 G | 10 ms | 4000 | none |" in text
     assert "| no card | 1,000 | 2.00 G | 10 ms | ? | ? |" in text
+
+
+def test_unpainted_items_are_the_wide_ones_with_the_foreground_made_unknown():
+    from matting_gui.research.data.validation import with_kinds
+
+    wide = _item("A/wide", "wide", 0.4)
+    wide.trimap[:, :4], wide.trimap[:, 12:] = 0, 255
+    items = [_item("A/trimap1", "photo", 0.2), wide, _item("A/bg0", "composite", 0.8)]
+    (unpainted,) = with_kinds(items, ("unpainted",))
+    assert unpainted.name == "A/unpainted" and unpainted.kind == "unpainted"
+    assert not (unpainted.trimap == 255).any() and (unpainted.trimap[:, 12:] == 128).all()
+    assert (unpainted.trimap[:, :4] == 0).all() and (wide.trimap[:, 12:] == 255).all()  # the wide item is untouched
+    assert [i.name for i in with_kinds(items, ("composite", "photo"))] == ["A/bg0", "A/trimap1"]
+    means, _ = evaluate(lambda img, tri: img[..., 0].copy(), with_kinds(items, ("wide", "unpainted")))
+    assert set(means) == {"wide", "unpainted", "all"}
+    text = markdown([{"label": "teacher", "metrics": {k: v.as_dict() for k, v in means.items()},
+                      "unpainted_subjects": {"A": means["unpainted"].as_dict()}}])
+    assert "**Validation photos, wide trimaps with the foreground unpainted**" in text
+    assert "(SAD / Grad, wide trimap, foreground unpainted)" in text
+    with pytest.raises(ValueError, match="unknown validation kind"):
+        with_kinds(items, ("photo", "hair"))

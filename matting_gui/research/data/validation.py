@@ -6,7 +6,11 @@ Parts, reported separately:
 * ``wide``: the same photos with a wide, painted-style trimap grown from
   trimap2 by a fixed rule (``painted.widen_trimap``), as users paint over hair;
 * ``composite``: the validation foregrounds (estimated colours) composited over
-  fixed BSDS500 *val* backgrounds, trimaps generated from α with a fixed band.
+  fixed BSDS500 *val* backgrounds, trimaps generated from α with a fixed band;
+* ``unpainted`` (on request, ``with_kinds``): the wide trimaps with the foreground
+  unpainted too — only background painted, the whole subject unknown, as when a
+  user brushes the unknown over all of it. Not in the default set (training runs
+  choose checkpoints on the default set's mean).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from ...core.trimap import trimap_from_alpha
 from .painted import widen_trimap
 from .sources import background_paths, load_backgrounds, load_official_trimaps, load_split, load_subjects
 
+KINDS = ("photo", "wide", "composite", "unpainted")
 COMPOSITE_BACKGROUNDS = 3  # per foreground, the val split's backgrounds taken at a fixed stride
 #: The wide trimap: trimap2's unknown grown by 24 px and closed with a 40-px disk (at 800 px).
 WIDE_GROW, WIDE_CLOSE = 24, 40
@@ -67,6 +72,23 @@ def build_validation_set(split: str = "v1") -> list[ValItem]:
     return items
 
 
+def with_kinds(items: list[ValItem], kinds: tuple[str, ...]) -> list[ValItem]:
+    """The items of ``kinds`` (names in ``KINDS``), in that order; 'unpainted' items are the 'wide'
+    ones with every foreground (255) pixel of the trimap made unknown (128). Unknown kinds raise."""
+    bad = [k for k in kinds if k not in KINDS]
+    if bad:
+        raise ValueError(f"unknown validation kind(s) {bad}; choose from {list(KINDS)}")
+    out = []
+    for kind in kinds:
+        if kind == "unpainted":
+            out += [ValItem(i.name.rsplit("/", 1)[0] + "/unpainted", "unpainted", i.image,
+                            np.where(i.trimap == 255, np.uint8(128), i.trimap), i.alpha)
+                    for i in items if i.kind == "wide"]
+        else:
+            out += [i for i in items if i.kind == kind]
+    return out
+
+
 def evaluate(
     predict: Callable[[np.ndarray, np.ndarray], np.ndarray], items: list[ValItem]
 ) -> tuple[dict[str, MattingScores], dict[str, MattingScores]]:
@@ -78,7 +100,7 @@ def evaluate(
     for item in items:
         per_item[item.name] = evaluate_alpha(predict(item.image, item.trimap), item.alpha, item.trimap)
     means = {}
-    for kind in ("photo", "wide", "composite"):
+    for kind in KINDS:
         if any(i.kind == kind for i in items):
             means[kind] = mean_scores([per_item[i.name] for i in items if i.kind == kind])
     means["all"] = mean_scores(list(per_item.values()))
