@@ -45,9 +45,14 @@ def closed_form(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
     """Closed-form matting (Levin et al., pymatting) alone, the reference method of every table.
 
     image float (H, W, 3) in [0, 1]; trimap uint8 (H, W) {0, 128, 255} → alpha float32 (H, W) in [0, 1].
+    A trimap that paints no foreground (or no background) pins nothing to 1 (or 0): the matting
+    energy is zero for a constant α, so the minimiser is all 0 (all 1), returned without a solve
+    (pymatting raises there). A trimap with neither gets 0.
     """
     from pymatting import estimate_alpha_cf
 
+    if not (trimap >= 230).any() or not (trimap <= 25).any():
+        return np.full(trimap.shape, float((trimap >= 230).any()), np.float32)
     return estimate_alpha_cf(image.astype(np.float64), trimap.astype(np.float64) / 255.0,
                              preconditioner=quiet_ichol).astype(np.float32)
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from matting_gui.core.refine import guided_closed_form, prior_weights
+from matting_gui.core.refine import closed_form, guided_closed_form, prior_weights
 
 
 def _scene(h=40, w=60):
@@ -60,3 +60,15 @@ def test_reach_leaves_the_boundary_to_the_colour_model():
     near = (slice(None), slice(48, 52))  # 1-4 px from the known background (columns 52 on)
     assert np.abs(reached[near] - cf[near]).mean() < np.abs(flat[near] - cf[near]).mean()
     assert np.array_equal(reached[trimap != 128], flat[trimap != 128])
+
+
+def test_closed_form_recovers_the_edge_and_answers_a_one_sided_trimap_without_a_solve():
+    """With both sides painted it follows the soft edge; with only background painted (or only
+    foreground) the constant 0 (or 1) is the energy's minimiser, where pymatting would raise."""
+    image, trimap, alpha = _scene()
+    unknown = trimap == 128
+    assert np.abs(closed_form(image, trimap) - alpha)[unknown].mean() < 0.05
+    no_fg = np.where(trimap == 255, np.uint8(128), trimap)
+    no_bg = np.where(trimap == 0, np.uint8(128), trimap)
+    assert (closed_form(image, no_fg) == 0).all() and (closed_form(image, no_bg) == 1).all()
+    assert closed_form(image, np.full_like(trimap, 128)).dtype == np.float32
