@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from ..core.config import PRESETS
 from .data.sources import SPLITS
+from .data.validation import KINDS as VAL_KINDS
 from .distill import parse_stages
 
 #: The fixed names a run writes in its folder.
@@ -63,6 +64,8 @@ class TrainConfig:
     device: str = "cpu"  # cpu | cuda | auto (cuda when available): where the networks train and validate
     val_every: int = 500  # validate every N steps (0: only at the end)
     val_limit: int = 0  # evaluate only the first N validation items (0: all)
+    # validation kinds (data.validation.KINDS), ','-separated; their mean over all items picks best.safetensors
+    val_kinds: str = "photo,wide,composite"
     log_every: int = 20
     checkpoint_minutes: float = 5.0
     resume: bool = False
@@ -90,7 +93,13 @@ class TrainConfig:
                 raise ValueError(f"training config {name} = {value!r} is outside {low}..{high if high is not None else ''}")
         if self.size % 32:
             raise ValueError(f"size must be a multiple of 32, got {self.size}")
-        parse_stages(self.kd_stages)
+        try:
+            parse_stages(self.kd_stages)
+        except ValueError as exc:
+            raise ValueError(f"training config kd_stages: {exc}") from None
+        kinds = [k.strip() for k in self.val_kinds.split(",") if k.strip()]
+        if not kinds or any(k not in VAL_KINDS for k in kinds):
+            raise ValueError(f"training config val_kinds = {self.val_kinds!r}; choose from {list(VAL_KINDS)}")
         choices = {"preset": tuple(PRESETS), "split": SPLITS, "data": ("auto", "shared", "synthetic"),
                    "pretrained": ("", "imagenet"), "device": ("cpu", "cuda", "auto")}
         for name, allowed in choices.items():

@@ -363,7 +363,7 @@ def test_cuda_without_a_gpu_is_a_one_line_error(tmp_path, monkeypatch):
 @pytest.mark.parametrize("bad", [{"steps": "ten"}, {"steps": -5}, {"size": 0}, {"size": 48}, {"log_every": 0},
                                  {"lr": -1.0}, {"p_painted": 1.5}, {"split": "v9"}, {"resume": "yes"},
                                  {"preset": "huge"}, {"batch": 2.5}, {"device": "tpu"}, {"max_minutes": -1.0},
-                                 {"ema": 1.0}])
+                                 {"ema": 1.0}, {"val_kinds": "photo,hair"}, {"kd_stages": "5"}])
 def test_bad_training_values_are_one_line_errors(bad):
     with pytest.raises(ValueError, match="training config|multiple of 32") as info:
         TrainConfig.from_dict(bad)
