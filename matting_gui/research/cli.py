@@ -60,12 +60,13 @@ def cmd_report(args) -> int:
     """Evaluate all committed models (and closed-form) on the validation set; print the tables."""
     import torch
 
-    from .data.validation import KINDS, build_validation_set, with_kinds
+    from .data.validation import build_validation_set, parse_val_kinds, with_kinds
     from .report import default_models, evaluate_models, markdown, write_json
 
-    kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
-    if not kinds or any(k not in KINDS for k in kinds):
-        print_error(f"--kinds {args.kinds!r}: choose from {', '.join(KINDS)}")
+    try:
+        kinds = parse_val_kinds(args.kinds)
+    except ValueError as exc:
+        print_error(f"--kinds: {exc}")
         return 2
 
     torch.set_num_threads(args.threads or torch.get_num_threads())

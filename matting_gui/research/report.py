@@ -100,9 +100,7 @@ def evaluate_models(models: dict[str, Path], include_closed_form: bool = True, i
             "steps": card.get("training", {}).get("steps"), "kd": card.get("training", {}).get("kd"),
             "mirror": mirrored, "refined": refined,
             "metrics": {k: v.as_dict() for k, v in means.items()},
-            "photo_subjects": photo_subjects(per_item, items),
-            "wide_subjects": photo_subjects(per_item, items, "wide"),
-            "unpainted_subjects": photo_subjects(per_item, items, "unpainted"),
+            **subject_tables(per_item, items),
         })
     if include_closed_form:
         t0 = time.perf_counter()
@@ -110,9 +108,7 @@ def evaluate_models(models: dict[str, Path], include_closed_form: bool = True, i
         rows.append({"label": "closed-form (pymatting)", "parameters": None, "macs_512": None,
                      "latency_ms_512": None, "seconds_per_image": (time.perf_counter() - t0) / max(1, len(items)),
                      "metrics": {k: v.as_dict() for k, v in means.items()},
-                     "photo_subjects": photo_subjects(per_item, items),
-                     "wide_subjects": photo_subjects(per_item, items, "wide"),
-                     "unpainted_subjects": photo_subjects(per_item, items, "unpainted")})
+                     **subject_tables(per_item, items)})
     return rows
 
 
@@ -147,6 +143,11 @@ def photo_subjects(per_item: dict[str, MattingScores], items: list[ValItem],
         if item.kind == kind:
             groups.setdefault(item.name.split("/")[0], []).append(per_item[item.name])
     return {subject: mean_scores(scores).as_dict() for subject, scores in groups.items()}
+
+
+def subject_tables(per_item: dict[str, MattingScores], items: list[ValItem]) -> dict[str, dict]:
+    """The per-subject means of each photographed kind, keyed 'photo_subjects', 'wide_subjects', …"""
+    return {f"{kind}_subjects": photo_subjects(per_item, items, kind) for kind in ("photo", "wide", "unpainted")}
 
 
 def markdown(rows: list[dict]) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from ..core.config import PRESETS
 from .data.sources import SPLITS
-from .data.validation import KINDS as VAL_KINDS
+from .data.validation import parse_val_kinds
 from .distill import parse_stages
 
 #: The fixed names a run writes in its folder.
@@ -97,9 +97,10 @@ class TrainConfig:
             parse_stages(self.kd_stages)
         except ValueError as exc:
             raise ValueError(f"training config kd_stages: {exc}") from None
-        kinds = [k.strip() for k in self.val_kinds.split(",") if k.strip()]
-        if not kinds or any(k not in VAL_KINDS for k in kinds):
-            raise ValueError(f"training config val_kinds = {self.val_kinds!r}; choose from {list(VAL_KINDS)}")
+        try:
+            parse_val_kinds(self.val_kinds)
+        except ValueError as exc:
+            raise ValueError(f"training config val_kinds: {exc}") from None
         choices = {"preset": tuple(PRESETS), "split": SPLITS, "data": ("auto", "shared", "synthetic"),
                    "pretrained": ("", "imagenet"), "device": ("cpu", "cuda", "auto")}
         for name, allowed in choices.items():

@@ -49,7 +49,7 @@ def build_data(cfg: TrainConfig):
     if mode != "shared":
         raise ValueError(f"unknown data mode {cfg.data!r}; choose auto, shared or synthetic")
     from .data.sources import background_paths, load_backgrounds, load_split, load_subjects
-    from .data.validation import build_validation_set, with_kinds
+    from .data.validation import build_validation_set, parse_val_kinds, with_kinds
 
     split = load_split(cfg.split)
     subjects = load_subjects(split["train"])
@@ -64,8 +64,7 @@ def build_data(cfg: TrainConfig):
         + (f" ({cfg.p_fg_seeds:.0%} of them with the foreground unpainted but for seeds)" if cfg.p_fg_seeds else "")
         + ("; defocused backgrounds, JPEG re-compression" if cfg.realism else "")
     )
-    kinds = tuple(k.strip() for k in cfg.val_kinds.split(",") if k.strip())
-    return ds, with_kinds(build_validation_set(cfg.split), kinds), desc
+    return ds, with_kinds(build_validation_set(cfg.split), parse_val_kinds(cfg.val_kinds)), desc
 
 
 def worker_init(_: int) -> None:

@@ -156,7 +156,7 @@ def test_ablation_and_report_commands(teacher_run, tmp_path, monkeypatch, capsys
     assert (tmp_path / "abl" / "spatial_channel" / "final.safetensors").exists()
     assert cli.main(args) == 0 and "done already" in capsys.readouterr().err
     assert cli.main(["ablation", "--teacher", "x", "--out", str(tmp_path), "--variants", "magic"]) == 2
-    assert cli.main(["report", "--kinds", "photo,hair"]) == 2 and "--kinds 'photo,hair'" in capsys.readouterr().err
+    assert cli.main(["report", "--kinds", "photo,hair"]) == 2 and "--kinds: validation kinds 'photo,hair'" in capsys.readouterr().err
 
     from matting_gui.research.report import evaluate_models, markdown
     from matting_gui.research.train_data import synthetic_validation

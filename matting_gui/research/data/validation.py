@@ -72,6 +72,14 @@ def build_validation_set(split: str = "v1") -> list[ValItem]:
     return items
 
 
+def parse_val_kinds(spec: str) -> tuple[str, ...]:
+    """'photo,wide,unpainted' → ('photo', 'wide', 'unpainted'); empty or unknown kinds raise ValueError."""
+    kinds = tuple(dict.fromkeys(k.strip() for k in spec.split(",") if k.strip()))
+    if not kinds or any(k not in KINDS for k in kinds):
+        raise ValueError(f"validation kinds {spec!r}: choose from {', '.join(KINDS)} (','-separated)")
+    return kinds
+
+
 def with_kinds(items: list[ValItem], kinds: tuple[str, ...]) -> list[ValItem]:
     """The items of ``kinds`` (names in ``KINDS``), in that order; 'unpainted' items are the 'wide'
     ones with every foreground (255) pixel of the trimap made unknown (128). Unknown kinds raise."""
