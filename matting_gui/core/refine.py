@@ -51,8 +51,9 @@ def closed_form(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
     """
     from pymatting import estimate_alpha_cf
 
-    if not (trimap >= 230).any() or not (trimap <= 25).any():
-        return np.full(trimap.shape, float((trimap >= 230).any()), np.float32)
+    has_fg = bool((trimap >= 230).any())  # pymatting's thresholds: fg ≥ 0.9, bg ≤ 0.1 (of 255)
+    if not has_fg or not (trimap <= 25).any():
+        return np.full(trimap.shape, float(has_fg), np.float32)
     return estimate_alpha_cf(image.astype(np.float64), trimap.astype(np.float64) / 255.0,
                              preconditioner=quiet_ichol).astype(np.float32)
 

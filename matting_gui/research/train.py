@@ -148,9 +148,9 @@ def main(cfg: TrainConfig) -> dict:
         for p in teacher.parameters():
             p.requires_grad_(False)
     distiller = None
+    stages = parse_stages(cfg.kd_stages)
     if any(k != "output" for k in kinds):
-        distiller = Distiller(kinds, net_cfg.widths, teacher.config.widths, cfg.kd_weights,
-                              parse_stages(cfg.kd_stages))
+        distiller = Distiller(kinds, net_cfg.widths, teacher.config.widths, cfg.kd_weights, stages)
     module = StudentWithDistiller(net, distiller).to(device, memory_format=torch.channels_last)
     if teacher is not None:
         teacher = teacher.to(device)
@@ -221,8 +221,6 @@ def main(cfg: TrainConfig) -> dict:
             },
             ckpt_path,
         )
-
-    stages = parse_stages(cfg.kd_stages)
 
     def card(extra: dict) -> dict:
         return {

@@ -75,17 +75,20 @@ def build_validation_set(split: str = "v1") -> list[ValItem]:
 def parse_val_kinds(spec: str) -> tuple[str, ...]:
     """'photo,wide,unpainted' → ('photo', 'wide', 'unpainted'); empty or unknown kinds raise ValueError."""
     kinds = tuple(dict.fromkeys(k.strip() for k in spec.split(",") if k.strip()))
-    if not kinds or any(k not in KINDS for k in kinds):
-        raise ValueError(f"validation kinds {spec!r}: choose from {', '.join(KINDS)} (','-separated)")
+    _check_kinds(kinds, f"validation kinds {spec!r}: ")
     return kinds
+
+
+def _check_kinds(kinds: tuple[str, ...], prefix: str = "") -> None:
+    bad = [k for k in kinds if k not in KINDS]
+    if bad or not kinds:
+        raise ValueError(f"{prefix}unknown validation kind(s) {bad}; choose from {', '.join(KINDS)} (','-separated)")
 
 
 def with_kinds(items: list[ValItem], kinds: tuple[str, ...]) -> list[ValItem]:
     """The items of ``kinds`` (names in ``KINDS``), in that order; 'unpainted' items are the 'wide'
     ones with every foreground (255) pixel of the trimap made unknown (128). Unknown kinds raise."""
-    bad = [k for k in kinds if k not in KINDS]
-    if bad:
-        raise ValueError(f"unknown validation kind(s) {bad}; choose from {list(KINDS)}")
+    _check_kinds(kinds)
     out = []
     for kind in kinds:
         if kind == "unpainted":
