@@ -25,7 +25,7 @@ from .imageio import (
 from .model_files import FINAL_MODEL, WeightsError
 from .outputs import OutputRequest, output_paths, write_outputs
 from .paths import printable, trimap_beside
-from .trimap import TrimapError, validate_trimap
+from .trimap import TrimapError, trimap_advice, validate_trimap
 
 
 def print_error(msg: str) -> None:
@@ -158,7 +158,8 @@ def cmd_matte(args) -> int:
                 colours = estimate_foreground(loaded.rgb, result.alpha)
             loaded.rgb = None  # the photo is not needed any more: 1.3 GB less at 110 MP while writing
             write_outputs(out, path.stem, request, result.alpha, colours, background, loaded.bit_depth)
-            note = f" ({'; '.join(loaded.notes)})" if loaded.notes else ""
+            notes = loaded.notes + [f"warning: {advice}" for advice in [trimap_advice(trimap)] if advice]
+            note = f" ({'; '.join(notes)})" if notes else ""
             print(printable(f"{path.name}: {result.model_name} {result.seconds * 1000:.0f} ms{note}"), file=sys.stderr)
         except (ImageError, TrimapError, OSError, ValueError) as exc:
             failed += 1

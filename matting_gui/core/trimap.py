@@ -56,6 +56,20 @@ def trimap_problem(trimap: np.ndarray) -> str | None:
     return None
 
 
+def trimap_advice(trimap: np.ndarray) -> str | None:
+    """A hint for a trimap that can be matted but is likely to matte badly, or None.
+
+    trimap: uint8 (H, W). Today one case: unknown pixels but no painted foreground. The networks
+    were trained mostly on trimaps with the subject's core painted and read unknown pixels far from
+    painted foreground as background (validation SAD 12 -> 50 for the previous teacher).
+    """
+    counts = cv2.calcHist([trimap], [0], None, [256], [0, 256]).ravel()
+    if counts[255] == 0 and counts[1:255].sum() > 0:
+        return ("no foreground is painted: paint a Foreground stroke inside the subject, "
+                "or unknown areas far from it may come out as background")
+    return None
+
+
 def validate_trimap(trimap: np.ndarray, image_shape: tuple[int, ...], name: str = "trimap") -> np.ndarray:
     """A trimap that can be matted with its image, normalised to {0, 128, 255}.
 

@@ -44,7 +44,7 @@ class MainWindow(QMainWindow):
     matteShown = Signal(object)  # MatteJobResult now on screen
     exported = Signal(list)  # paths written
     errorShown = Signal(str)
-    noticeShown = Signal(str)  # why no matte was computed (an incomplete trimap)
+    noticeShown = Signal(str)  # why no matte was computed (an incomplete trimap), or a hint on the trimap
 
     def __init__(self, settings: QSettings | None = None, service: MatteService | None = None,
                  prompter: Prompter | None = None):
@@ -123,6 +123,7 @@ class MainWindow(QMainWindow):
             signal.connect(self.status.show_message)
         m.described.connect(self.status.show_matte)
         m.notice.connect(self._notice)
+        m.advice.connect(self._notice)
         m.shown.connect(self.matteShown)
         m.exported.connect(self.exported)
         self.service.busy.connect(self.status.busy_bar.setVisible)

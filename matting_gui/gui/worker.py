@@ -29,7 +29,7 @@ from ..core.adjust import EdgeAdjustments, apply_adjustments
 from ..core.outputs import OutputRequest, write_outputs
 from ..core.predictor import MatteResult, Predictor
 from ..core.session import MatteStamp
-from ..core.trimap import trimap_problem
+from ..core.trimap import trimap_advice, trimap_problem
 
 
 class PredictorPool:
@@ -82,11 +82,13 @@ class MatteJob:
 
 @dataclass
 class MatteJobResult:
-    """The predictor's result (alpha at full size) plus decontaminated colours when requested."""
+    """The predictor's result (alpha at full size) plus decontaminated colours when requested, and
+    for full mattes a hint on the trimap (``trimap_advice``)."""
 
     job: MatteJob
     result: MatteResult
     foreground: np.ndarray | None = field(default=None)
+    advice: str | None = None
 
 
 @dataclass
@@ -174,7 +176,7 @@ class _Worker(QObject):
             from ..core.compose import estimate_foreground
 
             fg = estimate_foreground(job.image, res.alpha)
-        return MatteJobResult(job, res, fg)
+        return MatteJobResult(job, res, fg, None if preview else trimap_advice(job.trimap))
 
     def _export(self, job: ExportJob) -> list[Path]:
         if job.cancelled.is_set():

@@ -210,3 +210,13 @@ def test_without_a_trimap_argument_each_image_uses_the_trimap_saved_beside_it(mo
     assert matte.shape == make_trimap().shape and matte[24, 32] == 255 and matte[0, 0] == 0
     assert main(["matte", str(other), "--out", str(out)]) == 1  # no trimap beside it: that file fails, nothing written
     assert not (out / "lone_matte.png").exists()
+
+
+def test_trimap_without_foreground_mattes_with_a_warning(models, tmp_path, capsys):
+    Image.fromarray((make_photo() * 255).astype(np.uint8)).save(tmp_path / "p.png")
+    tri = make_trimap()
+    tri[tri == 255] = 128  # the subject's core left unpainted
+    Image.fromarray(tri).save(tmp_path / "p_trimap.png")
+    assert main(["matte", str(tmp_path / "p.png"), "--model", "student", "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert "warning: no foreground is painted" in err and (tmp_path / "out" / "p_matte.png").exists()

@@ -1,7 +1,14 @@
 import numpy as np
 import pytest
 
-from matting_gui.core.trimap import TrimapError, band_trimap, encode_inputs, trimap_from_alpha, validate_trimap
+from matting_gui.core.trimap import (
+    TrimapError,
+    band_trimap,
+    encode_inputs,
+    trimap_advice,
+    trimap_from_alpha,
+    validate_trimap,
+)
 
 
 def test_validate_normalises_and_checks():
@@ -15,6 +22,15 @@ def test_validate_normalises_and_checks():
         validate_trimap(np.full((2, 2), 128, np.uint8), (2, 2))
     with pytest.raises(TrimapError, match="single-channel"):
         validate_trimap(np.zeros((2, 2, 3), np.uint8), (2, 2))
+
+
+def test_advice_only_when_no_foreground_is_painted():
+    tri = np.zeros((6, 6), np.uint8)
+    tri[1:5, 1:5] = 128
+    assert "no foreground is painted" in trimap_advice(tri)
+    tri[2:4, 2:4] = 255
+    assert trimap_advice(tri) is None
+    assert trimap_advice(np.zeros((3, 3), np.uint8)) is None  # nothing unknown: trimap_problem's case
 
 
 def test_encode_inputs_layout():

@@ -146,6 +146,31 @@ def test_incomplete_trimap_gives_a_notice_not_an_error(qtbot, window, tmp_path):
     assert "cannot export" in blocker.args[0]
 
 
+def test_trimap_without_foreground_mattes_with_a_hint_once(qtbot, window, tmp_path):
+    p = tmp_path / "nofg.png"
+    Image.fromarray((make_photo(60, 80) * 255).astype(np.uint8)).save(p)
+    tri = np.zeros((60, 80), np.uint8)
+    tri[10:50, 20:60] = 128  # the unknown brush over the whole subject, no foreground painted
+    Image.fromarray(tri).save(tmp_path / "nofg_trimap.png")
+    hints = []
+    window.noticeShown.connect(hints.append)
+    open_and_wait(qtbot, window, p)  # the matte is computed, and the hint comes with it
+    assert len(hints) == 1 and "no foreground is painted" in hints[0]
+    assert window.last_error is None and window.session.matte is not None
+    window.session.set_tool("unknown")
+    window.session.set_brush_radius(3)
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=is_full):
+        stroke(qtbot, window, [(5, 5), (9, 5)])  # background made unknown
+    assert len(hints) == 1  # the same hint is not repeated on every matte
+    window.session.set_tool("foreground")
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=is_full):
+        stroke(qtbot, window, [(40, 30), (44, 30)])
+    assert len(hints) == 1 and (window.session.doc.trimap == FOREGROUND).any()
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=is_full):
+        window.session.doc.undo()  # the foreground gone again: the hint comes back
+    assert len(hints) == 2 and hints[1] == hints[0]
+
+
 def _loader_threads_done(qtbot):
     for t in threading.enumerate():
         if t.name == "photo-loader":

@@ -29,6 +29,7 @@ class MatteController(QObject):
     exported = Signal(list)  # paths written
     error = Signal(str)
     notice = Signal(str)  # why no matte was computed (an incomplete trimap)
+    advice = Signal(str)  # a hint on the trimap of the matte just shown (once, until the hint changes)
     status = Signal(str)
     described = Signal(str, str)  # the matte on screen: "model · kind size", "time"
 
@@ -37,6 +38,7 @@ class MatteController(QObject):
         self.session, self.service, self._dialog_parent = session, service, dialog_parent
         self.export_job: ExportJob | None = None
         self._loading: str | None = None  # the model whose "Loading…" message is up, until its first matte
+        self._advised: str | None = None  # the hint last given, so that each new matte does not repeat it
         self._progress: QProgressDialog | None = None
         self._debounce = QSignalDebouncer(parent=self)  # edits: compute once they pause
         self._debounce.setTimeout(DEBOUNCE_MS)
@@ -54,6 +56,7 @@ class MatteController(QObject):
 
     # ---------------------------------------------------------------- scheduling
     def _on_photo_opened(self) -> None:
+        self._advised = None
         self.service.cancel_pending()
         self._throttle.cancel()
         self._debounce.throttle()  # not at once: a photo opened and closed again at once never loads a model
@@ -108,6 +111,10 @@ class MatteController(QObject):
         if self._loading == res.job.stamp.model and self.export_job is None:
             self._loading = None
             self.status.emit("")  # loaded: the message would otherwise claim it for six more seconds
+        if not res.job.stamp.preview:
+            if res.advice and res.advice != self._advised:
+                self.advice.emit(res.advice)
+            self._advised = res.advice
         self.shown.emit(res)
 
     def want_colours(self) -> None:
