@@ -255,7 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=["cpu", "cuda", "auto"], help="where to train (auto: cuda when available)")
     p.add_argument("--ema", type=float, help="weight-average decay per step (validation and exports use the average)")
     p.add_argument("--data", choices=["auto", "shared", "synthetic"])
-    p.add_argument("--split", choices=SPLITS, help="alphamatting train/validation split (v2: hard subjects, wide trimaps)")
+    p.add_argument("--split", choices=SPLITS, help="alphamatting train/validation split (v2: hard subjects, wide trimaps; "
+                   "all: final models, every subject trained on, validation numbers only measure fit)")
     p.add_argument("--p-painted", dest="p_painted", type=float, help="share of samples with hand-painted-style trimaps")
     p.add_argument("--out", required=True)
     p.add_argument("--resume", action="store_true", default=None)

@@ -63,6 +63,7 @@ def build_data(cfg: TrainConfig):
         + (f"; {cfg.p_painted:.0%} hand-painted-style trimaps" if cfg.p_painted else "")
         + (f" ({cfg.p_fg_seeds:.0%} of them with the foreground unpainted but for seeds)" if cfg.p_fg_seeds else "")
         + ("; defocused backgrounds, JPEG re-compression" if cfg.realism else "")
+        + ("; validation subjects trained on too: its numbers measure fit" if set(split["val"]) <= set(split["train"]) else "")
     )
     return ds, with_kinds(build_validation_set(cfg.split), parse_val_kinds(cfg.val_kinds)), desc
 

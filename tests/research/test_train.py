@@ -382,3 +382,15 @@ def test_corrupt_checkpoint_and_wrong_init_are_one_line_errors(tmp_path, teacher
     t_out, _ = teacher_run
     assert lab_main(args[:-3] + ["--out", str(tmp_path / "other"), "--init", str(t_out / "final.safetensors")]) == 2
     assert "cannot initialise 'student'" in capsys.readouterr().err
+
+
+def test_splits_keep_validation_apart_except_the_final_one():
+    """v1 and v2 never train on their validation subjects; 'all' (final models) trains on all 19."""
+    from matting_gui.research.data.sources import SPLITS, load_split
+
+    v2, final = load_split("v2"), load_split("all")
+    for name in ("v1", "v2"):
+        s = load_split(name)
+        assert not set(s["train"]) & set(s["val"]) and len(s["train"]) + len(s["val"]) == 19, name
+    assert set(final["train"]) == set(v2["train"]) | set(v2["val"]) and final["val"] == v2["val"]
+    assert set(SPLITS) == {"v1", "v2", "all"}
