@@ -43,12 +43,17 @@ def check_trimap_shape(trimap: np.ndarray, image_shape: tuple[int, ...], name: s
     return normalize_trimap(trimap)
 
 
+def _value_counts(trimap: np.ndarray) -> np.ndarray:
+    """Pixels per value 0..255 of a uint8 (H, W) trimap: one histogram pass, ~10 ms at 24 MP."""
+    return cv2.calcHist([trimap], [0], None, [256], [0, 256]).ravel()
+
+
 def trimap_problem(trimap: np.ndarray) -> str | None:
     """Why a trimap cannot be matted (no unknown, or no known pixels), or None when it can.
 
     trimap: uint8 (H, W). One histogram pass: ~10 ms at 24 MP.
     """
-    counts = cv2.calcHist([trimap], [0], None, [256], [0, 256]).ravel()
+    counts = _value_counts(trimap)
     if counts[1:255].sum() == 0:
         return "has no unknown (gray) pixels, so there is nothing to matte"
     if counts[0] + counts[255] == 0:
@@ -63,7 +68,7 @@ def trimap_advice(trimap: np.ndarray) -> str | None:
     were trained mostly on trimaps with the subject's core painted and read unknown pixels far from
     painted foreground as background (validation SAD 12 -> 50 for the previous teacher).
     """
-    counts = cv2.calcHist([trimap], [0], None, [256], [0, 256]).ravel()
+    counts = _value_counts(trimap)
     if counts[255] == 0 and counts[1:255].sum() > 0:
         return ("no foreground is painted: paint a Foreground stroke inside the subject, "
                 "or unknown areas far from it may come out as background")
