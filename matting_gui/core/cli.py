@@ -158,7 +158,8 @@ def cmd_matte(args) -> int:
                 colours = estimate_foreground(loaded.rgb, result.alpha)
             loaded.rgb = None  # the photo is not needed any more: 1.3 GB less at 110 MP while writing
             write_outputs(out, path.stem, request, result.alpha, colours, background, loaded.bit_depth)
-            notes = loaded.notes + [f"warning: {advice}" for advice in [trimap_advice(trimap)] if advice]
+            advice = trimap_advice(trimap)
+            notes = loaded.notes + ([f"warning: {advice}"] if advice else [])
             note = f" ({'; '.join(notes)})" if notes else ""
             print(printable(f"{path.name}: {result.model_name} {result.seconds * 1000:.0f} ms{note}"), file=sys.stderr)
         except (ImageError, TrimapError, OSError, ValueError) as exc:

@@ -43,36 +43,34 @@ def check_trimap_shape(trimap: np.ndarray, image_shape: tuple[int, ...], name: s
     return normalize_trimap(trimap)
 
 
-def _value_counts(trimap: np.ndarray) -> np.ndarray:
-    """Pixels per value 0..255 of a uint8 (H, W) trimap: one histogram pass, ~10 ms at 24 MP."""
-    return cv2.calcHist([trimap], [0], None, [256], [0, 256]).ravel()
+def check_trimap(trimap: np.ndarray) -> tuple[str | None, str | None]:
+    """(problem, advice) of a trimap from one histogram pass (~10 ms at 24 MP); each None when absent.
+
+    trimap: uint8 (H, W). *problem*: why it cannot be matted (no unknown, or no known pixels).
+    *advice*: a hint for one that can be matted but is likely to matte badly; today one case,
+    unknown pixels but no painted foreground: the networks were trained mostly on trimaps with the
+    subject's core painted and read unknown pixels far from painted foreground as background
+    (validation SAD 12 -> 50 for the teacher shipped before 2026-12-01's).
+    """
+    counts = cv2.calcHist([trimap], [0], None, [256], [0, 256]).ravel()
+    if counts[1:255].sum() == 0:
+        return "has no unknown (gray) pixels, so there is nothing to matte", None
+    if counts[0] + counts[255] == 0:
+        return "has no known pixels (all gray); mark some foreground or background", None
+    if counts[255] == 0:
+        return None, ("no foreground is painted: paint a Foreground stroke inside the subject, "
+                      "or unknown areas far from it may come out as background")
+    return None, None
 
 
 def trimap_problem(trimap: np.ndarray) -> str | None:
-    """Why a trimap cannot be matted (no unknown, or no known pixels), or None when it can.
-
-    trimap: uint8 (H, W). One histogram pass: ~10 ms at 24 MP.
-    """
-    counts = _value_counts(trimap)
-    if counts[1:255].sum() == 0:
-        return "has no unknown (gray) pixels, so there is nothing to matte"
-    if counts[0] + counts[255] == 0:
-        return "has no known pixels (all gray); mark some foreground or background"
-    return None
+    """Why a trimap (uint8 (H, W)) cannot be matted, or None when it can: ``check_trimap``'s problem."""
+    return check_trimap(trimap)[0]
 
 
 def trimap_advice(trimap: np.ndarray) -> str | None:
-    """A hint for a trimap that can be matted but is likely to matte badly, or None.
-
-    trimap: uint8 (H, W). Today one case: unknown pixels but no painted foreground. The networks
-    were trained mostly on trimaps with the subject's core painted and read unknown pixels far from
-    painted foreground as background (validation SAD 12 -> 50 for the previous teacher).
-    """
-    counts = _value_counts(trimap)
-    if counts[255] == 0 and counts[1:255].sum() > 0:
-        return ("no foreground is painted: paint a Foreground stroke inside the subject, "
-                "or unknown areas far from it may come out as background")
-    return None
+    """A hint for a trimap (uint8 (H, W)) likely to matte badly, or None: ``check_trimap``'s advice."""
+    return check_trimap(trimap)[1]
 
 
 def validate_trimap(trimap: np.ndarray, image_shape: tuple[int, ...], name: str = "trimap") -> np.ndarray:

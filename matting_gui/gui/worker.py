@@ -29,7 +29,7 @@ from ..core.adjust import EdgeAdjustments, apply_adjustments
 from ..core.outputs import OutputRequest, write_outputs
 from ..core.predictor import MatteResult, Predictor
 from ..core.session import MatteStamp
-from ..core.trimap import trimap_advice, trimap_problem
+from ..core.trimap import check_trimap
 
 
 class PredictorPool:
@@ -83,7 +83,7 @@ class MatteJob:
 @dataclass
 class MatteJobResult:
     """The predictor's result (alpha at full size) plus decontaminated colours when requested, and
-    for full mattes a hint on the trimap (``trimap_advice``)."""
+    for full mattes a hint on the trimap (``check_trimap``'s advice)."""
 
     job: MatteJob
     result: MatteResult
@@ -137,14 +137,14 @@ class _Worker(QObject):
                 return
             self.busy.emit(True)
             try:
-                problem = trimap_problem(job.trimap)  # a full scan: done here, not on the UI thread
+                problem, advice = check_trimap(job.trimap)  # a full scan: done here, not on the UI thread
                 if problem:
                     self.notice.emit(job.job_id, f"the trimap {problem}")
                     continue
                 if isinstance(job, ExportJob):
                     self.exported.emit(job, self._export(job))
                 else:
-                    result = self._matte(job)
+                    result = self._matte(job, advice)
                     if result is None:
                         continue  # a preview of a stroke superseded by a newer request: dropped unfinished
                     self.finished.emit(result)
@@ -157,7 +157,7 @@ class _Worker(QObject):
                     traceback.print_exc()
                 self.errored.emit(job.job_id, exc)
 
-    def _matte(self, job: MatteJob) -> MatteJobResult | None:
+    def _matte(self, job: MatteJob, advice: str | None) -> MatteJobResult | None:
         pred = self._service.predictors.get(job.stamp.model, job.device)
         preview = job.stamp.preview
         live = preview and job.stamp.stroke is not None  # drawn while painting; dropped once the stroke ended
@@ -176,7 +176,7 @@ class _Worker(QObject):
             from ..core.compose import estimate_foreground
 
             fg = estimate_foreground(job.image, res.alpha)
-        return MatteJobResult(job, res, fg, None if preview else trimap_advice(job.trimap))
+        return MatteJobResult(job, res, fg, None if preview else advice)
 
     def _export(self, job: ExportJob) -> list[Path]:
         if job.cancelled.is_set():
