@@ -56,6 +56,9 @@ class TrainConfig:
     p_fg_seeds: float = 0.0  # of the painted trimaps, the share with the foreground unpainted but for 0-2 seeds
     p_foliage: float = 0.0  # share of samples that are procedural plants / tree crowns (core.synthetic)
     realism: bool = False  # defocused backgrounds and JPEG re-compression in composites
+    p_two_fg: float = 0.0  # share of real composites merging a second subject behind the first (data.augment)
+    p_affine: float = 0.0  # share of composites warped: rotation, scale, shear, random interpolation
+    hue: float = 0.0  # largest hue rotation (degrees) of a composite's foreground, applied to half of them
     pretrained: str = ""  # "imagenet": start an efficientnet_lite0 encoder from ImageNet weights (pretrained.py)
     encoder_lr_scale: float = 1.0  # with `pretrained`: the encoder's learning rate is lr × this
     seed: int = 0
@@ -85,6 +88,7 @@ class TrainConfig:
                                 ("log_every", 1, None), ("stop_at", 0, None), ("lr", 1e-20, 10.0),
                                 ("min_lr_ratio", 0.0, 1.0), ("w1", 0.0, 1.0), ("kd_decay_from", 0.0, 1.0),
                                 ("p_painted", 0.0, 1.0), ("p_fg_seeds", 0.0, 1.0), ("p_foliage", 0.0, 1.0),
+                                ("p_two_fg", 0.0, 1.0), ("p_affine", 0.0, 1.0), ("hue", 0.0, 180.0),
                                 ("encoder_lr_scale", 1e-6, 100.0), ("clip", 1e-9, None),
                                 ("checkpoint_minutes", 1e-3, None), ("weight_decay", 0.0, 1.0),
                                 ("max_minutes", 0.0, None), ("ema", 0.0, 0.99999)):

@@ -44,7 +44,8 @@ def build_data(cfg: TrainConfig):
     mode = _data_mode(cfg)
     if mode == "synthetic":
         ds = MattingSamples([], generated_backgrounds(cfg.seed), cfg.size, cfg.seed, p_painted=cfg.p_painted,
-                            realism=cfg.realism, p_fg_seeds=cfg.p_fg_seeds, p_foliage=cfg.p_foliage)
+                            realism=cfg.realism, p_fg_seeds=cfg.p_fg_seeds, p_foliage=cfg.p_foliage,
+                            p_two_fg=cfg.p_two_fg, p_affine=cfg.p_affine, hue=cfg.hue)
         return ds, synthetic_validation(cfg.seed), "generated synthetic foregrounds over generated backgrounds"
     if mode != "shared":
         raise ValueError(f"unknown data mode {cfg.data!r}; choose auto, shared or synthetic")
@@ -55,7 +56,8 @@ def build_data(cfg: TrainConfig):
     subjects = load_subjects(split["train"])
     backgrounds = load_backgrounds(background_paths("train"))
     ds = MattingSamples(subjects, backgrounds, cfg.size, cfg.seed, p_painted=cfg.p_painted, realism=cfg.realism,
-                        p_fg_seeds=cfg.p_fg_seeds, p_foliage=cfg.p_foliage)
+                        p_fg_seeds=cfg.p_fg_seeds, p_foliage=cfg.p_foliage, p_two_fg=cfg.p_two_fg,
+                        p_affine=cfg.p_affine, hue=cfg.hue)
     desc = (
         f"alphamatting training images {split['train']} (split {cfg.split}; composited over BSDS500 train "
         "backgrounds, and as original photos) + procedural synthetic foregrounds"
@@ -63,6 +65,9 @@ def build_data(cfg: TrainConfig):
         + (f"; {cfg.p_painted:.0%} hand-painted-style trimaps" if cfg.p_painted else "")
         + (f" ({cfg.p_fg_seeds:.0%} of them with the foreground unpainted but for seeds)" if cfg.p_fg_seeds else "")
         + ("; defocused backgrounds, JPEG re-compression" if cfg.realism else "")
+        + (f"; {cfg.p_two_fg:.0%} of real composites two subjects merged" if cfg.p_two_fg else "")
+        + (f"; {cfg.p_affine:.0%} of composites warped (rotation, scale, shear)" if cfg.p_affine else "")
+        + (f"; foreground hue rotated up to {cfg.hue:g} degrees" if cfg.hue else "")
         + ("; validation subjects trained on too: its numbers measure fit" if set(split["val"]) <= set(split["train"]) else "")
     )
     return ds, with_kinds(build_validation_set(cfg.split), parse_val_kinds(cfg.val_kinds)), desc

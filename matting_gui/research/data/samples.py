@@ -14,6 +14,7 @@ from torch.utils.data import Dataset, Sampler
 
 from ...core.synthetic import synthetic_foliage, synthetic_foreground
 from ...core.trimap import encode_inputs, trimap_from_alpha
+from .augment import hue_shift, merge_foregrounds, random_affine
 from .painted import painted_trimap
 from .sources import Subject
 
@@ -75,6 +76,9 @@ class MattingSamples(Dataset):
         realism: bool = False,
         p_fg_seeds: float = 0.0,
         p_foliage: float = 0.0,
+        p_two_fg: float = 0.0,
+        p_affine: float = 0.0,
+        hue: float = 0.0,
     ):
         if not backgrounds:
             raise ValueError("at least one background image is needed")
@@ -93,6 +97,13 @@ class MattingSamples(Dataset):
         self.p_foliage = p_foliage
         # composites closer to real photos: defocused backgrounds, JPEG re-compression
         self.realism = realism
+        # composite augmentations (data.augment), each drawn only when on, so that runs made before
+        # them get the same samples: share of real composites that merge a second subject behind the
+        # first; share of composites warped (rotation, scale, shear, random interpolation); the
+        # largest hue rotation of a composite's foreground in degrees (half of them rotated)
+        self.p_two_fg = p_two_fg if subjects else 0.0
+        self.p_affine = p_affine
+        self.hue = hue
 
     def __len__(self) -> int:
         return self.length
@@ -120,6 +131,12 @@ class MattingSamples(Dataset):
         src = src[y : y + side, x : x + side]
         return src, alpha
 
+    def _to_side(self, src: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A real crop (side×side) resized to the sample size (area filter when shrinking)."""
+        s = self.size
+        shrink = cv2.INTER_AREA if src.shape[0] > s else cv2.INTER_LINEAR
+        return cv2.resize(src, (s, s), interpolation=shrink), cv2.resize(alpha, (s, s), interpolation=shrink)
+
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         rng = np.random.default_rng([self.seed, index])
         s = self.size
@@ -128,8 +145,10 @@ class MattingSamples(Dataset):
         photo = r < self.p_photo
         if photo or r < self.p_photo + self.p_real:
             src, alpha = self._real(rng, photo)
-            src = cv2.resize(src, (s, s), interpolation=cv2.INTER_AREA if src.shape[0] > s else cv2.INTER_LINEAR)
-            alpha = cv2.resize(alpha, (s, s), interpolation=cv2.INTER_AREA if alpha.shape[0] > s else cv2.INTER_LINEAR)
+            src, alpha = self._to_side(src, alpha)
+            if not photo and self.p_two_fg and rng.random() < self.p_two_fg:
+                src2, alpha2 = self._to_side(*self._real(rng, False))
+                src, alpha = merge_foregrounds(src, alpha, src2, alpha2)
         else:
             tex = self.backgrounds[rng.integers(len(self.backgrounds))]
             tex2 = self.backgrounds[rng.integers(len(self.backgrounds))]
@@ -138,6 +157,8 @@ class MattingSamples(Dataset):
             y, x, side = _crop_around_unknown(rng, alpha, s)
             src = cv2.resize(src[y : y + side, x : x + side], (s, s))
             alpha = cv2.resize(alpha[y : y + side, x : x + side], (s, s))
+        if not photo and self.p_affine and rng.random() < self.p_affine:
+            src, alpha = random_affine(rng, np.ascontiguousarray(src), np.ascontiguousarray(alpha))
         if rng.random() < 0.5:
             src, alpha = src[:, ::-1], alpha[:, ::-1]
         alpha = np.ascontiguousarray(np.clip(alpha, 0, 1), dtype=np.float32)
@@ -146,6 +167,8 @@ class MattingSamples(Dataset):
             fg = bg = image
         else:
             fg = _jitter(rng, np.ascontiguousarray(src))
+            if self.hue and rng.random() < 0.5:
+                fg = hue_shift(rng, fg, self.hue)
             bg = self._background(rng, s)
             if self.realism and rng.random() < 0.3:  # a defocused background, as behind most portraits
                 bg = cv2.GaussianBlur(bg, (0, 0), rng.uniform(0.8, 4.0))
