@@ -24,8 +24,8 @@ def merge_foregrounds(fg1: np.ndarray, alpha1: np.ndarray, fg2: np.ndarray, alph
     """
     alpha = 1.0 - (1.0 - alpha1) * (1.0 - alpha2)
     premult = fg1 * alpha1[..., None] + fg2 * (alpha2 * (1.0 - alpha1))[..., None]
-    safe = np.maximum(alpha, 1e-6)[..., None]
-    fg = np.where(alpha[..., None] > 1e-6, premult / safe, fg1)
+    covered = alpha[..., None] > 1e-6
+    fg = np.where(covered, premult / np.maximum(alpha, 1e-6)[..., None], fg1)
     return np.clip(fg, 0, 1).astype(np.float32), alpha.astype(np.float32)
 
 
