@@ -118,6 +118,16 @@ def cmd_refine_sweep(args) -> int:
         cells = [f"{r['metrics'][k]['sad']:.2f} / {r['metrics'][k]['grad']:.2f}" for k in kinds]
         label = "network alone" if r["strength"] is None else f"{r['strength']:g}"
         print(f"| {label} | {r['sharpness'] if r['sharpness'] is not None else ''} | " + " | ".join(cells) + " |")
+    for kind in ("photo", "wide"):
+        subjects = sorted(rows[0].get(f"{kind}_subjects", {}))
+        if not subjects:
+            continue
+        print(f"\n{kind} SAD per subject\n| strength | sharpness | " + " | ".join(subjects) + " |")
+        print("|---|---|" + "---:|" * len(subjects))
+        for r in rows:
+            label = "network alone" if r["strength"] is None else f"{r['strength']:g}"
+            cells = [f"{r[f'{kind}_subjects'][s]['sad']:.2f}" for s in subjects]
+            print(f"| {label} | {r['sharpness'] if r['sharpness'] is not None else ''} | " + " | ".join(cells) + " |")
     if args.json:
         from .report import write_json
 

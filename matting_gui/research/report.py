@@ -115,7 +115,8 @@ def evaluate_models(models: dict[str, Path], include_closed_form: bool = True, i
 def refine_sweep(model: Path, items: list[ValItem], strengths: tuple[float, ...],
                  sharpness: tuple[float, ...] = (2.0,), reach: float = 0.0) -> list[dict]:
     """Mean scores per validation kind of ``model`` refined (``refine.guided_closed_form``) at each
-    (strength, sharpness), after the unrefined network (strength None). The network runs once per item."""
+    (strength, sharpness), after the unrefined network (strength None), with the per-subject tables
+    of ``subject_tables``. The network runs once per item."""
     from ..core.metrics import evaluate_alpha
 
     pred = Predictor(model, "cpu")
@@ -124,14 +125,16 @@ def refine_sweep(model: Path, items: list[ValItem], strengths: tuple[float, ...]
     rows = []
     for strength, sharp in settings:
         per_kind: dict[str, list[MattingScores]] = {}
+        per_item: dict[str, MattingScores] = {}
         for item, alpha in zip(items, alphas):
             if strength is not None:
                 alpha = guided_closed_form(item.image, item.trimap, alpha, strength, sharp, reach=reach)
-            scores = evaluate_alpha(alpha, item.alpha, item.trimap)
+            scores = per_item[item.name] = evaluate_alpha(alpha, item.alpha, item.trimap)
             per_kind.setdefault(item.kind, []).append(scores)
             per_kind.setdefault("all", []).append(scores)
         rows.append({"strength": strength, "sharpness": sharp, "reach": reach,
-                     "metrics": {k: mean_scores(v).as_dict() for k, v in per_kind.items()}})
+                     "metrics": {k: mean_scores(v).as_dict() for k, v in per_kind.items()},
+                     **subject_tables(per_item, items)})
     return rows
 
 

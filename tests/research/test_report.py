@@ -72,6 +72,9 @@ def test_refine_sweep_runs_the_network_once_and_scores_each_strength(models, mon
     # a huge strength returns the network's matte: the same scores as the network alone
     assert np.isclose(rows[2]["metrics"]["photo"]["sad"], rows[0]["metrics"]["photo"]["sad"], rtol=1e-3)
     assert not np.isclose(rows[1]["metrics"]["photo"]["sad"], rows[0]["metrics"]["photo"]["sad"], rtol=1e-3)
+    # per subject too: a strength is chosen for the hard subjects, not only for the mean
+    assert set(rows[1]["photo_subjects"]) == {"S0", "S1"} and rows[1]["wide_subjects"] == {}
+    assert np.isclose(np.mean([s["sad"] for s in rows[1]["photo_subjects"].values()]), rows[1]["metrics"]["photo"]["sad"])
 
 
 def test_model_table_shows_unknown_provenance_as_unknown_not_as_no_distillation():
@@ -105,3 +108,25 @@ def test_unpainted_items_are_the_wide_ones_with_the_foreground_made_unknown():
     assert "(SAD / Grad, wide trimap, foreground unpainted)" in text
     with pytest.raises(ValueError, match="unknown validation kind"):
         with_kinds(items, ("photo", "hair"))
+
+
+def test_refine_sweep_command_prints_each_subject_per_setting(monkeypatch, capsys):
+    import matting_gui.research.data.validation as validation
+    import matting_gui.research.report as report
+    from matting_gui.research.cli import main as lab_main
+
+    def scores(sad):
+        return {"mse": 0.01, "sad": sad, "grad": 2 * sad, "conn": sad}
+
+    rows = [{"strength": s, "sharpness": sh, "reach": 0.0,
+             "metrics": {"photo": scores(base), "wide": scores(base + 1), "all": scores(base)},
+             "photo_subjects": {"GT02": scores(base - 1), "GT26": scores(base + 1)},
+             "wide_subjects": {"GT02": scores(base), "GT26": scores(base + 2)}}
+            for s, sh, base in ((None, None, 5.0), (0.01, 6.0, 4.0))]
+    monkeypatch.setattr(validation, "build_validation_set", lambda split: [])
+    monkeypatch.setattr(report, "refine_sweep", lambda *a, **k: rows)
+    assert lab_main(["refine-sweep", "--strengths", "0.01", "--sharpness", "6"]) == 0
+    out = capsys.readouterr().out
+    assert "| network alone |  | 5.00 / 10.00 | 6.00 / 12.00 | 5.00 / 10.00 |" in out
+    assert "wide SAD per subject\n| strength | sharpness | GT02 | GT26 |" in out
+    assert "| 0.01 | 6.0 | 4.00 | 6.00 |" in out  # the wide row of the refined setting
