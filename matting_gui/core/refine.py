@@ -1,16 +1,18 @@
 """Network-guided closed-form refinement: the quality path's last step.
 
 Closed-form matting (Levin et al.) models α as locally linear in colour and solves a sparse
-system; a network knows objects but blurs thin, high-contrast detail. Refinement solves
+system; a network knows objects but blurs thin, high-contrast detail. Refinement first makes
+the network's confident unknown pixels known (α_net within ``PIN`` of 0 or 1, away from the
+pixels it is unsure of by more than ``GROW`` of the image diagonal), then solves
 
-    (L + Λ) α = Λ α_net   on the unknown region, with the trimap's known pixels fixed,
+    (L + Λ) α = Λ α_net   on the rest of the unknown region, with all known pixels fixed,
 
 where L is pymatting's matting Laplacian and Λ a per-pixel weight that trusts the network
-where it is confident (α_net near 0 or 1) and leaves the rest to the colour model:
-Λ = strength · |2 α_net − 1|^sharpness. A grey haze the network leaves over a wide unknown
-region (α ≈ 0.5: no confidence) is resolved by the colour model; a clean network edge holds.
+where it is confident and leaves the rest to the colour model: Λ = strength · |2 α_net − 1|^sharpness.
+Over a wide painted unknown region the colour model then works only along the network's edge,
+as it would with a narrow hand-made trimap, instead of spreading haze across the whole region.
 It costs one sparse solve (pymatting's conjugate gradients with an incomplete-Cholesky
-preconditioner) over the unknown region's bounding box: seconds at 1 MP.
+preconditioner) over the unsure pixels' bounding box: about a second at 0.5 MP.
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ import cv2
 import numpy as np
 import scipy.sparse
 
-#: Default weight of the network prior and the exponent of its confidence: the lowest mean SAD
-#: of 0.05 / 0.01 / 0.002 / 0.0005 on the v2 validation set (``matting-lab refine-sweep``; README,
-#: "Hard subjects and hand-painted trimaps").
-STRENGTH = 0.0005
-SHARPNESS = 2.0
+#: Defaults chosen with ``matting-lab refine-sweep`` on the v2 validation set for the shipped teacher
+#: (docs/results_v2.md, "Refinement"): network α below PIN or above 1 − PIN is pinned; the unsure
+#: pixels keep a margin of GROW × the image diagonal (4 px at 800×600); the prior's weight and the
+#: exponent of its confidence.
+PIN = 0.03
+GROW = 0.004
+STRENGTH = 0.01
+SHARPNESS = 24.0
 #: Known pixels kept around the unknown region's bounding box (they anchor the solve).
 MARGIN = 8
 
@@ -63,19 +68,41 @@ def prior_weights(prior: np.ndarray, strength: float = STRENGTH, sharpness: floa
     return strength * np.abs(2.0 * prior.astype(np.float64) - 1.0) ** sharpness
 
 
+def pinned_trimap(trimap: np.ndarray, prior: np.ndarray, pin: float = PIN, grow: float = GROW) -> np.ndarray:
+    """The trimap with the network's confident unknown pixels made known.
+
+    trimap: uint8 (H, W) {0, 128, 255}; prior: float (H, W) α in [0, 1]. An unknown pixel whose
+    prior is within ``pin`` of 0 or 1 becomes background (0) or foreground (255) unless it lies
+    within ``grow`` × the diagonal (at least 1 px) of an unknown pixel the prior is unsure of.
+    pin 0 returns the trimap unchanged. Returns uint8 (H, W); known pixels are never changed.
+    """
+    unknown = (trimap > 0) & (trimap < 255)
+    if pin <= 0 or not unknown.any():
+        return trimap.copy()
+    unsure = (unknown & (prior > pin) & (prior < 1.0 - pin)).astype(np.uint8)
+    radius = max(1, round(grow * float(np.hypot(*trimap.shape))))
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    keep = cv2.dilate(unsure, disk).astype(bool) & unknown
+    out = trimap.copy()
+    out[unknown & ~keep] = np.where(prior[unknown & ~keep] >= 0.5, 255, 0).astype(np.uint8)
+    return out
+
+
 def guided_closed_form(image: np.ndarray, trimap: np.ndarray, prior: np.ndarray, strength: float = STRENGTH,
-                       sharpness: float = SHARPNESS, max_iterations: int = 2000, reach: float = 0.0) -> np.ndarray:
+                       sharpness: float = SHARPNESS, max_iterations: int = 2000, reach: float = 0.0,
+                       pin: float = PIN, grow: float = GROW) -> np.ndarray:
     """Refine a network's matte with the closed-form colour model.
 
     image: float32 (H, W, 3) RGB in [0, 1]; trimap: uint8 (H, W) {0, 128, 255}; prior: float (H, W)
-    α in [0, 1] from the network. Returns float32 (H, W) α in [0, 1], equal to the trimap where known.
-    strength 0 gives plain closed-form matting; a large one returns the prior. reach > 0 (pixels):
-    the prior's weight also grows linearly with the distance to the nearest known pixel, reaching
-    full weight at ``reach``, so the colour model decides near the painted boundary and the
-    network deep inside wide unknown regions.
+    α in [0, 1] from the network. Returns float32 (H, W) α in [0, 1], equal to the trimap where known
+    and 0 or 1 where ``pinned_trimap`` (pin, grow) pins the prior. strength 0 gives plain closed-form
+    matting on the rest (pin 0: on the whole unknown region); a large one returns the prior there.
+    reach > 0 (pixels): the prior's weight also grows linearly with the distance to the nearest
+    known pixel, reaching full weight at ``reach``.
     """
     from pymatting import cf_laplacian, cg
 
+    trimap = pinned_trimap(trimap, prior, pin, grow)
     unknown = (trimap > 0) & (trimap < 255)
     out = np.where(trimap >= 255, 1.0, 0.0).astype(np.float32)
     out[unknown] = prior[unknown]

@@ -97,7 +97,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_refine_sweep(args) -> int:
-    """Validation scores of one model refined at several prior strengths (chooses refine.STRENGTH)."""
+    """Validation scores of one model refined at several prior strengths (chose refine's defaults)."""
     import torch
 
     from .data.validation import build_validation_set
@@ -107,7 +107,10 @@ def cmd_refine_sweep(args) -> int:
     try:
         strengths = tuple(float(v) for v in args.strengths.split(","))
         sharpness = tuple(float(v) for v in args.sharpness.split(","))
-        rows = refine_sweep(Path(args.model), build_validation_set(args.split), strengths, sharpness, args.reach)
+        from ..core.refine import GROW, PIN
+
+        rows = refine_sweep(Path(args.model), build_validation_set(args.split), strengths, sharpness, args.reach,
+                            PIN if args.pin is None else args.pin, GROW if args.grow is None else args.grow)
     except (WeightsError, ImageError, OSError, ValueError) as exc:
         print_error(str(exc))
         return 2
@@ -290,8 +293,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("refine-sweep", help="validation scores of a model with closed-form refinement at several strengths")
     p.add_argument("--model", default="teacher")
-    p.add_argument("--strengths", default="0.001,0.003,0.01,0.03,0.1")
-    p.add_argument("--sharpness", default="2")
+    p.add_argument("--strengths", default="0.0005,0.002,0.01,0.05")
+    p.add_argument("--sharpness", default="2,6,24")
+    p.add_argument("--pin", type=float, default=None,
+                   help="network α this close to 0 or 1 is made known before the solve (default: refine.PIN; 0: off)")
+    p.add_argument("--grow", type=float, default=None,
+                   help="margin kept unknown around the network's unsure pixels, × the image diagonal (default: refine.GROW)")
     p.add_argument("--reach", type=float, default=0.0,
                    help="pixels from the known region at which the prior reaches full weight (0: everywhere)")
     p.add_argument("--split", choices=SPLITS, default="v2")

@@ -20,7 +20,7 @@ from ..core.metrics import MattingScores, mean_scores
 from ..core.network import count_macs
 from ..core.paths import models_dir
 from ..core.predictor import Predictor, forward_times, speed_probe
-from ..core.refine import closed_form, guided_closed_form
+from ..core.refine import GROW, PIN, closed_form, guided_closed_form
 from .data.validation import ValItem, build_validation_set, evaluate
 
 #: The ablation variants: each feature kind is trained together with the output term,
@@ -113,10 +113,11 @@ def evaluate_models(models: dict[str, Path], include_closed_form: bool = True, i
 
 
 def refine_sweep(model: Path, items: list[ValItem], strengths: tuple[float, ...],
-                 sharpness: tuple[float, ...] = (2.0,), reach: float = 0.0) -> list[dict]:
+                 sharpness: tuple[float, ...] = (2.0,), reach: float = 0.0, pin: float = PIN,
+                 grow: float = GROW) -> list[dict]:
     """Mean scores per validation kind of ``model`` refined (``refine.guided_closed_form``) at each
     (strength, sharpness), after the unrefined network (strength None), with the per-subject tables
-    of ``subject_tables``. The network runs once per item."""
+    of ``subject_tables``; reach, pin and grow as in ``guided_closed_form``. The network runs once per item."""
     from ..core.metrics import evaluate_alpha
 
     pred = Predictor(model, "cpu")
@@ -128,11 +129,11 @@ def refine_sweep(model: Path, items: list[ValItem], strengths: tuple[float, ...]
         per_item: dict[str, MattingScores] = {}
         for item, alpha in zip(items, alphas):
             if strength is not None:
-                alpha = guided_closed_form(item.image, item.trimap, alpha, strength, sharp, reach=reach)
+                alpha = guided_closed_form(item.image, item.trimap, alpha, strength, sharp, reach=reach, pin=pin, grow=grow)
             scores = per_item[item.name] = evaluate_alpha(alpha, item.alpha, item.trimap)
             per_kind.setdefault(item.kind, []).append(scores)
             per_kind.setdefault("all", []).append(scores)
-        rows.append({"strength": strength, "sharpness": sharp, "reach": reach,
+        rows.append({"strength": strength, "sharpness": sharp, "reach": reach, "pin": pin, "grow": grow,
                      "metrics": {k: mean_scores(v).as_dict() for k, v in per_kind.items()},
                      **subject_tables(per_item, items)})
     return rows

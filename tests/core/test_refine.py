@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from matting_gui.core.refine import closed_form, guided_closed_form, prior_weights
+from matting_gui.core.refine import closed_form, guided_closed_form, pinned_trimap, prior_weights
 
 
 def _scene(h=40, w=60):
@@ -30,10 +30,10 @@ def test_keeps_the_trimap_and_removes_a_haze_the_network_left():
 def test_strength_moves_between_closed_form_and_the_prior():
     image, trimap, alpha = _scene()
     prior = np.clip(alpha + 0.2, 0, 1)
-    strong = guided_closed_form(image, trimap, prior, strength=1e6, sharpness=0.0)
+    strong = guided_closed_form(image, trimap, prior, strength=1e6, sharpness=0.0, pin=0.0)
     unknown = trimap == 128
     assert np.abs(strong - prior)[unknown].max() < 1e-3
-    weak = guided_closed_form(image, trimap, prior, strength=0.0)
+    weak = guided_closed_form(image, trimap, prior, strength=0.0, pin=0.0)
     assert np.abs(weak - alpha)[unknown].mean() < np.abs(strong - alpha)[unknown].mean()
 
 
@@ -54,9 +54,9 @@ def test_reach_leaves_the_boundary_to_the_colour_model():
     moves towards plain closed-form, while deep inside the unknown region it still follows the prior."""
     image, trimap, alpha = _scene()
     prior = np.clip(alpha + 0.3, 0, 1).astype(np.float32)
-    cf = guided_closed_form(image, trimap, prior, strength=0.0)
-    flat = guided_closed_form(image, trimap, prior, strength=1.0, sharpness=0.0)
-    reached = guided_closed_form(image, trimap, prior, strength=1.0, sharpness=0.0, reach=20.0)
+    cf = guided_closed_form(image, trimap, prior, strength=0.0, pin=0.0)
+    flat = guided_closed_form(image, trimap, prior, strength=1.0, sharpness=0.0, pin=0.0)
+    reached = guided_closed_form(image, trimap, prior, strength=1.0, sharpness=0.0, reach=20.0, pin=0.0)
     near = (slice(None), slice(48, 52))  # 1-4 px from the known background (columns 52 on)
     assert np.abs(reached[near] - cf[near]).mean() < np.abs(flat[near] - cf[near]).mean()
     assert np.array_equal(reached[trimap != 128], flat[trimap != 128])
@@ -72,3 +72,38 @@ def test_closed_form_recovers_the_edge_and_answers_a_one_sided_trimap_without_a_
     no_bg = np.where(trimap == 0, np.uint8(128), trimap)
     assert (closed_form(image, no_fg) == 0).all() and (closed_form(image, no_bg) == 1).all()
     assert closed_form(image, np.full_like(trimap, 128)).dtype == np.float32
+
+
+def test_pinned_trimap_makes_the_confident_pixels_known_and_keeps_a_margin_around_the_unsure_ones():
+    trimap = np.full((50, 100), 128, np.uint8)
+    trimap[:, :5] = 255
+    trimap[:, -5:] = 0
+    prior = np.zeros(trimap.shape, np.float32)
+    prior[:, :40] = 1.0
+    prior[:, 40:50] = 0.5  # the network's unsure edge
+    prior[0, 0] = 0.0  # a known pixel the network contradicts: the trimap wins
+    out = pinned_trimap(trimap, prior, pin=0.03, grow=0.02)  # margin round(0.02 * 111.8) = 2 px
+    assert out.dtype == np.uint8 and np.array_equal(out[trimap != 128], trimap[trimap != 128])
+    assert (out[:, 5:38] == 255).all() and (out[:, 52:95] == 0).all()
+    assert (out[:, 38:52] == 128).all()
+    assert np.array_equal(pinned_trimap(trimap, prior, pin=0.0), trimap)
+    assert (pinned_trimap(trimap, np.full(trimap.shape, 0.5, np.float32)) == trimap).all()
+
+
+def test_pinning_keeps_a_foreground_coloured_stripe_in_the_background_out_of_the_matte():
+    """A red stripe (the subject's colour) running from the subject's edge deep into a wide unknown
+    background region: the colour model alone carries α = 1 along it (as a book's lettering leaked
+    into a doll's hair); a network that is sure it is background pins it at 0, and the edge is
+    still solved by the colour model."""
+    image, trimap, alpha = _scene(80, 90)
+    trimap[:, -8:] = 128
+    trimap[:, -3:] = 0
+    image[57:63, 30:75] = [0.9, 0.2, 0.1]
+    prior = (alpha > 0.5).astype(np.float32)  # a hard network edge: sure everywhere but its transition
+    prior[:, 27:34] = alpha[:, 27:34]
+    free = guided_closed_form(image, trimap, prior, strength=0.0, pin=0.0)
+    pinned = guided_closed_form(image, trimap, prior, strength=0.0)
+    stripe = (slice(57, 63), slice(45, 75))
+    assert free[stripe].mean() > 0.9 and pinned[stripe].max() == 0.0
+    edge = (slice(0, 40), slice(27, 34))  # rows away from the stripe
+    assert np.abs(pinned[edge] - alpha[edge]).mean() < 0.05
