@@ -300,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mirror", action="store_true",
                    help="average with the matte of the mirrored image (2x time, lower error; see README)")
     p.add_argument("--refine", action="store_true",
-                   help="finish with network-guided closed-form matting (seconds per MP; best on wide trimaps, see README)")
+                   help="finish with closed-form matting where the network is unsure (seconds per MP; see README)")
     p.set_defaults(func=cmd_matte)
 
     p = sub.add_parser("evaluate", help="SAD, MSE, Gradient, Connectivity against ground truth")

@@ -71,8 +71,8 @@ class ExportDialog(QDialog):
         form.addRow(self.mirror)
         self.refine = QCheckBox("Refine edges with the photo's colours (closed-form matting, seconds)",
                                 checked=choices.get("refine", True))
-        self.refine.setToolTip("Solves closed-form matting guided by the network's matte: where the network is unsure\n"
-                               "(a grey haze over a wide unknown area) the photo's local colours decide.\n"
+        self.refine.setToolTip("Keeps what the network is sure of and solves closed-form matting where it is unsure\n"
+                               "(along the subject's edge): there the photo's local colours decide.\n"
                                "See the README's Results for what it changes on the validation photos.")
         form.addRow(self.refine)
         self.problem = QLabel("")
