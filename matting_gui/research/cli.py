@@ -104,11 +104,11 @@ def cmd_refine_sweep(args) -> int:
     from .report import refine_sweep
 
     torch.set_num_threads(args.threads or torch.get_num_threads())
+    from ..core.refine import GROW, PIN
+
     try:
         strengths = tuple(float(v) for v in args.strengths.split(","))
         sharpness = tuple(float(v) for v in args.sharpness.split(","))
-        from ..core.refine import GROW, PIN
-
         rows = refine_sweep(Path(args.model), build_validation_set(args.split), strengths, sharpness, args.reach,
                             PIN if args.pin is None else args.pin, GROW if args.grow is None else args.grow)
     except (WeightsError, ImageError, OSError, ValueError) as exc:
@@ -117,10 +117,13 @@ def cmd_refine_sweep(args) -> int:
     kinds = [k for k in ("photo", "wide", "composite", "all") if k in rows[0]["metrics"]]
     print("| strength | sharpness | " + " | ".join(f"{k} SAD / Grad" for k in kinds) + " |")
     print("|---|---|" + "---:|" * len(kinds))
+    def setting(r: dict) -> str:
+        label = "network alone" if r["strength"] is None else f"{r['strength']:g}"
+        return f"| {label} | {r['sharpness'] if r['sharpness'] is not None else ''} | "
+
     for r in rows:
         cells = [f"{r['metrics'][k]['sad']:.2f} / {r['metrics'][k]['grad']:.2f}" for k in kinds]
-        label = "network alone" if r["strength"] is None else f"{r['strength']:g}"
-        print(f"| {label} | {r['sharpness'] if r['sharpness'] is not None else ''} | " + " | ".join(cells) + " |")
+        print(setting(r) + " | ".join(cells) + " |")
     for kind in ("photo", "wide"):
         subjects = sorted(rows[0].get(f"{kind}_subjects", {}))
         if not subjects:
@@ -128,9 +131,7 @@ def cmd_refine_sweep(args) -> int:
         print(f"\n{kind} SAD per subject\n| strength | sharpness | " + " | ".join(subjects) + " |")
         print("|---|---|" + "---:|" * len(subjects))
         for r in rows:
-            label = "network alone" if r["strength"] is None else f"{r['strength']:g}"
-            cells = [f"{r[f'{kind}_subjects'][s]['sad']:.2f}" for s in subjects]
-            print(f"| {label} | {r['sharpness'] if r['sharpness'] is not None else ''} | " + " | ".join(cells) + " |")
+            print(setting(r) + " | ".join(f"{r[f'{kind}_subjects'][s]['sad']:.2f}" for s in subjects) + " |")
     if args.json:
         from .report import write_json
 
