@@ -85,7 +85,7 @@ def cmd_report(args) -> int:
         rows = evaluate_models(models, include_closed_form=not args.no_closed_form, items=items,
                                int8=() if args.no_variants else ("student, distilled",),
                                mirror=() if args.no_variants else ("teacher", "student, distilled"),
-                               refine=tuple(args.refine or ()))
+                               refine=tuple(args.refine or ()), exported=tuple(args.exported or ()))
     except (WeightsError, ImageError, OSError) as exc:
         print_error(str(exc))
         return 2
@@ -286,6 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "(the wide trimaps with the foreground unpainted too)")
     p.add_argument("--refine", action="append", metavar="LABEL",
                    help="also evaluate this model with closed-form refinement (repeatable)")
+    p.add_argument("--exported", action="append", metavar="LABEL",
+                   help="also evaluate this model as export's defaults run it: mirror-averaged, then refined (repeatable)")
     p.add_argument("--split", choices=SPLITS, default="v1",
                    help="validation split: v1 (4 easy subjects) or v2 (hard subjects, wide trimaps)")
     p.add_argument("--threads", type=int, default=None)

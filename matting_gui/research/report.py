@@ -69,12 +69,14 @@ def latency_ms(model, side: int = 512, repeats: int = 5, mirror: bool = False) -
 
 def evaluate_models(models: dict[str, Path], include_closed_form: bool = True, items: list[ValItem] | None = None,
                     threads: int | None = None, int8: tuple[str, ...] = (),
-                    mirror: tuple[str, ...] = (), refine: tuple[str, ...] = ()) -> list[dict]:
+                    mirror: tuple[str, ...] = (), refine: tuple[str, ...] = (),
+                    exported: tuple[str, ...] = ()) -> list[dict]:
     """One row per model: label, params, MACs, latency and mean metrics per validation kind.
 
     int8: labels of ``models`` to evaluate a second time as static-int8 (an extra row each);
     mirror: labels to evaluate a second time averaged with the mirrored image (an extra row each);
-    refine: labels to evaluate a second time with network-guided closed-form refinement (``refine``).
+    refine: labels to evaluate a second time with network-guided closed-form refinement (``refine``);
+    exported: labels to evaluate mirror-averaged and then refined, as export's defaults do.
     """
     if threads:
         torch.set_num_threads(threads)
@@ -84,6 +86,8 @@ def evaluate_models(models: dict[str, Path], include_closed_form: bool = True, i
     runs += [(f"{label}, int8", models[label], "int8", False, False) for label in int8 if label in models]
     runs += [(f"{label}, mirror-averaged", models[label], "fp32", True, False) for label in mirror if label in models]
     runs += [(f"{label}, refined", models[label], "fp32", False, True) for label in refine if label in models]
+    runs += [(f"{label}, as exported (mirror-averaged, refined)", models[label], "fp32", True, True)
+             for label in exported if label in models]
     for label, path, precision, mirrored, refined in runs:
         pred = Predictor(path, "cpu", precision=precision)
         card = pred.card

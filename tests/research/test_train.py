@@ -165,11 +165,13 @@ def test_ablation_and_report_commands(teacher_run, tmp_path, monkeypatch, capsys
                             "student (none)": tmp_path / "abl" / "none" / "final.safetensors",
                             "ablation: spatial+channel": tmp_path / "abl" / "spatial_channel" / "final.safetensors"},
                            include_closed_form=True, items=synthetic_validation(0, 2, 48),
-                           mirror=("student (none)",))
+                           mirror=("student (none)",), exported=("student (none)",))
     text = markdown(rows)
-    plain, mirrored = (next(r for r in rows if r["label"] == f"student (none){s}") for s in ("", ", mirror-averaged"))
+    plain, mirrored, exported = (next(r for r in rows if r["label"] == f"student (none){s}")
+                                 for s in ("", ", mirror-averaged", ", as exported (mirror-averaged, refined)"))
     assert mirrored["mirror"] and mirrored["macs_512"] == 2 * plain["macs_512"]
     assert mirrored["metrics"]["composite"] != plain["metrics"]["composite"]
+    assert exported["mirror"] and exported["refined"] and exported["metrics"]["composite"] != mirrored["metrics"]["composite"]
     assert "| student (none) |" in text and "closed-form" in text and "MACs at 512²" in text
     main_table, rest = text.split("**Ablation (narrow student), 3 steps per variant — validation composites**")
     ablation_table, size_table = rest.split("| model | parameters")
