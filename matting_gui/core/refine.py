@@ -12,7 +12,7 @@ where it is confident and leaves the rest to the colour model: Λ = strength · 
 Over a wide painted unknown region the colour model then works only along the network's edge,
 as it would with a narrow hand-made trimap, instead of spreading haze across the whole region.
 It costs one sparse solve (pymatting's conjugate gradients with an incomplete-Cholesky
-preconditioner) over the unsure pixels' bounding box: 1–6 s at 1 MP on one core.
+preconditioner) over the unsure pixels' bounding box: 1–4 s at 1 MP on one core (bench/refine.py).
 """
 
 from __future__ import annotations
