@@ -82,9 +82,9 @@ def pinned_trimap(trimap: np.ndarray, prior: np.ndarray, pin: float = PIN, grow:
     unsure = (unknown & (prior > pin) & (prior < 1.0 - pin)).astype(np.uint8)
     radius = max(1, round(grow * float(np.hypot(*trimap.shape))))
     disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    keep = cv2.dilate(unsure, disk).astype(bool) & unknown
+    pinned = unknown & ~cv2.dilate(unsure, disk).astype(bool)
     out = trimap.copy()
-    out[unknown & ~keep] = np.where(prior[unknown & ~keep] >= 0.5, 255, 0).astype(np.uint8)
+    out[pinned] = np.where(prior[pinned] >= 0.5, 255, 0).astype(np.uint8)
     return out
 
 

@@ -104,13 +104,11 @@ def cmd_refine_sweep(args) -> int:
     from .report import refine_sweep
 
     torch.set_num_threads(args.threads or torch.get_num_threads())
-    from ..core.refine import GROW, PIN
-
     try:
         strengths = tuple(float(v) for v in args.strengths.split(","))
         sharpness = tuple(float(v) for v in args.sharpness.split(","))
-        rows = refine_sweep(Path(args.model), build_validation_set(args.split), strengths, sharpness, args.reach,
-                            PIN if args.pin is None else args.pin, GROW if args.grow is None else args.grow)
+        given = {k: v for k, v in (("pin", args.pin), ("grow", args.grow)) if v is not None}  # else refine's defaults
+        rows = refine_sweep(Path(args.model), build_validation_set(args.split), strengths, sharpness, args.reach, **given)
     except (WeightsError, ImageError, OSError, ValueError) as exc:
         print_error(str(exc))
         return 2
