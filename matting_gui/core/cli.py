@@ -174,13 +174,18 @@ def cmd_matte(args) -> int:
 def _method_predict(args):
     """A predict(image, trimap) → alpha callable for --method, and its display name."""
     if args.method == "closed-form":
+        if args.mirror or args.refine:
+            print_error("--mirror and --refine apply to the network, not to --method closed-form")
+            return None, None
         from .refine import closed_form
 
         return closed_form, "closed-form"
     predictor = _make_predictor(args)
     if predictor is None:
         return None, None
-    return (lambda image, trimap: predictor.predict(image, trimap).alpha), predictor.name
+    steps = [step for step, on in (("mirror-averaged", args.mirror), ("refined", args.refine)) if on]
+    name = predictor.name + (f" ({', '.join(steps)})" if steps else "")
+    return (lambda image, trimap: predictor.predict(image, trimap, mirror=args.mirror, refine=args.refine).alpha), name
 
 
 def cmd_evaluate(args) -> int:
@@ -287,6 +292,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--int8", action="store_true",
                        help="CPU only: run a static-int8 copy of the network (~2x faster, a few %% worse SAD; see README)")
 
+    def quality_args(p):
+        p.add_argument("--mirror", action="store_true",
+                       help="average with the matte of the mirrored image (2x time, lower error; see README)")
+        p.add_argument("--refine", action="store_true",
+                       help="finish with closed-form matting where the network is unsure (seconds per MP; see README)")
+
     p = sub.add_parser("matte", help="compute alpha mattes")
     p.add_argument("images", nargs="+")
     g = p.add_mutually_exclusive_group()
@@ -297,10 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     model_args(p, default=FINAL_MODEL)
     p.add_argument("--cutout", action="store_true", help="also write <stem>_cutout.png (RGBA, straight alpha)")
     p.add_argument("--composite", metavar="COLOR|IMAGE", help="also write <stem>_composite.png over a colour or image")
-    p.add_argument("--mirror", action="store_true",
-                   help="average with the matte of the mirrored image (2x time, lower error; see README)")
-    p.add_argument("--refine", action="store_true",
-                   help="finish with closed-form matting where the network is unsure (seconds per MP; see README)")
+    quality_args(p)
     p.set_defaults(func=cmd_matte)
 
     p = sub.add_parser("evaluate", help="SAD, MSE, Gradient, Connectivity against ground truth")
@@ -310,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", default="network", choices=["network", "closed-form"])
     p.add_argument("--json", help="also write the scores to this JSON file")
     model_args(p)
+    quality_args(p)  # --mirror --refine: score what the app's export gives (network only otherwise)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("info", help="versions, device, installed models")

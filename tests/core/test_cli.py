@@ -114,6 +114,16 @@ def test_evaluate_prints_table_and_json(models, tmp_path, capsys):
     assert code == 0 and "| mean" in out and "SAD" in out
     data = json.loads((tmp_path / "s.json").read_text())
     assert set(data["images"]) == {"x0", "x1"} and data["mean"]["sad"] > 0
+    # the export path (mirror-averaged, refined) is scored and named as such; its SAD differs
+    code = main(["evaluate", "--images", str(tmp_path / "img"), "--trimaps", str(tmp_path / "tri"),
+                 "--alphas", str(tmp_path / "gt"), "--json", str(tmp_path / "e.json"), "--mirror", "--refine"])
+    assert code == 0 and "(mirror-averaged, refined): 2 images" in capsys.readouterr().out
+    exported = json.loads((tmp_path / "e.json").read_text())
+    assert exported["model"].endswith("(mirror-averaged, refined)") and exported["mean"]["sad"] != data["mean"]["sad"]
+    # closed-form has no network to mirror or refine: a usage error, not a silently ignored flag
+    assert main(["evaluate", "--images", str(tmp_path / "img"), "--trimaps", str(tmp_path / "tri"),
+                 "--alphas", str(tmp_path / "gt"), "--method", "closed-form", "--refine"]) == 2
+    assert "not to --method closed-form" in capsys.readouterr().err
 
 
 def test_info_lists_models(models, capsys):
