@@ -280,10 +280,11 @@ class Predictor:
         instead of the guided filter (10x cheaper at 24 MP, softer edges). int8 (default: the
         predictor's precision) runs the quantized network when it is ready, else fp32. mirror
         averages with the mirrored image's matte (``run_network``; twice the time, the same
-        peak memory). refine: finish with network-guided closed-form matting (``refine``; one sparse
-        solve at the working size, seconds at 1 MP). superseded: asked after the network runs; True
-        means the caller no longer wants this matte, and None is returned before the full-size work
-        (upsampling a 24 MP preview costs more than its network). Returns a ``MatteResult`` at full size.
+        peak memory). refine: finish with network-guided closed-form matting (``refine``, with the
+        settings in the model's card, else the defaults; one sparse solve at the working size, seconds
+        at 1 MP). superseded: asked after the network runs; True means the caller no longer wants
+        this matte, and None is returned before the full-size work (upsampling a 24 MP preview costs
+        more than its network). Returns a ``MatteResult`` at full size.
         """
         if image.shape[:2] != trimap.shape:
             raise ValueError(f"trimap size {trimap.shape[::-1]} does not match image {image.shape[1::-1]}")
@@ -302,9 +303,9 @@ class Predictor:
         with self._lock:  # the network only: refinement and upsampling run outside it
             alpha = run_network(net, img_work, tri_work, self.device, mirror)
         if refine:
-            from .refine import guided_closed_form
+            from .refine import RefineSettings, guided_closed_form
 
-            alpha = guided_closed_form(img_work, tri_work, alpha)
+            alpha = guided_closed_form(img_work, tri_work, alpha, **RefineSettings.from_card(self.card).as_kwargs())
         size = (tri_work.shape[1], tri_work.shape[0])
         if superseded is not None and superseded():
             return None

@@ -17,6 +17,8 @@ preconditioner) over the unsure pixels' bounding box: 1–4 s at 1 MP on one cor
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 import scipy.sparse
@@ -31,6 +33,45 @@ STRENGTH = 0.01
 SHARPNESS = 24.0
 #: Known pixels kept around the unknown region's bounding box (they anchor the solve).
 MARGIN = 8
+
+#: A weights card may carry its network's own settings under this key (``RefineSettings.from_card``).
+CARD_KEY = "refine"
+
+
+@dataclass(frozen=True)
+class RefineSettings:
+    """The refinement's four settings; the defaults are the shipped teacher's.
+
+    A network whose confidence means something else (the student is sure where it is wrong more
+    often) carries its own in its card, ``{"refine": {"pin": …, "grow": …, "strength": …,
+    "sharpness": …}}``, chosen with ``matting-lab refine-sweep`` for that network.
+    """
+
+    pin: float = PIN
+    grow: float = GROW
+    strength: float = STRENGTH
+    sharpness: float = SHARPNESS
+
+    #: accepted range of each setting in a card (anything else in a card is ignored)
+    BOUNDS = {"pin": (0.0, 0.49), "grow": (0.0, 0.1), "strength": (0.0, 1e3), "sharpness": (0.0, 64.0)}
+
+    @classmethod
+    def from_card(cls, card: dict) -> RefineSettings:
+        """The settings in a weights card's ``refine`` entry; defaults for any missing or invalid one
+        (a card is a side file anyone can edit: a value out of ``BOUNDS`` or not a number is ignored)."""
+        entry = card.get(CARD_KEY) if isinstance(card, dict) else None
+        if not isinstance(entry, dict):
+            return cls()
+        values = {}
+        for key, (lo, hi) in cls.BOUNDS.items():
+            value = entry.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and lo <= value <= hi:
+                values[key] = float(value)
+        return cls(**values)
+
+    def as_kwargs(self) -> dict[str, float]:
+        """Keyword arguments of ``guided_closed_form``."""
+        return {"pin": self.pin, "grow": self.grow, "strength": self.strength, "sharpness": self.sharpness}
 
 
 def quiet_ichol(matrix):

@@ -93,9 +93,8 @@ def evaluate_models(models: dict[str, Path], include_closed_form: bool = True, i
         card = pred.card
         net = pred.network  # fused and channels_last (or int8): the latency the app and CLI see
 
-        def predict(img, tri, p=pred, m=mirrored, r=refined):
-            alpha = p.predict(img, tri, mirror=m).alpha
-            return guided_closed_form(img, tri, alpha) if r else alpha
+        def predict(img, tri, p=pred, m=mirrored, r=refined):  # refined with the model card's settings, as export
+            return p.predict(img, tri, mirror=m, refine=r).alpha
 
         means, per_item = evaluate(predict, items)
         rows.append({

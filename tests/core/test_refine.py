@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from matting_gui.core.refine import closed_form, guided_closed_form, pinned_trimap, prior_weights
+from matting_gui.core.refine import RefineSettings, closed_form, guided_closed_form, pinned_trimap, prior_weights
 
 
 def _scene(h=40, w=60):
@@ -107,3 +107,38 @@ def test_pinning_keeps_a_foreground_coloured_stripe_in_the_background_out_of_the
     assert free[stripe].mean() > 0.9 and pinned[stripe].max() == 0.0
     edge = (slice(0, 40), slice(27, 34))  # rows away from the stripe
     assert np.abs(pinned[edge] - alpha[edge]).mean() < 0.05
+
+
+def test_settings_come_from_the_card_and_bad_values_fall_back_to_the_defaults():
+    assert RefineSettings.from_card({}) == RefineSettings() == RefineSettings.from_card({"refine": [1, 2]})
+    s = RefineSettings.from_card({"refine": {"pin": 0.0, "strength": 0.002, "sharpness": "6", "grow": float("nan")}})
+    assert (s.pin, s.strength) == (0.0, 0.002) and (s.sharpness, s.grow) == (RefineSettings().sharpness, RefineSettings().grow)
+    assert RefineSettings.from_card({"refine": {"pin": 0.9, "sharpness": 1e9, "strength": True}}) == RefineSettings()
+    assert RefineSettings(pin=0.0).as_kwargs()["pin"] == 0.0
+
+
+def test_the_predictor_refines_with_its_models_card_settings(tmp_path):
+    """A weights card's ``refine`` entry is what export and ``--refine`` use for that network."""
+    from matting_gui.core.config import STUDENT_FAST
+    from matting_gui.core.network import build_network
+    from matting_gui.core.predictor import Predictor
+    from matting_gui.core.weights import save_weights
+
+    image, trimap, _ = _scene(64, 96)
+    net = build_network(STUDENT_FAST)
+    own = RefineSettings(pin=0.0, strength=1000.0, sharpness=0.0)  # trusts the network everywhere
+    save_weights(tmp_path / "plain.safetensors", net)
+    save_weights(tmp_path / "own.safetensors", net, {"refine": own.as_kwargs()})
+    refined = {}
+    for name, settings in (("plain", RefineSettings()), ("own", own)):
+        pred = Predictor(tmp_path / f"{name}.safetensors", "cpu")
+        network = pred.predict(image, trimap).alpha
+        result = pred.predict(image, trimap, refine=True)
+        assert result.refined
+        expected = guided_closed_form(image, trimap, network, **settings.as_kwargs())
+        np.testing.assert_allclose(result.alpha, expected, atol=1e-5)
+        refined[name] = result.alpha
+    unknown = trimap == 128
+    # same weights, different settings: the colour model's matte vs (almost) the network's own
+    assert np.abs(refined["own"] - network)[unknown].max() < 0.01
+    assert np.abs(refined["plain"] - refined["own"])[unknown].mean() > 0.05
