@@ -10,9 +10,11 @@ import dataclasses
 import json
 from dataclasses import dataclass
 
-#: Input channels: RGB (3) + trimap one-hot (3: background, unknown, foreground)
-#: + 2 distance-to-known maps (foreground, background). See ``trimap.encode_inputs``.
-INPUT_CHANNELS = 8
+from .trimap import ENCODINGS
+
+#: Input channels of the default trimap encoding: RGB (3) + trimap one-hot (3: background, unknown,
+#: foreground) + 2 distance-to-known maps (foreground, background). See ``trimap.encode_inputs``.
+INPUT_CHANNELS = ENCODINGS["proximity"]
 
 ENCODERS = ("resnet", "efficientnet_lite0")
 #: Output channels of the efficientnet_lite0 encoder at strides 2, 4, 8, 16, 32.
@@ -51,13 +53,20 @@ class NetConfig:
     # logits of each block, put in place by pixel shuffle. No convolution runs at full resolution
     # (at 1 MP the full-resolution head was 60 % of the wide student's time).
     subpixel_refine: bool = False
+    # How the trimap reaches the network (``trimap.ENCODINGS``); in_channels must be its channel count.
+    trimap_encoding: str = "proximity"
 
     def __post_init__(self) -> None:
         # bounds first: a weights header asking for width 20000 must fail here, before anything
         # is allocated (a 1024-wide layer is 4x the widest we train)
         if not isinstance(self.name, str) or not 0 < len(self.name) <= 64:
             raise ValueError(f"network name must be a string of 1-64 characters, got {self.name!r}")
-        for key, lo, hi in (("in_channels", INPUT_CHANNELS, INPUT_CHANNELS), ("stem", 1, 1024), ("widths", 1, 1024),
+        if self.trimap_encoding not in ENCODINGS:
+            raise ValueError(f"unknown trimap encoding {self.trimap_encoding!r}; choose one of {list(ENCODINGS)}")
+        if type(self.in_channels) is not int or self.in_channels != ENCODINGS[self.trimap_encoding]:
+            raise ValueError(f"network config in_channels={self.in_channels!r} does not fit its trimap encoding "
+                             f"{self.trimap_encoding!r} ({ENCODINGS[self.trimap_encoding]} channels)")
+        for key, lo, hi in (("stem", 1, 1024), ("widths", 1, 1024),
                             ("depths", 1, 16), ("decoder", 1, 1024), ("refine", 1, 1024)):
             value = getattr(self, key)
             values = value if isinstance(value, tuple) else (value,)
@@ -131,6 +140,13 @@ TEACHER_LITE = NetConfig(name="teacher_lite", stem=16, widths=(24, 40, 112, 320)
 PRESETS: dict[str, NetConfig] = {"teacher": TEACHER, "student": STUDENT, "student_wide": STUDENT_WIDE,
                                  "student_fast": STUDENT_FAST,
                                  "teacher_lite": TEACHER_LITE}
+
+
+def with_encoding(config: NetConfig, encoding: str) -> NetConfig:
+    """``config`` with the trimap encoding ``encoding`` (and its input channel count)."""
+    if encoding not in ENCODINGS:
+        raise ValueError(f"unknown trimap encoding {encoding!r}; choose one of {list(ENCODINGS)}")
+    return dataclasses.replace(config, trimap_encoding=encoding, in_channels=ENCODINGS[encoding])
 
 
 def preset(name: str) -> NetConfig:

@@ -1,6 +1,6 @@
 """The matting network: a DIM-style encoder–decoder with skip connections.
 
-Input ``(B, 8, H, W)`` float32 (see ``trimap.encode_inputs``), H and W multiples
+Input ``(B, in_channels, H, W)`` float32 (8 or 14: ``trimap.encode_inputs``), H and W multiples
 of 32. Output ``MattingOutput.alpha``: ``(B, 1, H, W)`` in [0, 1], plus the encoder
 features at strides 4, 8, 16 and 32 that distillation taps.
 """
@@ -190,7 +190,7 @@ class MattingNet(nn.Module):
 
 
 class AlphaOnly(nn.Module):
-    """x (B, 8, H, W) → alpha (B, 1, H, W) in [0, 1]: the matte without the distillation features,
+    """x (B, in_channels, H, W) → alpha (B, 1, H, W) in [0, 1]: the matte without the distillation features,
     for tracing (int8 quantization, ONNX export)."""
 
     def __init__(self, net: MattingNet):

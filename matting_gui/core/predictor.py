@@ -92,16 +92,22 @@ def pick_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
-def network_input(image: np.ndarray, trimap: np.ndarray, device: torch.device) -> torch.Tensor:
+def trimap_encoding(model: torch.nn.Module) -> str:
+    """The trimap encoding a network (fp32, fused or int8) was built for (``trimap.ENCODINGS``)."""
+    return getattr(getattr(model, "config", None), "trimap_encoding", "proximity")
+
+
+def network_input(image: np.ndarray, trimap: np.ndarray, device: torch.device,
+                  encoding: str = "proximity") -> torch.Tensor:
     """The network's input for one image: float32 (1, C, H', W') on ``device``.
 
-    image: float32 (H, W, 3) in [0, 1]; trimap: uint8 (H, W). H' and W' are H and W padded
-    (reflect) up to multiples of 32; on the CPU the tensor is channels_last.
+    image: float32 (H, W, 3) in [0, 1]; trimap: uint8 (H, W); encoding: ``trimap.encode_inputs``'.
+    H' and W' are H and W padded (reflect) up to multiples of 32; on the CPU the tensor is channels_last.
     """
     h, w = trimap.shape
     ph, pw = (-h) % 32, (-w) % 32
     cpu = device.type == "cpu"
-    x = encode_inputs(image, trimap, channels_last=cpu)  # CPU convs run channels_last: no relayout
+    x = encode_inputs(image, trimap, channels_last=cpu, encoding=encoding)  # CPU convs run channels_last
     if ph or pw:
         mode = "reflect" if (h > ph and w > pw) else "edge"
         hwc = np.pad(x.transpose(1, 2, 0), ((0, ph), (0, pw), (0, 0)), mode=mode)
@@ -124,7 +130,7 @@ def run_network(model: MattingNet, image: np.ndarray, trimap: np.ndarray, device
     """
     device = device or next(model.parameters(), torch.empty(0)).device  # int8 graphs hold no Parameters
     h, w = trimap.shape
-    tensor = network_input(image, trimap, device)
+    tensor = network_input(image, trimap, device, trimap_encoding(model))
     with torch.inference_mode(), FX_TRACE_LOCK:
         out = model(tensor).alpha
         if mirror:  # two passes, not a batch of two: the same peak memory (measured: no slower on CPU)

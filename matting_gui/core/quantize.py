@@ -26,7 +26,7 @@ warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.a
 
 
 class QuantizedMatting(nn.Module):
-    """An int8 network with MattingNet's call signature: x (B, 8, H, W) → MattingOutput(alpha, ())."""
+    """An int8 network with MattingNet's call signature: x (B, C, H, W) → MattingOutput(alpha, ())."""
 
     def __init__(self, graph: nn.Module, config):
         super().__init__()
@@ -37,9 +37,11 @@ class QuantizedMatting(nn.Module):
         return MattingOutput(self.graph(x), ())
 
 
-def calibration_inputs(count: int = 12, size: int = 256, seed: int = 20201) -> list[torch.Tensor]:
-    """``count`` network inputs float32 (1, 8, size, size): procedural subjects composited over
-    smooth random backgrounds, each with a narrow band trimap; deterministic in ``seed``."""
+def calibration_inputs(count: int = 12, size: int = 256, seed: int = 20201,
+                       encoding: str = "proximity") -> list[torch.Tensor]:
+    """``count`` network inputs float32 (1, C, size, size) in ``encoding`` (``trimap.encode_inputs``):
+    procedural subjects composited over smooth random backgrounds, each with a narrow band trimap;
+    deterministic in ``seed``."""
     import numpy as np
 
     from .synthetic import generated_backgrounds, synthetic_foreground
@@ -53,7 +55,7 @@ def calibration_inputs(count: int = 12, size: int = 256, seed: int = 20201) -> l
         a = alpha[..., None]
         image = (fg * a + backgrounds[(i + 2) % 4] * (1 - a)).astype(np.float32)
         trimap = trimap_from_alpha(alpha, int(rng.integers(1, 8)), int(rng.integers(1, 8)))
-        inputs.append(torch.from_numpy(encode_inputs(image, trimap))[None])
+        inputs.append(torch.from_numpy(encode_inputs(image, trimap, encoding=encoding))[None])
     return inputs
 
 
@@ -61,15 +63,15 @@ def quantize_int8(model: MattingNet, calibration: list[torch.Tensor] | None = No
     """Post-training static int8 (x86 / oneDNN kernels, per-channel weights) of a MattingNet.
 
     ``model`` is not modified (a copy is quantized); it must not be BN-fused (FX fuses
-    conv+BN+ReLU itself). calibration: inputs (1, 8, H, W) float32; default
-    ``calibration_inputs()``. Takes a few seconds on one core for the student.
+    conv+BN+ReLU itself). calibration: inputs (1, C, H, W) float32; default
+    ``calibration_inputs`` in the model's trimap encoding. Takes a few seconds on one core for the student.
     """
     from torch.ao.quantization import get_default_qconfig_mapping
     from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
 
     engine = "x86" if "x86" in torch.backends.quantized.supported_engines else "qnnpack"
     torch.backends.quantized.engine = engine
-    calibration = calibration if calibration is not None else calibration_inputs()
+    calibration = calibration if calibration is not None else calibration_inputs(encoding=model.config.trimap_encoding)
     net = copy.deepcopy(model).cpu().eval()
 
     qconfig = get_default_qconfig_mapping(engine)

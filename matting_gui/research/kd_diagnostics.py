@@ -26,7 +26,7 @@ import torch
 
 from ..core.metrics import sad, unknown_mask
 from ..core.network import MattingNet
-from ..core.predictor import force_known, network_input
+from ..core.predictor import force_known, network_input, trimap_encoding
 from ..core.weights import load_network
 from .data.validation import ValItem, build_validation_set
 from .distill import spatial_similarity_mse
@@ -46,7 +46,7 @@ def forward(model: MattingNet, image: np.ndarray, trimap: np.ndarray) -> tuple[n
     the 4 encoder stages, then the 4 decoder outputs."""
     h, w = trimap.shape
     with torch.inference_mode():
-        out = model(network_input(image, trimap, torch.device("cpu")))
+        out = model(network_input(image, trimap, torch.device("cpu"), trimap_encoding(model)))
     alpha = np.array(out.alpha[0, 0, :h, :w].float().numpy(), dtype=np.float32)
     return force_known(alpha, trimap), tuple(f.float().contiguous() for f in (*out.features, *out.decoder))
 

@@ -26,7 +26,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader
 
-from ..core.config import NetConfig, preset
+from ..core.config import NetConfig, preset, with_encoding
 from ..core.network import MattingNet, build_network, count_parameters, fuse_for_inference
 from ..core.predictor import run_network
 from ..core.pretrained import SOURCE as PRETRAINED_SOURCE
@@ -34,6 +34,7 @@ from ..core.pretrained import load_efficientnet_lite0
 from ..core.weights import load_network, save_weights
 from .data.samples import StepSampler
 from .distill import STAGES, Distiller, parse_kinds, parse_stages
+from .grow import grow_into
 from .losses import matting_loss
 from .run_files import RunLog, atomic_torch_save
 from .train_config import RUN_FILES, TrainConfig, kd_scale_at, lr_at
@@ -117,6 +118,8 @@ def main(cfg: TrainConfig) -> dict:
 
     # ---- networks
     net_cfg: NetConfig = preset(cfg.preset)
+    if cfg.trimap_encoding:
+        net_cfg = with_encoding(net_cfg, cfg.trimap_encoding)
     state = None
     if cfg.resume and ckpt_path.exists():
         try:
@@ -134,10 +137,16 @@ def main(cfg: TrainConfig) -> dict:
         log.say(f"encoder initialised from ImageNet ({load_efficientnet_lite0(net.encoder)} tensors)")
     if cfg.init and state is None:
         init_net, _ = load_network(cfg.init)
-        if init_net.config != net_cfg:
-            raise ValueError(f"{cfg.init}: weights of preset {init_net.config.name!r} cannot initialise {net_cfg.name!r}")
-        net.load_state_dict(init_net.state_dict())
-        log.say(f"initialised from {cfg.init}")
+        if init_net.config == net_cfg:
+            net.load_state_dict(init_net.state_dict())
+            log.say(f"initialised from {cfg.init}")
+        else:  # a richer trimap encoding: the new channels' filters start at zero (grow.py)
+            try:
+                grown = grow_into(net, init_net)
+            except ValueError as exc:
+                raise ValueError(f"{cfg.init}: {exc}") from None
+            log.say(f"initialised from {cfg.init}, grown from trimap encoding {init_net.config.trimap_encoding!r} "
+                    f"to {net_cfg.trimap_encoding!r} ({grown} input filters zero-filled)")
     teacher = None
     if kinds:
         if not cfg.teacher:
@@ -191,7 +200,9 @@ def main(cfg: TrainConfig) -> dict:
         train_module = nn.parallel.DistributedDataParallel(module)
 
     # ---- data
-    dataset, val_items, data_desc = build_data(cfg)
+    # one encoding for the batch, the richest a network here reads; each reads its prefix of it
+    readers = [net_cfg] + ([teacher.config] if teacher is not None else [])
+    dataset, val_items, data_desc = build_data(cfg, max(readers, key=lambda c: c.in_channels).trimap_encoding)
     loader = DataLoader(
         dataset,
         batch_size=cfg.batch,
@@ -284,11 +295,12 @@ def main(cfg: TrainConfig) -> dict:
         for group in opt.param_groups:
             group["lr"] = lr * group.get("lr_scale", 1.0)
         batch = {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
-        x = batch["inputs"].contiguous(memory_format=torch.channels_last)
+        inputs = batch["inputs"]
+        x = inputs[:, : net_cfg.in_channels].contiguous(memory_format=torch.channels_last)
         t_feats, t_alpha, t_dec = None, None, ()
         if teacher is not None:
             with torch.inference_mode():
-                t_out = teacher(x)
+                t_out = teacher(inputs[:, : teacher.config.in_channels].contiguous(memory_format=torch.channels_last))
             # inference tensors cannot enter autograd: clone them into normal tensors
             t_alpha = t_out.alpha.clone() if "output" in kinds else None
             t_feats = tuple(f.clone() for f in t_out.features) if distiller is not None else None

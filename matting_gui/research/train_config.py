@@ -9,6 +9,7 @@ import tomllib
 from dataclasses import dataclass, field
 
 from ..core.config import PRESETS
+from ..core.trimap import ENCODINGS
 from .data.sources import SPLITS
 from .data.validation import parse_val_kinds
 from .distill import parse_stages
@@ -59,6 +60,7 @@ class TrainConfig:
     p_two_fg: float = 0.0  # share of real composites merging a second subject behind the first (data.augment)
     p_affine: float = 0.0  # share of composites warped: rotation, scale, shear, random interpolation
     hue: float = 0.0  # largest hue rotation (degrees) of a composite's foreground, applied to half of them
+    trimap_encoding: str = ""  # the network's trimap encoding (core.trimap.ENCODINGS); "": the preset's
     pretrained: str = ""  # "imagenet": start an efficientnet_lite0 encoder from ImageNet weights (pretrained.py)
     encoder_lr_scale: float = 1.0  # with `pretrained`: the encoder's learning rate is lr × this
     seed: int = 0
@@ -106,7 +108,8 @@ class TrainConfig:
         except ValueError as exc:
             raise ValueError(f"training config val_kinds: {exc}") from None
         choices = {"preset": tuple(PRESETS), "split": SPLITS, "data": ("auto", "shared", "synthetic"),
-                   "pretrained": ("", "imagenet"), "device": ("cpu", "cuda", "auto")}
+                   "pretrained": ("", "imagenet"), "device": ("cpu", "cuda", "auto"),
+                   "trimap_encoding": ("", *ENCODINGS)}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"training config {name} = {getattr(self, name)!r}; choose one of {list(allowed)}")

@@ -37,15 +37,16 @@ def _data_mode(cfg: TrainConfig) -> str:
     return "shared" if (data_root() / "alphamatting" / "image").is_dir() else "synthetic"
 
 
-def build_data(cfg: TrainConfig):
-    """(training dataset, validation items, description of the data for the model card)."""
+def build_data(cfg: TrainConfig, encoding: str = "proximity"):
+    """(training dataset, validation items, description of the data for the model card); the
+    dataset's inputs in trimap ``encoding``."""
     from .data.samples import MattingSamples
 
     mode = _data_mode(cfg)
     if mode == "synthetic":
         ds = MattingSamples([], generated_backgrounds(cfg.seed), cfg.size, cfg.seed, p_painted=cfg.p_painted,
                             realism=cfg.realism, p_fg_seeds=cfg.p_fg_seeds, p_foliage=cfg.p_foliage,
-                            p_two_fg=cfg.p_two_fg, p_affine=cfg.p_affine, hue=cfg.hue)
+                            p_two_fg=cfg.p_two_fg, p_affine=cfg.p_affine, hue=cfg.hue, encoding=encoding)
         return ds, synthetic_validation(cfg.seed), "generated synthetic foregrounds over generated backgrounds"
     if mode != "shared":
         raise ValueError(f"unknown data mode {cfg.data!r}; choose auto, shared or synthetic")
@@ -57,7 +58,7 @@ def build_data(cfg: TrainConfig):
     backgrounds = load_backgrounds(background_paths("train"))
     ds = MattingSamples(subjects, backgrounds, cfg.size, cfg.seed, p_painted=cfg.p_painted, realism=cfg.realism,
                         p_fg_seeds=cfg.p_fg_seeds, p_foliage=cfg.p_foliage, p_two_fg=cfg.p_two_fg,
-                        p_affine=cfg.p_affine, hue=cfg.hue)
+                        p_affine=cfg.p_affine, hue=cfg.hue, encoding=encoding)
     desc = (
         f"alphamatting training images {split['train']} (split {cfg.split}; composited over BSDS500 train "
         "backgrounds, and as original photos) + procedural synthetic foregrounds"

@@ -59,7 +59,7 @@ class MattingSamples(Dataset):
 
     subjects: real foregrounds (may be empty: synthetic only); backgrounds: RGB
     float32 photos (at least one). Each item is a dict of float32 tensors:
-    ``inputs`` (8, S, S), ``alpha``/``unknown`` (1, S, S), ``image``/``fg``/``bg``
+    ``inputs`` (C, S, S) in the dataset's ``encoding``, ``alpha``/``unknown`` (1, S, S), ``image``/``fg``/``bg``
     (3, S, S), ``has_fb`` () 1 for composites, 0 for original photos.
     """
 
@@ -79,6 +79,7 @@ class MattingSamples(Dataset):
         p_two_fg: float = 0.0,
         p_affine: float = 0.0,
         hue: float = 0.0,
+        encoding: str = "proximity",
     ):
         if not backgrounds:
             raise ValueError("at least one background image is needed")
@@ -104,6 +105,9 @@ class MattingSamples(Dataset):
         self.p_two_fg = p_two_fg if subjects else 0.0
         self.p_affine = p_affine
         self.hue = hue
+        # the trimap encoding of ``inputs`` (core.trimap.ENCODINGS): the richest any network of the run
+        # reads; each reads its own channels, a prefix of these
+        self.encoding = encoding
 
     def __len__(self) -> int:
         return self.length
@@ -188,7 +192,7 @@ class MattingSamples(Dataset):
         unknown = (trimap == 128).astype(np.float32)
         chw = lambda a: torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1), dtype=np.float32))  # noqa: E731
         return {
-            "inputs": torch.from_numpy(encode_inputs(image, trimap)),
+            "inputs": torch.from_numpy(encode_inputs(image, trimap, encoding=self.encoding)),
             "alpha": torch.from_numpy(alpha)[None],
             "unknown": torch.from_numpy(unknown)[None],
             "trimap": torch.from_numpy(trimap)[None],

@@ -1,0 +1,67 @@
+"""Trimap encodings: the FBA-style Gaussian maps, configs that must fit them, and inference with them."""
+
+import json
+
+import numpy as np
+import pytest
+
+from matting_gui.core.config import STUDENT_FAST, TEACHER_LITE, NetConfig, with_encoding
+from matting_gui.core.network import build_network
+from matting_gui.core.predictor import Predictor
+from matting_gui.core.trimap import ENCODINGS, GAUSSIAN_SCALES, encode_inputs
+from matting_gui.core.weights import save_weights
+from tests.conftest import make_photo, make_trimap
+
+
+def _band(h=40, w=60):
+    tri = np.full((h, w), 128, np.uint8)
+    tri[:, :5] = 255
+    tri[:, -5:] = 0
+    return tri
+
+
+def test_gaussian_maps_extend_the_proximity_encoding():
+    image, tri = make_photo(40, 60), _band()
+    base = encode_inputs(image, tri)
+    rich = encode_inputs(image, tri, encoding="proximity+gaussian")
+    assert base.shape == (8, 40, 60) and rich.shape == (ENCODINGS["proximity+gaussian"], 40, 60)
+    np.testing.assert_array_equal(rich[:8], base)  # a prefix: weights can grow into it
+    np.testing.assert_array_equal(encode_inputs(image, tri, True, "proximity+gaussian"), rich)  # channels_last view
+    gauss = rich[8:].reshape(len(GAUSSIAN_SCALES), 2, 40, 60)  # (σ, foreground / background, H, W)
+    assert np.all(gauss[:, 0][:, :, :5] == 1) and np.all(gauss[:, 1][:, :, -5:] == 1)  # 1 on the known pixels
+    row = gauss[:, 0, 20]
+    assert np.all(np.diff(row[:, 4:], axis=1) <= 0)  # falling with the distance to the foreground
+    d = -16 * np.log(rich[6, 20, 30])  # the distance the proximity map encodes (OpenCV's, ≈ 26 px · 0.955)
+    assert 24 < d < 27
+    np.testing.assert_allclose(row[:, 30], np.exp(-(d**2) / (2 * np.array(GAUSSIAN_SCALES) ** 2)), rtol=1e-3, atol=1e-6)
+    assert row[2, 50] > 0.3 > np.exp(-50 / 16)  # the widest still tells depth where exp(-d/16) has faded
+
+
+def test_an_unpainted_foreground_gives_zero_maps_and_unknown_encodings_are_refused():
+    tri = np.full((20, 30), 128, np.uint8)
+    tri[:, -4:] = 0
+    rich = encode_inputs(make_photo(20, 30), tri, encoding="proximity+gaussian")
+    assert np.all(rich[8::2] == 0) and np.all(rich[9::2][:, :, -4:] == 1)
+    with pytest.raises(ValueError, match="unknown trimap encoding"):
+        encode_inputs(make_photo(20, 30), tri, encoding="fba")
+
+
+def test_configs_must_fit_their_encoding_and_old_headers_read_as_proximity():
+    cfg = with_encoding(TEACHER_LITE, "proximity+gaussian")
+    assert cfg.in_channels == 14 and NetConfig.from_json(cfg.to_json()) == cfg
+    with pytest.raises(ValueError, match="does not fit its trimap encoding"):
+        NetConfig(in_channels=14)
+    with pytest.raises(ValueError, match="unknown trimap encoding"):
+        with_encoding(TEACHER_LITE, "fba")
+    old = json.loads(STUDENT_FAST.to_json())
+    del old["trimap_encoding"]  # weights saved before encodings existed
+    assert NetConfig.from_dict(old) == STUDENT_FAST
+
+
+def test_a_gaussian_network_is_saved_loaded_and_run_with_its_own_encoding(tmp_path):
+    net = build_network(with_encoding(STUDENT_FAST, "proximity+gaussian"))
+    save_weights(tmp_path / "g.safetensors", net)
+    pred = Predictor(tmp_path / "g.safetensors", "cpu")
+    img, tri = make_photo(64, 96), make_trimap(64, 96)
+    result = pred.predict(img, tri, mirror=True, refine=True)
+    assert result.alpha.shape == (64, 96) and np.all(result.alpha[tri == 0] == 0)
