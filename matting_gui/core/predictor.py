@@ -101,7 +101,7 @@ def network_input(image: np.ndarray, trimap: np.ndarray, device: torch.device,
                   encoding: str = "proximity") -> torch.Tensor:
     """The network's input for one image: float32 (1, C, H', W') on ``device``.
 
-    image: float32 (H, W, 3) in [0, 1]; trimap: uint8 (H, W); encoding: ``trimap.encode_inputs``'.
+    image: float32 (H, W, 3) in [0, 1]; trimap: uint8 (H, W); encoding: as in ``trimap.encode_inputs``.
     H' and W' are H and W padded (reflect) up to multiples of 32; on the CPU the tensor is channels_last.
     """
     h, w = trimap.shape

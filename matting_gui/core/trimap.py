@@ -144,16 +144,14 @@ def _known_distance(known: np.ndarray) -> np.ndarray | None:
     """float32 (H, W) distance in pixels to the nearest True pixel; None when none is True."""
     if not known.any():
         return None
+    # distanceTransform measures distance to the nearest zero pixel.
     return cv2.distanceTransform((~known).astype(np.uint8), cv2.DIST_L2, 3)
 
 
 def _known_proximity(known: np.ndarray) -> np.ndarray:
     """exp(-distance to the nearest True pixel / DIST_SCALE); zeros when none is True."""
-    if not known.any():
-        return np.zeros(known.shape, np.float32)
-    # distanceTransform measures distance to the nearest zero pixel.
-    dist = cv2.distanceTransform((~known).astype(np.uint8), cv2.DIST_L2, 3)
-    return cv2.exp(dist * np.float32(-1.0 / DIST_SCALE))
+    dist = _known_distance(known)
+    return np.zeros(known.shape, np.float32) if dist is None else cv2.exp(dist * np.float32(-1.0 / DIST_SCALE))
 
 
 def trimap_from_alpha(alpha: np.ndarray, erode_iters: int, dilate_iters: int, kernel: int = 3) -> np.ndarray:
