@@ -113,22 +113,16 @@ def encode_inputs(image: np.ndarray, trimap: np.ndarray, channels_last: bool = F
         raise ValueError(f"unknown trimap encoding {encoding!r}; choose one of {list(ENCODINGS)}")
     bg = trimap == BACKGROUND
     fg = trimap == FOREGROUND
-    if encoding != "proximity":
+    if channels_last or encoding != "proximity":  # whole planes interleaved by one cv2.merge, not strided writes
         rgb = (image.astype(np.float32, copy=False) - np.float32(0.5)) * np.float32(4.0)
-        zeros = np.zeros(trimap.shape, np.float32)  # no known pixel of a kind: its maps are 0, as below
         dist = [_known_distance(fg), _known_distance(bg)]
-        squared = [None if d is None else d * d for d in dist]
         planes = [*cv2.split(rgb), bg.astype(np.float32), (~(bg | fg)).astype(np.float32), fg.astype(np.float32)]
-        planes += [zeros if d is None else cv2.exp(d * np.float32(-1.0 / DIST_SCALE)) for d in dist]
-        for sigma in GAUSSIAN_SCALES:
-            planes += [zeros if d2 is None else cv2.exp(d2 * np.float32(-0.5 / sigma**2)) for d2 in squared]
-        hwc = cv2.merge(planes)
-        return hwc.transpose(2, 0, 1) if channels_last else np.ascontiguousarray(hwc.transpose(2, 0, 1))
-    if channels_last:  # eight whole planes interleaved by one cv2.merge, not eight strided writes
-        rgb = (image.astype(np.float32, copy=False) - np.float32(0.5)) * np.float32(4.0)
-        planes = [*cv2.split(rgb), bg.astype(np.float32), (~(bg | fg)).astype(np.float32),
-                  fg.astype(np.float32), _known_proximity(fg), _known_proximity(bg)]
-        return cv2.merge(planes).transpose(2, 0, 1)
+        planes += [_decay(d, -1.0 / DIST_SCALE, trimap.shape) for d in dist]
+        if encoding != "proximity":
+            squared = [None if d is None else d * d for d in dist]
+            planes += [_decay(d2, -0.5 / sigma**2, trimap.shape) for sigma in GAUSSIAN_SCALES for d2 in squared]
+        chw = cv2.merge(planes).transpose(2, 0, 1)
+        return chw if channels_last else np.ascontiguousarray(chw)
     out = np.empty((8, *trimap.shape), np.float32)
     np.subtract(image.transpose(2, 0, 1), 0.5, out=out[:3], dtype=np.float32)
     out[:3] *= 4.0
@@ -150,8 +144,14 @@ def _known_distance(known: np.ndarray) -> np.ndarray | None:
 
 def _known_proximity(known: np.ndarray) -> np.ndarray:
     """exp(-distance to the nearest True pixel / DIST_SCALE); zeros when none is True."""
-    dist = _known_distance(known)
-    return np.zeros(known.shape, np.float32) if dist is None else cv2.exp(dist * np.float32(-1.0 / DIST_SCALE))
+    return _decay(_known_distance(known), -1.0 / DIST_SCALE, known.shape)
+
+
+def _decay(value: np.ndarray | None, rate: float, shape: tuple[int, ...]) -> np.ndarray:
+    """float32 (H, W) exp(rate · value); ``None`` (nothing of that kind is known) gives zeros of ``shape``."""
+    if value is None:
+        return np.zeros(shape, np.float32)
+    return cv2.exp(value * np.float32(rate))
 
 
 def trimap_from_alpha(alpha: np.ndarray, erode_iters: int, dilate_iters: int, kernel: int = 3) -> np.ndarray:

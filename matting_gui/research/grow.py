@@ -9,18 +9,15 @@ training gives the new channels a use.
 
 from __future__ import annotations
 
-import dataclasses
-
 import torch
 
-from ..core.config import NetConfig
+from ..core.config import NetConfig, with_encoding
 from ..core.network import MattingNet
 
 
 def same_but_encoding(a: NetConfig, b: NetConfig) -> bool:
     """True when ``a`` and ``b`` differ at most in trimap encoding (and so input channels)."""
-    strip = {"trimap_encoding": "proximity", "in_channels": 8}
-    return dataclasses.replace(a, **strip) == dataclasses.replace(b, **strip)
+    return with_encoding(a, "proximity") == with_encoding(b, "proximity")
 
 
 def grow_into(net: MattingNet, source: MattingNet) -> int:
