@@ -43,10 +43,10 @@ def build_data(cfg: TrainConfig, encoding: str = "proximity"):
     from .data.samples import MattingSamples
 
     mode = _data_mode(cfg)
+    recipe = dict(p_painted=cfg.p_painted, realism=cfg.realism, p_fg_seeds=cfg.p_fg_seeds, p_foliage=cfg.p_foliage,
+                  p_hair=cfg.p_hair, p_two_fg=cfg.p_two_fg, p_affine=cfg.p_affine, hue=cfg.hue, encoding=encoding)
     if mode == "synthetic":
-        ds = MattingSamples([], generated_backgrounds(cfg.seed), cfg.size, cfg.seed, p_painted=cfg.p_painted,
-                            realism=cfg.realism, p_fg_seeds=cfg.p_fg_seeds, p_foliage=cfg.p_foliage,
-                            p_two_fg=cfg.p_two_fg, p_affine=cfg.p_affine, hue=cfg.hue, encoding=encoding)
+        ds = MattingSamples([], generated_backgrounds(cfg.seed), cfg.size, cfg.seed, **recipe)
         return ds, synthetic_validation(cfg.seed), "generated synthetic foregrounds over generated backgrounds"
     if mode != "shared":
         raise ValueError(f"unknown data mode {cfg.data!r}; choose auto, shared or synthetic")
@@ -56,13 +56,12 @@ def build_data(cfg: TrainConfig, encoding: str = "proximity"):
     split = load_split(cfg.split)
     subjects = load_subjects(split["train"])
     backgrounds = load_backgrounds(background_paths("train"))
-    ds = MattingSamples(subjects, backgrounds, cfg.size, cfg.seed, p_painted=cfg.p_painted, realism=cfg.realism,
-                        p_fg_seeds=cfg.p_fg_seeds, p_foliage=cfg.p_foliage, p_two_fg=cfg.p_two_fg,
-                        p_affine=cfg.p_affine, hue=cfg.hue, encoding=encoding)
+    ds = MattingSamples(subjects, backgrounds, cfg.size, cfg.seed, **recipe)
     desc = (
         f"alphamatting training images {split['train']} (split {cfg.split}; composited over BSDS500 train "
         "backgrounds, and as original photos) + procedural synthetic foregrounds"
         + (f" ({cfg.p_foliage:.0%} of all samples procedural plants)" if cfg.p_foliage else "")
+        + (f" ({cfg.p_hair:.0%} of all samples procedural heads of hair)" if cfg.p_hair else "")
         + (f"; {cfg.p_painted:.0%} hand-painted-style trimaps" if cfg.p_painted else "")
         + (f" ({cfg.p_fg_seeds:.0%} of them with the foreground unpainted but for seeds)" if cfg.p_fg_seeds else "")
         + ("; defocused backgrounds, JPEG re-compression" if cfg.realism else "")

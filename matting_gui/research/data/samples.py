@@ -15,6 +15,7 @@ from torch.utils.data import Dataset, Sampler
 from ...core.synthetic import synthetic_foliage, synthetic_foreground
 from ...core.trimap import encode_inputs, trimap_from_alpha
 from .augment import hue_shift, merge_foregrounds, random_affine
+from .hair import synthetic_hair
 from .painted import painted_trimap
 from .sources import Subject
 
@@ -76,6 +77,7 @@ class MattingSamples(Dataset):
         realism: bool = False,
         p_fg_seeds: float = 0.0,
         p_foliage: float = 0.0,
+        p_hair: float = 0.0,
         p_two_fg: float = 0.0,
         p_affine: float = 0.0,
         hue: float = 0.0,
@@ -96,6 +98,11 @@ class MattingSamples(Dataset):
         self.p_fg_seeds = p_fg_seeds
         # share of all samples that are procedural plants (core.synthetic.synthetic_foliage); 0 draws nothing
         self.p_foliage = p_foliage
+        # share of all samples that are procedural heads of hair (data.hair); 0 draws nothing, so runs made
+        # before it get the same samples
+        if p_foliage + p_hair > 1:
+            raise ValueError(f"p_foliage + p_hair = {p_foliage + p_hair:g} is more than every sample")
+        self.p_hair = p_hair
         # composites closer to real photos: defocused backgrounds, JPEG re-compression
         self.realism = realism
         # composite augmentations (data.augment), each drawn only when on, so that runs made before
@@ -145,7 +152,8 @@ class MattingSamples(Dataset):
         rng = np.random.default_rng([self.seed, index])
         s = self.size
         foliage = bool(self.p_foliage) and rng.random() < self.p_foliage
-        r = 1.0 if foliage else rng.random()
+        hair = not foliage and bool(self.p_hair) and rng.random() * (1 - self.p_foliage) < self.p_hair
+        r = 1.0 if foliage or hair else rng.random()
         photo = r < self.p_photo
         if photo or r < self.p_photo + self.p_real:
             src, alpha = self._real(rng, photo)
@@ -157,7 +165,8 @@ class MattingSamples(Dataset):
             tex = self.backgrounds[rng.integers(len(self.backgrounds))]
             tex2 = self.backgrounds[rng.integers(len(self.backgrounds))]
             gen = int(s * rng.uniform(1.0, 1.6))
-            src, alpha = (synthetic_foliage if foliage else synthetic_foreground)(rng, gen, tex, tex2)
+            draw = synthetic_foliage if foliage else synthetic_hair if hair else synthetic_foreground
+            src, alpha = draw(rng, gen, tex, tex2)
             y, x, side = _crop_around_unknown(rng, alpha, s)
             src = cv2.resize(src[y : y + side, x : x + side], (s, s))
             alpha = cv2.resize(alpha[y : y + side, x : x + side], (s, s))
