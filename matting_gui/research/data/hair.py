@@ -5,7 +5,7 @@ backgrounds, of which the real training subjects hold little.
 float32 (S, S) in [0, 1]. A head (an opaque blob) carries thousands of strands rooted in it that
 flow along a smooth direction field — straight and falling, wavy, or frizzy and standing out as
 on a troll — grouped in clumps that converge toward their tips, each strand 0.25–1 px wide with
-its own opacity and brightness, the tips thinner and fainter, plus a few stray flyaways. Strands
+its own brightness and nearly opaque, the tips thinner and some see-through, plus a few stray flyaways. Strands
 are drawn at 4× in a few opacity layers and composited exactly ("over", premultiplied), so alpha
 is the true coverage and fg the true colour where strands cross.
 """
@@ -17,6 +17,7 @@ import numpy as np
 
 SUPERSAMPLE = 4
 LAYERS = 6  # opacity layers: strands within one overlap by max, layers by exact "over"
+FAINT = 2  # of them, the see-through ones
 # hair base colours (sRGB, [0, 1]): black, dark brown, brown, auburn, ginger, dark blond, blond, grey
 HAIR_COLOURS = np.array([
     [0.05, 0.04, 0.04], [0.18, 0.11, 0.07], [0.35, 0.22, 0.13], [0.45, 0.18, 0.10],
@@ -88,7 +89,9 @@ def synthetic_hair(
     bend = rng.uniform(0.2, 0.9)
     length_scale = size * rng.uniform(0.3, 0.9) * (0.6 if style == "frizzy" else 1.0)
     layers = [np.zeros((big, big), np.uint8) for _ in range(LAYERS)]
-    opacity = np.sort(rng.uniform(0.35, 1.0, LAYERS))
+    # a strand is nearly opaque (its coverage, not its opacity, makes it faint); only the first FAINT
+    # layers, which hold tips and flyaways, are see-through, so a dense hair mass is opaque as in photos
+    opacity = np.concatenate([rng.uniform(0.3, 0.7, FAINT), rng.uniform(0.85, 1.0, LAYERS - FAINT)])
     brightness = rng.uniform(0.6, 1.5, LAYERS)
     steps = 24
     for _ in range(int(rng.integers(25, 90))):  # clumps
@@ -105,7 +108,7 @@ def synthetic_hair(
             offset = rng.normal(0, width) * (1 - pinch * t) + np.cumsum(rng.normal(0, 0.15, (steps + 1, 1)), 0)
             pts = (guide + normal * offset)[: max(3, int((steps + 1) * rng.uniform(0.5, 1.0)))]
             pts_big = (pts * SUPERSAMPLE).astype(np.int32)
-            k = int(rng.integers(LAYERS))
+            k = int(rng.integers(FAINT, LAYERS))
             thick = int(rng.integers(1, 5))
             cut = int(len(pts_big) * rng.uniform(0.6, 0.9))
             cv2.polylines(layers[k], [pts_big[: cut + 1].reshape(-1, 1, 2)], False, 255, thick, cv2.LINE_AA)
