@@ -190,7 +190,7 @@ def _method_predict(args):
 
 def cmd_evaluate(args) -> int:
     """Print SAD/MSE/Grad/Conn per image and their mean against ground-truth alphas."""
-    from .metrics import evaluate_alpha, mean_scores
+    from .metrics import evaluate_alpha, mean_scores, sad_by_truth
 
     predict, name = _method_predict(args)
     if predict is None:
@@ -199,7 +199,7 @@ def cmd_evaluate(args) -> int:
     if not images:
         print_error(f"no images in {args.images}")
         return 2
-    rows, failed = {}, 0
+    rows, split, failed = {}, {}, 0
     for path in _progress(images, "evaluate"):
         try:
             tp, ap = _find_by_stem(Path(args.trimaps), path.stem), _find_by_stem(Path(args.alphas), path.stem)
@@ -207,18 +207,28 @@ def cmd_evaluate(args) -> int:
                 raise ImageError(f"{path}: missing trimap or ground-truth alpha for stem {path.stem}")
             img = read_image(path).rgb
             tri = validate_trimap(read_trimap(tp), img.shape, str(tp))
-            rows[path.stem] = evaluate_alpha(predict(img, tri), read_alpha(ap), tri)
+            pred, gt = predict(img, tri), read_alpha(ap)
+            rows[path.stem] = evaluate_alpha(pred, gt, tri)
+            split[path.stem] = sad_by_truth(pred, gt, tri)
         except (ImageError, TrimapError, OSError, ValueError) as exc:
             failed += 1
             print_error(str(exc))
     mean = mean_scores(list(rows.values()))
+    split["mean"] = {k: sum(v[k] for v in split.values()) / max(1, len(split)) for k in ("opaque", "clear", "partial")}
+    extra = args.by_truth
     print(f"{name}: {len(rows)} images")
-    print(f"| {'image':<12} | {'SAD':>8} | {'MSE':>8} | {'Grad':>8} | {'Conn':>8} |")
-    print(f"|{'-' * 14}|{'-' * 10}|{'-' * 10}|{'-' * 10}|{'-' * 10}|")
+    print(f"| {'image':<12} | {'SAD':>8} | {'MSE':>8} | {'Grad':>8} | {'Conn':>8} |"
+          + (f" {'holes':>8} | {'haze':>8} | {'edge':>8} |" if extra else ""))
+    print(f"|{'-' * 14}|{'-' * 10}|{'-' * 10}|{'-' * 10}|{'-' * 10}|" + f"{'-' * 10}|" * 3 * extra)
     for stem, s in list(rows.items()) + [("mean", mean)]:
-        print(f"| {stem:<12} | {s.sad:8.2f} | {s.mse:8.4f} | {s.grad:8.2f} | {s.conn:8.2f} |")
+        where = split[stem]
+        print(f"| {stem:<12} | {s.sad:8.2f} | {s.mse:8.4f} | {s.grad:8.2f} | {s.conn:8.2f} |"
+              + (f" {where['opaque']:8.2f} | {where['clear']:8.2f} | {where['partial']:8.2f} |" if extra else ""))
+    if extra:
+        print("SAD split by the true alpha: holes (true α ≥ 0.95), haze (true α ≤ 0.05), edge (between)")
     if args.json:
-        payload = {"model": name, "mean": mean.as_dict(), "images": {k: v.as_dict() for k, v in rows.items()}}
+        payload = {"model": name, "mean": mean.as_dict(), "images": {k: v.as_dict() for k, v in rows.items()},
+                   "sad_by_truth": split}
         from .imagewrite import atomic_write_bytes
 
         atomic_write_bytes(args.json, (json.dumps(payload, indent=2) + "\n").encode())
@@ -317,6 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alphas", required=True)
     p.add_argument("--method", default="network", choices=["network", "closed-form"])
     p.add_argument("--json", help="also write the scores to this JSON file")
+    p.add_argument("--by-truth", action="store_true",
+                   help="also split SAD by the true alpha: holes in the subject, haze over the background, edge")
     model_args(p)
     quality_args(p)  # --mirror --refine: score what the app's export gives (network only otherwise)
     p.set_defaults(func=cmd_evaluate)

@@ -36,6 +36,24 @@ def sad(pred: np.ndarray, gt: np.ndarray, trimap: np.ndarray) -> float:
     return float(np.abs(pred[m].astype(np.float64) - gt[m]).sum() / 1000.0)
 
 
+OPAQUE, CLEAR = 0.95, 0.05  # true alpha at or above / at or below which a pixel counts as subject / background
+
+
+def sad_by_truth(pred: np.ndarray, gt: np.ndarray, trimap: np.ndarray) -> dict[str, float]:
+    """SAD (/1000) over the unknown region, split by where the true alpha says the error lies.
+
+    pred, gt: float (H, W) in [0, 1]; trimap: uint8 (H, W). Returns {'opaque': error where
+    gt >= 0.95 (holes in the subject), 'clear': where gt <= 0.05 (haze over the background),
+    'partial': the rest (the edge itself)}; the three add up to ``sad``.
+    """
+    m = unknown_mask(trimap)
+    err = np.abs(pred[m].astype(np.float64) - gt[m])
+    truth = gt[m]
+    opaque, clear = truth >= OPAQUE, truth <= CLEAR
+    return {"opaque": float(err[opaque].sum() / 1000.0), "clear": float(err[clear].sum() / 1000.0),
+            "partial": float(err[~opaque & ~clear].sum() / 1000.0)}
+
+
 def mse(pred: np.ndarray, gt: np.ndarray, trimap: np.ndarray) -> float:
     """Mean squared error over the unknown region (0 when nothing is unknown)."""
     m = unknown_mask(trimap)

@@ -114,6 +114,14 @@ def test_evaluate_prints_table_and_json(models, tmp_path, capsys):
     assert code == 0 and "| mean" in out and "SAD" in out
     data = json.loads((tmp_path / "s.json").read_text())
     assert set(data["images"]) == {"x0", "x1"} and data["mean"]["sad"] > 0
+    # where the error lies: the split adds up to SAD per image, and its columns show on request only
+    assert "holes" not in out
+    for stem in ("x0", "x1"):
+        assert sum(data["sad_by_truth"][stem].values()) == pytest.approx(data["images"][stem]["sad"])
+    assert main(["evaluate", "--images", str(tmp_path / "img"), "--trimaps", str(tmp_path / "tri"),
+                 "--alphas", str(tmp_path / "gt"), "--by-truth"]) == 0
+    out = capsys.readouterr().out
+    assert "holes |" in out and "haze |" in out and "haze (true α ≤ 0.05)" in out
     # the export path (mirror-averaged, refined) is scored and named as such; its SAD differs
     code = main(["evaluate", "--images", str(tmp_path / "img"), "--trimaps", str(tmp_path / "tri"),
                  "--alphas", str(tmp_path / "gt"), "--json", str(tmp_path / "e.json"), "--mirror", "--refine"])

@@ -8,6 +8,7 @@ from matting_gui.core.metrics import (
     gradient_error,
     mse,
     sad,
+    sad_by_truth,
     unknown_mask,
 )
 
@@ -73,3 +74,19 @@ def test_connectivity_hand_computed():
 def test_shape_mismatch_raises():
     with pytest.raises(ValueError, match="shape"):
         evaluate_alpha(np.zeros((2, 2)), np.zeros((2, 3)), np.zeros((2, 2), np.uint8))
+
+
+def test_sad_by_truth_splits_the_error_into_holes_haze_and_edge():
+    gt = np.zeros((40, 40), np.float32)
+    gt[:, 20:] = 1.0
+    gt[:, 19] = 0.5  # the edge column
+    trimap = np.full((40, 40), 128, np.uint8)
+    trimap[:, :5] = 0
+    pred = gt.copy()
+    pred[10:20, 25:30] = 0.2  # a hole in the subject: 50 px * 0.8
+    pred[0:10, 8:12] = 0.5  # haze over the background: 40 px * 0.5
+    pred[:, 19] = 0.25  # the edge too soft: 40 px * 0.25
+    pred[:, 0:2] = 1.0  # wrong, but where the trimap says known: not counted
+    split = sad_by_truth(pred, gt, trimap)
+    assert split == pytest.approx({"opaque": 0.040, "clear": 0.020, "partial": 0.010})
+    assert sum(split.values()) == pytest.approx(sad(pred, gt, trimap))
