@@ -2,7 +2,8 @@
 backgrounds, of which the real training subjects hold little.
 
 ``synthetic_hair(rng, size, texture)`` returns (fg, alpha): fg float32 (S, S, 3) in [0, 1], alpha
-float32 (S, S) in [0, 1]. A head (an opaque blob) carries thousands of strands rooted in it that
+float32 (S, S) in [0, 1]. A head (an opaque blob) carries thousands of strands rooted in it, most
+often over an opaque volume of shadowed hair, that
 flow along a smooth direction field — straight and falling, wavy, or frizzy and standing out as
 on a troll — grouped in clumps that converge toward their tips, each strand 0.25–1 px wide with
 its own brightness and nearly opaque, the tips thinner and some see-through, plus a few stray flyaways. Strands
@@ -94,6 +95,12 @@ def synthetic_hair(
     opacity = np.concatenate([rng.uniform(0.3, 0.7, FAINT), rng.uniform(0.85, 1.0, LAYERS - FAINT)])
     brightness = rng.uniform(0.6, 1.5, LAYERS)
     steps = 24
+    # the hair's own volume under the surface strands: opaque, in shadow, as in a real head of hair,
+    # where the gaps between strands show more hair (dark) rather than the background; frizzy or thin
+    # hair has none
+    volume = np.zeros((big, big), np.uint8)
+    has_volume = rng.random() < 0.7
+    shadow = rng.uniform(0.25, 0.6)
     for _ in range(int(rng.integers(25, 90))):  # clumps
         a = rng.uniform(-np.pi, 0) if rng.random() < 0.85 else rng.uniform(0, np.pi)  # mostly the crown
         edge = centre + np.array([radii[0] * np.cos(a), radii[1] * np.sin(a)])
@@ -104,6 +111,10 @@ def synthetic_hair(
         normal /= np.linalg.norm(normal, axis=1, keepdims=True) + 1e-6
         width, pinch = size * rng.uniform(0.01, 0.05), rng.uniform(0.3, 1.0)
         t = np.linspace(0, 1, steps + 1)[:, None]
+        if has_volume:  # the clump's root part, about as wide as its strands spread
+            inner = (guide[: max(2, int((steps + 1) * rng.uniform(0.3, 0.8)))] * SUPERSAMPLE).astype(np.int32)
+            cv2.polylines(volume, [inner.reshape(-1, 1, 2)], False, 255, max(1, int(2 * width * SUPERSAMPLE)),
+                          cv2.LINE_AA)
         for _ in range(int(rng.integers(15, 70))):  # strands: the clump's line, offset, pinched to the tip
             offset = rng.normal(0, width) * (1 - pinch * t) + np.cumsum(rng.normal(0, 0.15, (steps + 1, 1)), 0)
             pts = (guide + normal * offset)[: max(3, int((steps + 1) * rng.uniform(0.5, 1.0)))]
@@ -112,7 +123,7 @@ def synthetic_hair(
             thick = int(rng.integers(1, 5))
             cut = int(len(pts_big) * rng.uniform(0.6, 0.9))
             cv2.polylines(layers[k], [pts_big[: cut + 1].reshape(-1, 1, 2)], False, 255, thick, cv2.LINE_AA)
-            # the tip: thinner and in a fainter layer
+            # the tip: thinner, and in a see-through layer when the body's layer is one of the first two opaque ones
             cv2.polylines(layers[max(0, k - 2)], [pts_big[cut:].reshape(-1, 1, 2)], False, 255,
                           max(1, thick - 2), cv2.LINE_AA)
     for _ in range(int(rng.integers(0, 12))):  # flyaways: long, lone, faint
@@ -122,9 +133,12 @@ def synthetic_hair(
         cv2.polylines(layers[0], [(pts * SUPERSAMPLE).astype(np.int32).reshape(-1, 1, 2)], False, 255,
                       int(rng.integers(1, 3)), cv2.LINE_AA)
 
-    # composite bottom to top, premultiplied: the head, then the hair layers in random order
+    # composite bottom to top, premultiplied: the head, the volume, then the strand layers in random order
     alpha = head_a.copy()
     premult = skin * head_a[..., None]
+    vol = (cv2.resize(volume, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0)[..., None]
+    premult = hair_rgb * shadow * vol + premult * (1 - vol)
+    alpha = vol[..., 0] + alpha * (1 - vol[..., 0])
     for k in rng.permutation(LAYERS):
         cover = cv2.resize(layers[k], (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
         a_k = (opacity[k] * cover)[..., None]
