@@ -57,6 +57,7 @@ class TrainConfig:
     p_fg_seeds: float = 0.0  # of the painted trimaps, the share with the foreground unpainted but for 0-2 seeds
     p_foliage: float = 0.0  # share of samples that are procedural plants / tree crowns (core.synthetic)
     p_hair: float = 0.0  # share of samples that are procedural heads of long fine hair (data.hair)
+    p_islands: float = 0.0  # of the painted trimaps, the share with unknown islands inside the foreground
     realism: bool = False  # defocused backgrounds and JPEG re-compression in composites
     p_two_fg: float = 0.0  # share of real composites merging a second subject behind the first (data.augment)
     p_affine: float = 0.0  # share of composites warped: rotation, scale, shear, random interpolation
@@ -91,7 +92,7 @@ class TrainConfig:
                                 ("log_every", 1, None), ("stop_at", 0, None), ("lr", 1e-20, 10.0),
                                 ("min_lr_ratio", 0.0, 1.0), ("w1", 0.0, 1.0), ("kd_decay_from", 0.0, 1.0),
                                 ("p_painted", 0.0, 1.0), ("p_fg_seeds", 0.0, 1.0), ("p_foliage", 0.0, 1.0),
-                                ("p_hair", 0.0, 1.0),
+                                ("p_hair", 0.0, 1.0), ("p_islands", 0.0, 1.0),
                                 ("p_two_fg", 0.0, 1.0), ("p_affine", 0.0, 1.0), ("hue", 0.0, 180.0),
                                 ("encoder_lr_scale", 1e-6, 100.0), ("clip", 1e-9, None),
                                 ("checkpoint_minutes", 1e-3, None), ("weight_decay", 0.0, 1.0),

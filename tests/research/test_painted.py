@@ -1,5 +1,6 @@
 """Hand-painted-style trimaps (training) and the wide validation trimaps."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -52,6 +53,24 @@ def test_foreground_seeds_leave_most_of_the_foreground_unknown_far_from_anything
     for t in seeded:
         assert np.all(alpha[t == 255] >= 1 - 1e-3) and np.all(alpha[t == 0] <= 1e-3)  # still exact
         assert (t == 0).any()  # the background is still painted
+
+
+def test_islands_leave_unknown_holes_inside_the_painted_foreground():
+    """p_islands=1: unknown islands enclosed by known foreground; p_islands=0 draws nothing extra."""
+    yy, xx = np.mgrid[0:256, 0:256]
+    alpha = np.clip((90 - np.hypot(yy - 128, xx - 128)) / 4, 0, 1).astype(np.float32)
+    plain = [painted_trimap(alpha, np.random.default_rng(s)) for s in range(10)]
+    assert all(np.array_equal(p, painted_trimap(alpha, np.random.default_rng(s), p_islands=0.0))
+               for s, p in enumerate(plain))
+    enclosed = 0
+    for s in range(10):
+        t = painted_trimap(alpha, np.random.default_rng(s), p_islands=1.0)
+        assert np.all(alpha[t == 255] >= 1 - 1e-3) and np.all(alpha[t == 0] <= 1e-3)  # still exact
+        # unknown components that touch no background: islands inside the foreground
+        count, labels = cv2.connectedComponents((t == 128).astype(np.uint8))
+        touches_bg = set(np.unique(labels[cv2.dilate((t == 0).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0]))
+        enclosed += sum(1 for c in range(1, count) if c not in touches_bg)
+    assert enclosed >= 8
 
 
 def test_widen_keeps_known_classes_and_grows_the_unknown():

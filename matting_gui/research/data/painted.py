@@ -53,13 +53,16 @@ def _strokes(rng: np.random.Generator, edge: np.ndarray, k: float) -> np.ndarray
 
 
 def painted_trimap(alpha: np.ndarray, rng: np.random.Generator, scale: float = 1.0,
-                   p_fg_seeds: float = 0.0) -> np.ndarray:
+                   p_fg_seeds: float = 0.0, p_islands: float = 0.0) -> np.ndarray:
     """A hand-painted-looking trimap for ``alpha``: float32 (H, W) in [0, 1] → uint8 {0, 128, 255}.
 
     scale: pixels per pixel of a 256-px training crop (bands reach ~48·scale px). p_fg_seeds:
     probability that the foreground is left unpainted but for 0–2 small seeds (a whole tree crown
     or hair mass marked unknown, only a little of it marked foreground), so that being far from
-    known foreground does not mean background. Known pixels always carry their true class; the
+    known foreground does not mean background. p_islands: probability of 1–5 small unknown islands
+    inside the painted foreground, as people leave where the subject might have a hole (official
+    trimaps have them), so that an island with texture like hair between strands is not read as a
+    hole. Known pixels always carry their true class; the
     result keeps some known pixels when the alpha has any.
     """
     h, w = alpha.shape
@@ -99,6 +102,15 @@ def painted_trimap(alpha: np.ndarray, rng: np.random.Generator, scale: float = 1
             y, x = pts[rng.integers(len(pts))]
             cv2.circle(seeds, (int(x), int(y)), max(2, int(rng.uniform(4, 24) * k)), 1, -1)
         unknown |= hard_fg & (seeds == 0)
+    # 6. small unknown islands inside the foreground (drawn only when asked, as 5)
+    if p_islands and rng.random() < p_islands:
+        inside = np.argwhere(hard_fg & ~unknown)
+        islands = np.zeros((h, w), np.uint8)
+        for _ in range(int(rng.integers(1, 6)) if len(inside) else 0):
+            y, x = inside[rng.integers(len(inside))]
+            axes = tuple(max(2, int(rng.uniform(3, 16) * k)) for _ in range(2))
+            cv2.ellipse(islands, (int(x), int(y)), axes, float(rng.uniform(0, 180)), 0, 360, 1, -1)
+        unknown |= islands > 0
     unknown |= soft  # a soft pixel is never known
     tri = np.full((h, w), UNKNOWN, np.uint8)
     tri[hard_bg & ~unknown] = BACKGROUND

@@ -78,6 +78,7 @@ class MattingSamples(Dataset):
         p_fg_seeds: float = 0.0,
         p_foliage: float = 0.0,
         p_hair: float = 0.0,
+        p_islands: float = 0.0,
         p_two_fg: float = 0.0,
         p_affine: float = 0.0,
         hue: float = 0.0,
@@ -103,6 +104,8 @@ class MattingSamples(Dataset):
         if p_foliage + p_hair > 1:
             raise ValueError(f"p_foliage + p_hair = {p_foliage + p_hair:g} is more than every sample")
         self.p_hair = p_hair
+        # of the painted trimaps, the share with small unknown islands inside the foreground (data.painted)
+        self.p_islands = p_islands
         # composites closer to real photos: defocused backgrounds, JPEG re-compression
         self.realism = realism
         # composite augmentations (data.augment), each drawn only when on, so that runs made before
@@ -197,7 +200,7 @@ class MattingSamples(Dataset):
         dilate = max(1, round(rng.integers(1, 20) * k))
         trimap = trimap_from_alpha(alpha, erode, dilate)
         if self.p_painted and rng.random() < self.p_painted:
-            trimap = painted_trimap(alpha, rng, s / 256, self.p_fg_seeds)
+            trimap = painted_trimap(alpha, rng, s / 256, self.p_fg_seeds, self.p_islands)
         unknown = (trimap == 128).astype(np.float32)
         chw = lambda a: torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1), dtype=np.float32))  # noqa: E731
         return {
