@@ -117,13 +117,21 @@ def _motion_kernel(rng: np.random.Generator) -> np.ndarray:
     return k / max(k.sum(), 1e-6)
 
 
-def _colour_layer(rng: np.random.Generator, size: int, texture: np.ndarray) -> np.ndarray:
-    """A natural-looking colour layer: a photo patch, tinted, resized to (size, size, 3)."""
+def photo_patch(rng: np.random.Generator, texture: np.ndarray, size: int) -> np.ndarray:
+    """A random square of 30–100 % of a photo's shorter side, resized to float32 (size, size, 3).
+
+    texture: float32 (h, w, 3) in [0, 1]; the result stays in [0, 1].
+    """
     h, w = texture.shape[:2]
     side = int(min(h, w) * rng.uniform(0.3, 1.0))
     y = int(rng.integers(0, h - side + 1))
     x = int(rng.integers(0, w - side + 1))
-    patch = cv2.resize(texture[y : y + side, x : x + side], (size, size), interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(texture[y : y + side, x : x + side], (size, size), interpolation=cv2.INTER_LINEAR)
+
+
+def _colour_layer(rng: np.random.Generator, size: int, texture: np.ndarray) -> np.ndarray:
+    """A natural-looking colour layer: a photo patch, tinted, resized to (size, size, 3)."""
+    patch = photo_patch(rng, texture, size)
     tint = rng.uniform(0.6, 1.4, 3).astype(np.float32)
     return np.clip(patch * tint, 0, 1)
 

@@ -44,7 +44,8 @@ def build_data(cfg: TrainConfig, encoding: str = "proximity"):
 
     mode = _data_mode(cfg)
     recipe = dict(p_painted=cfg.p_painted, realism=cfg.realism, p_fg_seeds=cfg.p_fg_seeds, p_foliage=cfg.p_foliage,
-                  p_hair=cfg.p_hair, p_islands=cfg.p_islands, p_two_fg=cfg.p_two_fg, p_affine=cfg.p_affine, hue=cfg.hue, encoding=encoding)
+                  p_hair=cfg.p_hair, p_islands=cfg.p_islands, p_two_fg=cfg.p_two_fg, p_affine=cfg.p_affine,
+                  hue=cfg.hue, encoding=encoding)
     if mode == "synthetic":
         ds = MattingSamples([], generated_backgrounds(cfg.seed), cfg.size, cfg.seed, **recipe)
         return ds, synthetic_validation(cfg.seed), "generated synthetic foregrounds over generated backgrounds"

@@ -3,12 +3,12 @@ backgrounds, of which the real training subjects hold little.
 
 ``synthetic_hair(rng, size, texture)`` returns (fg, alpha): fg float32 (S, S, 3) in [0, 1], alpha
 float32 (S, S) in [0, 1]. A head (an opaque blob) carries thousands of strands rooted in it, most
-often over an opaque volume of shadowed hair, that
-flow along a smooth direction field — straight and falling, wavy, or frizzy and standing out as
-on a troll — grouped in clumps that converge toward their tips, each strand 0.25–1 px wide with
-its own brightness and nearly opaque, the tips thinner and some see-through, plus a few stray flyaways. Strands
-are drawn at 4× in a few opacity layers and composited exactly ("over", premultiplied), so alpha
-is the true coverage and fg the true colour where strands cross.
+often over an opaque volume of shadowed hair. The strands flow along a smooth direction field —
+straight and falling, wavy, or frizzy and standing out as on a troll — grouped in clumps that
+converge toward their tips; each is 0.25–1 px wide, nearly opaque, with its own brightness, the tips
+thinner and some see-through, plus a few stray flyaways. Strands are drawn at 4× in a few opacity
+layers and composited exactly ("over", premultiplied), so alpha is the true coverage and fg the true
+colour where strands cross.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-SUPERSAMPLE = 4
+from ...core.synthetic import SUPERSAMPLE, photo_patch
+
 LAYERS = 6  # opacity layers: strands within one overlap by max, layers by exact "over"
 FAINT = 2  # of them, the see-through ones
 # hair base colours (sRGB, [0, 1]): black, dark brown, brown, auburn, ginger, dark blond, blond, grey
@@ -32,14 +33,6 @@ def _angle_field(rng: np.random.Generator, size: int) -> np.ndarray:
     cells = int(rng.integers(2, 6))
     grid = rng.normal(0, 1, (cells, cells)).astype(np.float32)
     return cv2.resize(grid, (size, size), interpolation=cv2.INTER_CUBIC)
-
-
-def _patch(rng: np.random.Generator, texture: np.ndarray, size: int) -> np.ndarray:
-    """A random square of a photo resized to (size, size, 3), float32 in [0, 1]."""
-    h, w = texture.shape[:2]
-    side = int(min(h, w) * rng.uniform(0.3, 1.0))
-    y, x = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
-    return cv2.resize(texture[y : y + side, x : x + side], (size, size), interpolation=cv2.INTER_LINEAR)
 
 
 def _guide(rng: np.random.Generator, root: np.ndarray, heading: float, length: float, style: str,
@@ -77,12 +70,12 @@ def synthetic_hair(
     cv2.ellipse(head, tuple(int(v * SUPERSAMPLE) for v in centre), tuple(int(r * SUPERSAMPLE) for r in radii),
                 float(rng.uniform(-20, 20)), 0, 360, 255, -1, cv2.LINE_AA)
     head_a = cv2.resize(head, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-    skin = _patch(rng, texture, size) * rng.uniform(0.6, 1.3, 3).astype(np.float32)
+    skin = photo_patch(rng, texture, size) * rng.uniform(0.6, 1.3, 3).astype(np.float32)
 
     base = HAIR_COLOURS[rng.integers(len(HAIR_COLOURS))] * rng.uniform(0.9, 1.1, 3).astype(np.float32)
     if rng.random() < 0.15:  # dyed (or a toy's) hair: any colour
         base = rng.uniform(0.05, 0.9, 3).astype(np.float32)
-    tone = cv2.cvtColor(_patch(rng, texture2 if texture2 is not None else texture, size), cv2.COLOR_RGB2GRAY)
+    tone = cv2.cvtColor(photo_patch(rng, texture2 if texture2 is not None else texture, size), cv2.COLOR_RGB2GRAY)
     tone = cv2.GaussianBlur(tone, (0, 0), 2.0)  # low-contrast variation along the hair, as in lit hair
     hair_rgb = base * (1 + rng.uniform(0.2, 0.8) * (tone - tone.mean()))[..., None]
 
