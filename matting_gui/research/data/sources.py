@@ -9,6 +9,7 @@ the repository (``<cache>/foreground/<sha1>.npz``, keyed by the files' hash).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ import numpy as np
 
 from ...core.compose import estimate_foreground
 from ...core.imageio import read_alpha, read_image, read_trimap
+from ...core.imagewrite import atomic_write_bytes
 from ...core.paths import cache_dir, data_root
 
 SPLIT_FILES = {"v1": Path(__file__).with_name("alphamatting_split.json"),
@@ -60,9 +62,10 @@ def _cached_foreground(image_path: Path, alpha_path: Path, image: np.ndarray, al
             path.unlink(missing_ok=True)
     fg = estimate_foreground(image, alpha)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, fg=np.round(fg * 255).astype(np.uint8))
-    tmp.replace(path)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, fg=np.round(fg * 255).astype(np.uint8))
+    # a unique temp name per writer: two trainings started together fill the same cache entry
+    atomic_write_bytes(path, buffer.getvalue())
     return fg
 
 
