@@ -8,6 +8,7 @@ app keeps torch; the ONNX file is for other runtimes and deployments.
 from __future__ import annotations
 
 import os
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -20,19 +21,36 @@ from .weights import load_network
 
 def export_onnx(model: str | os.PathLike, out: str | os.PathLike, opset: int = 17) -> Path:
     """Write ``out`` (.onnx): input ``inputs`` (1, 8, H, W) float32, H and W multiples of 32;
-    output ``alpha`` (1, 1, H, W) in [0, 1]."""
+    output ``alpha`` (1, 1, H, W) in [0, 1].
+
+    Atomic: the file is written under a unique temp name beside ``out`` and renamed over it, so a
+    failed export leaves nothing behind and two exports to one path never collide. Raises
+    ``OSError`` (one line) for a name without ``.onnx`` (which also keeps a weights file from
+    being overwritten) or a folder that does not exist.
+    """
+    out = Path(out)
+    if out.suffix.lower() != ".onnx":
+        raise OSError(f"{out}: the ONNX file's name must end in .onnx")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise OSError(f"{out}: folder {folder} does not exist")
     net, _ = load_network(model)
     wrapped = AlphaOnly(fuse_for_inference(net)).eval()
-    out = Path(out)
-    tmp = out.with_suffix(".part.onnx")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            wrapped, (torch.zeros(1, net.config.in_channels, 64, 64),), str(tmp),
-            input_names=["inputs"], output_names=["alpha"], opset_version=opset, dynamo=False,
-            dynamic_axes={"inputs": {2: "height", 3: "width"}, "alpha": {2: "height", 3: "width"}},
-        )
-    os.replace(tmp, out)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name[:80]}.", suffix=".part", dir=folder)
+    os.close(fd)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                wrapped, (torch.zeros(1, net.config.in_channels, 64, 64),), tmp,
+                input_names=["inputs"], output_names=["alpha"], opset_version=opset, dynamo=False,
+                dynamic_axes={"inputs": {2: "height", 3: "width"}, "alpha": {2: "height", 3: "width"}},
+            )
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; an exported model is an ordinary file
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return out
 
 

@@ -162,6 +162,21 @@ def test_export_onnx_matches_torch(models, tmp_path, capsys, name):
     pytest.importorskip("onnxruntime")
     assert main(["export-onnx", "--model", name, "--out", str(tmp_path / f"{name}.onnx")]) == 0
     assert "onnxruntime matches torch" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{name}.onnx"]  # no temp file left
+
+
+def test_export_onnx_refuses_a_bad_destination(models, tmp_path, capsys):
+    weights = tmp_path / "mine.safetensors"
+    weights.write_bytes((models / "student.safetensors").read_bytes())
+    before = weights.read_bytes()
+    # an --out that is not .onnx (here: the weights themselves) is refused before anything is written
+    assert main(["export-onnx", "--model", str(weights), "--out", str(weights)]) == 2
+    assert "must end in .onnx" in capsys.readouterr().err
+    assert weights.read_bytes() == before
+    assert main(["export-onnx", "--model", "student", "--out", str(tmp_path / "no" / "s.onnx")]) == 2
+    err = capsys.readouterr().err
+    assert "does not exist" in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.safetensors"]
 
 
 def test_matte_never_overwrites_an_input(models, tmp_path, capsys):
