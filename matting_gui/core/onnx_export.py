@@ -7,14 +7,15 @@ app keeps torch; the ONNX file is for other runtimes and deployments.
 
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from .imagewrite import atomic_write_bytes
 from .network import AlphaOnly, fuse_for_inference
 from .weights import load_network
 
@@ -23,34 +24,27 @@ def export_onnx(model: str | os.PathLike, out: str | os.PathLike, opset: int = 1
     """Write ``out`` (.onnx): input ``inputs`` (1, 8, H, W) float32, H and W multiples of 32;
     output ``alpha`` (1, 1, H, W) in [0, 1].
 
-    Atomic: the file is written under a unique temp name beside ``out`` and renamed over it, so a
-    failed export leaves nothing behind and two exports to one path never collide. Raises
-    ``OSError`` (one line) for a name without ``.onnx`` (which also keeps a weights file from
-    being overwritten) or a folder that does not exist.
+    The file is built in memory and written atomically (``atomic_write_bytes``), so a failed
+    export leaves nothing behind. Raises ``OSError`` (one line) for a name without ``.onnx``
+    (which also keeps a weights file from being overwritten) or a folder that does not exist.
     """
     out = Path(out)
     if out.suffix.lower() != ".onnx":
         raise OSError(f"{out}: the ONNX file's name must end in .onnx")
     folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
+    if not folder.is_dir():  # before the export's seconds of work, not after
         raise OSError(f"{out}: folder {folder} does not exist")
     net, _ = load_network(model)
     wrapped = AlphaOnly(fuse_for_inference(net)).eval()
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name[:80]}.", suffix=".part", dir=folder)
-    os.close(fd)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                wrapped, (torch.zeros(1, net.config.in_channels, 64, 64),), tmp,
-                input_names=["inputs"], output_names=["alpha"], opset_version=opset, dynamo=False,
-                dynamic_axes={"inputs": {2: "height", 3: "width"}, "alpha": {2: "height", 3: "width"}},
-            )
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; an exported model is an ordinary file
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            wrapped, (torch.zeros(1, net.config.in_channels, 64, 64),), buffer,
+            input_names=["inputs"], output_names=["alpha"], opset_version=opset, dynamo=False,
+            dynamic_axes={"inputs": {2: "height", 3: "width"}, "alpha": {2: "height", 3: "width"}},
+        )
+    atomic_write_bytes(out, buffer.getvalue())
     return out
 
 
