@@ -47,6 +47,7 @@ class InvertedResidual(nn.Module):
         self.residual = stride == 1 and cin == cout
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, cin, H, W) float32 → (B, cout, H/stride, W/stride)."""
         return x + self.body(x) if self.residual else self.body(x)
 
 

@@ -56,6 +56,7 @@ class BasicBlock(nn.Module):
             )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, cin, H, W) float32 → (B, cout, H/stride, W/stride), non-negative (after ReLU)."""
         out = F.relu(self.bn1(self.conv1(x)), inplace=True)
         out = self.bn2(self.conv2(out))
         return F.relu(out + self.shortcut(x), inplace=True)
@@ -95,6 +96,7 @@ class UpFuse(nn.Module):
         self.fuse = conv_bn_relu(cin + cskip, cout)
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        """x (B, cin, h, w), skip (B, cskip, H, W) → (B, cout, H, W), non-negative."""
         x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
         return self.fuse(torch.cat([x, skip], dim=1))
 
@@ -109,6 +111,7 @@ class LightUpFuse(nn.Module):
         self.bn = nn.BatchNorm2d(cout)
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        """x (B, cin, h, w), skip (B, cskip, H, W) → (B, cout, H, W), non-negative."""
         up = F.interpolate(self.coarse(x), size=skip.shape[-2:], mode="bilinear", align_corners=False)
         return F.relu(self.bn(self.skip(skip).add_(up)), inplace=True)
 
@@ -123,6 +126,7 @@ class LightRefine(nn.Module):
         self.out = nn.Conv2d(width, 1, 3, 1, 1)
 
     def forward(self, h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """h (B, cin, h', w'), input x (B, cinput, H, W) → logits (B, 1, H, W), unbounded."""
         up = F.interpolate(self.coarse(h), size=x.shape[-2:], mode="bilinear", align_corners=False)
         return self.out(F.relu(self.input(x) + up, inplace=True))
 
@@ -141,6 +145,7 @@ class SubpixelRefine(nn.Module):
         self.out = nn.Conv2d(width, 4, 3, 1, 1)
 
     def forward(self, h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """h (B, cin, H/2, W/2), input x (B, cinput, H, W) → logits (B, 1, H, W), unbounded."""
         mixed = F.relu(self.input(x).add_(self.coarse(h)), inplace=True)
         return F.pixel_shuffle(self.out(mixed), 2)
 
@@ -198,6 +203,7 @@ class AlphaOnly(nn.Module):
         self.net = net
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, in_channels, H, W) float32 → alpha (B, 1, H, W) in [0, 1]."""
         return self.net(x).alpha
 
 

@@ -34,6 +34,7 @@ class QuantizedMatting(nn.Module):
         self.config = config
 
     def forward(self, x: torch.Tensor) -> MattingOutput:
+        """(B, C, H, W) float32 → MattingOutput with alpha (B, 1, H, W) in [0, 1] and no features."""
         return MattingOutput(self.graph(x), ())
 
 
