@@ -50,6 +50,7 @@ def matting_loss(
     w_grad: float = 0.5,
     teacher_alpha: torch.Tensor | None = None,
     w1: float = 0.5,
+    teacher_gate: float = 1.0,
 ) -> dict[str, torch.Tensor]:
     """Named loss terms against the ground truth, plus ``total``.
 
@@ -57,6 +58,11 @@ def matting_loss(
     (B,) 1 where F and B are known (composites), 0 for original photos, whose
     composition term is skipped. With ``teacher_alpha`` (the letter's output
     term) the alpha term becomes w1·Lα(α, α_teacher) + (1−w1)·Lα(α, α_gt).
+    With ``teacher_gate`` < 1 that mix applies only on the unknown pixels where
+    |α_teacher − α_gt| ≤ teacher_gate; where the teacher is further off, the
+    pixel's alpha term is Lα(α, α_gt) alone, so the student is not pulled
+    towards the teacher's mistakes (the share trusted is logged as
+    ``teacher_trusted``).
     """
     unknown = batch["unknown"]
     terms = {"alpha_gt": charbonnier(alpha, batch["alpha"], unknown)}
@@ -64,7 +70,15 @@ def matting_loss(
         terms["alpha"] = terms["alpha_gt"]
     else:
         terms["alpha_teacher"] = charbonnier(alpha, teacher_alpha, unknown)
-        terms["alpha"] = w1 * terms["alpha_teacher"] + (1.0 - w1) * terms["alpha_gt"]
+        if teacher_gate >= 1.0:
+            terms["alpha"] = w1 * terms["alpha_teacher"] + (1.0 - w1) * terms["alpha_gt"]
+        else:
+            trusted = ((teacher_alpha - batch["alpha"]).abs() <= teacher_gate).to(alpha.dtype)
+            to_teacher = torch.sqrt((alpha - teacher_alpha) ** 2 + CHARBONNIER_EPS**2)
+            to_gt = torch.sqrt((alpha - batch["alpha"]) ** 2 + CHARBONNIER_EPS**2)
+            mixed = trusted * (w1 * to_teacher + (1.0 - w1) * to_gt) + (1.0 - trusted) * to_gt
+            terms["alpha"] = _masked_mean(mixed, unknown)
+            terms["teacher_trusted"] = _masked_mean(trusted, unknown)
     fb_mask = unknown * batch["has_fb"].view(-1, 1, 1, 1)
     terms["comp"] = composition_loss(alpha, batch["fg"], batch["bg"], batch["image"], fb_mask)
     terms["grad"] = gradient_loss(alpha, batch["alpha"], unknown)

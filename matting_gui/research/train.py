@@ -243,6 +243,7 @@ def main(cfg: TrainConfig) -> dict:
                 "kd": "+".join(kinds) or "none",
                 **({"kd_decay_from": cfg.kd_decay_from} if kinds and cfg.kd_decay_from < 1.0 else {}),
                 **({"kd_stages": "+".join(map(str, stages))} if distiller and stages != STAGES else {}),
+                **({"teacher_gate": cfg.teacher_gate} if "output" in kinds and cfg.teacher_gate < 1.0 else {}),
                 "teacher": Path(cfg.teacher).name if cfg.teacher else None,
                 "seed": cfg.seed,
                 "samples_seen": step * cfg.batch * world,
@@ -307,7 +308,8 @@ def main(cfg: TrainConfig) -> dict:
             t_dec = tuple(f.clone() for f in t_out.decoder) if "decoder" in kinds else ()
         out, kd_terms = train_module(x, t_feats, t_dec)
         kd_scale = kd_scale_at(step, cfg.steps, cfg.kd_decay_from)
-        terms = matting_loss(out.alpha, batch, cfg.w_alpha, cfg.w_comp, cfg.w_grad, t_alpha, cfg.w1 * kd_scale)
+        terms = matting_loss(out.alpha, batch, cfg.w_alpha, cfg.w_comp, cfg.w_grad, t_alpha, cfg.w1 * kd_scale,
+                             cfg.teacher_gate)
         total = terms["total"] + kd_scale * kd_terms.get("kd_total", 0.0)
         opt.zero_grad(set_to_none=True)
         total.backward()

@@ -40,6 +40,9 @@ class TrainConfig:
     teacher: str = ""  # teacher weights (.safetensors) for distillation
     kd_stages: str = "all"  # encoder stages the feature terms cover, 1-4 joined with '+' (strides 4…32), or all
     w1: float = 0.5  # output term: weight of the teacher's alpha vs the ground truth
+    # Output term only where the teacher's alpha is within this of the ground truth (elsewhere the
+    # ground truth alone); 1.0: everywhere, the letter's term.
+    teacher_gate: float = 1.0
     # From this fraction of `steps` on, every teacher term (feature terms and w1) fades linearly
     # to zero at the last step, so training ends on the ground truth alone; 1.0: constant weights.
     kd_decay_from: float = 1.0
@@ -90,7 +93,8 @@ class TrainConfig:
         for name, low, high in (("steps", 1, None), ("batch", 1, None), ("size", 32, 4096), ("warmup", 0, None),
                                 ("workers", 0, 64), ("threads", 1, 1024), ("val_every", 0, None), ("val_limit", 0, None),
                                 ("log_every", 1, None), ("stop_at", 0, None), ("lr", 1e-20, 10.0),
-                                ("min_lr_ratio", 0.0, 1.0), ("w1", 0.0, 1.0), ("kd_decay_from", 0.0, 1.0),
+                                ("min_lr_ratio", 0.0, 1.0), ("w1", 0.0, 1.0), ("teacher_gate", 0.0, 1.0),
+                                ("kd_decay_from", 0.0, 1.0),
                                 ("p_painted", 0.0, 1.0), ("p_fg_seeds", 0.0, 1.0), ("p_foliage", 0.0, 1.0),
                                 ("p_hair", 0.0, 1.0), ("p_islands", 0.0, 1.0),
                                 ("p_two_fg", 0.0, 1.0), ("p_affine", 0.0, 1.0), ("hue", 0.0, 180.0),

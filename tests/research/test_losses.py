@@ -45,6 +45,32 @@ def test_matting_loss_output_term_mixes_teacher_and_gt():
     assert set(t) >= {"alpha", "alpha_gt", "alpha_teacher", "comp", "grad", "total"}
 
 
+def test_teacher_gate_drops_the_teacher_where_it_is_wrong():
+    """Left half: the teacher agrees with the truth (mixed term); right half: it is off by 1 (truth alone)."""
+    gt = torch.ones(1, 1, 8, 8)
+    teacher = gt.clone()
+    teacher[..., 4:] = 0.0
+    pred = torch.full((1, 1, 8, 8), 0.5)
+    b = {"alpha": gt, "unknown": torch.ones(1, 1, 8, 8), "fg": torch.rand(1, 3, 8, 8),
+         "bg": torch.rand(1, 3, 8, 8), "image": torch.rand(1, 3, 8, 8), "has_fb": torch.ones(1)}
+    ungated = matting_loss(pred, b, teacher_alpha=teacher, w1=0.5)
+    gated = matting_loss(pred, b, teacher_alpha=teacher, w1=0.5, teacher_gate=0.1)
+    # every pixel is 0.5 from the truth; on the right half the ungated term mixes in the teacher's 0.5 too,
+    # so both are 0.5 there, but gating still counts only the truth: the values agree, the trust does not
+    assert gated["alpha"].item() == pytest.approx(0.5, abs=1e-4)
+    assert gated["teacher_trusted"].item() == pytest.approx(0.5)
+    assert ungated["alpha"].item() == pytest.approx(0.5, abs=1e-4)
+    # where the student copies the teacher's mistake, the gate makes it pay the full error
+    copy = teacher.clone()
+    ungated = matting_loss(copy, b, teacher_alpha=teacher, w1=0.5)["alpha"].item()
+    gated = matting_loss(copy, b, teacher_alpha=teacher, w1=0.5, teacher_gate=0.1)["alpha"].item()
+    assert ungated == pytest.approx(0.25, abs=1e-4)  # right half: 0.5·0 + 0.5·1, averaged with a zero left half
+    assert gated == pytest.approx(0.5, abs=1e-4)  # right half: the truth alone, 1
+    # a gate of 1 is the letter's term, bit for bit
+    assert torch.equal(matting_loss(copy, b, teacher_alpha=teacher, w1=0.5, teacher_gate=1.0)["alpha"],
+                       matting_loss(copy, b, teacher_alpha=teacher, w1=0.5)["alpha"])
+
+
 def test_similarity_shapes():
     f = torch.rand(2, 16, 64, 48)
     assert spatial_similarity(f).shape == (2, 32 * 32, 32 * 32)  # pooled to ≤ 32 per side
