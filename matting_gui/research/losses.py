@@ -18,9 +18,14 @@ def _masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (x * weight).sum() / weight.sum().clamp_min(1.0)
 
 
+def _charbonnier_map(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """√((pred − target)² + ε²) per element, ε = 1e-6."""
+    return torch.sqrt((pred - target) ** 2 + CHARBONNIER_EPS**2)
+
+
 def charbonnier(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """√((pred − target)² + ε²), ε = 1e-6, averaged over the masked pixels."""
-    return _masked_mean(torch.sqrt((pred - target) ** 2 + CHARBONNIER_EPS**2), mask)
+    return _masked_mean(_charbonnier_map(pred, target), mask)
 
 
 def composition_loss(
@@ -74,8 +79,8 @@ def matting_loss(
             terms["alpha"] = w1 * terms["alpha_teacher"] + (1.0 - w1) * terms["alpha_gt"]
         else:
             trusted = ((teacher_alpha - batch["alpha"]).abs() <= teacher_gate).to(alpha.dtype)
-            to_teacher = torch.sqrt((alpha - teacher_alpha) ** 2 + CHARBONNIER_EPS**2)
-            to_gt = torch.sqrt((alpha - batch["alpha"]) ** 2 + CHARBONNIER_EPS**2)
+            to_teacher = _charbonnier_map(alpha, teacher_alpha)
+            to_gt = _charbonnier_map(alpha, batch["alpha"])
             mixed = trusted * (w1 * to_teacher + (1.0 - w1) * to_gt) + (1.0 - trusted) * to_gt
             terms["alpha"] = _masked_mean(mixed, unknown)
             terms["teacher_trusted"] = _masked_mean(trusted, unknown)
