@@ -70,17 +70,17 @@ def matting_loss(
     ``teacher_trusted``).
     """
     unknown = batch["unknown"]
-    terms = {"alpha_gt": charbonnier(alpha, batch["alpha"], unknown)}
+    to_gt = _charbonnier_map(alpha, batch["alpha"])
+    terms = {"alpha_gt": _masked_mean(to_gt, unknown)}
     if teacher_alpha is None:
         terms["alpha"] = terms["alpha_gt"]
     else:
-        terms["alpha_teacher"] = charbonnier(alpha, teacher_alpha, unknown)
+        to_teacher = _charbonnier_map(alpha, teacher_alpha)
+        terms["alpha_teacher"] = _masked_mean(to_teacher, unknown)
         if teacher_gate >= 1.0:
             terms["alpha"] = w1 * terms["alpha_teacher"] + (1.0 - w1) * terms["alpha_gt"]
-        else:
+        else:  # the per-pixel maps above, mixed only where the teacher is trusted
             trusted = ((teacher_alpha - batch["alpha"]).abs() <= teacher_gate).to(alpha.dtype)
-            to_teacher = _charbonnier_map(alpha, teacher_alpha)
-            to_gt = _charbonnier_map(alpha, batch["alpha"])
             mixed = trusted * (w1 * to_teacher + (1.0 - w1) * to_gt) + (1.0 - trusted) * to_gt
             terms["alpha"] = _masked_mean(mixed, unknown)
             terms["teacher_trusted"] = _masked_mean(trusted, unknown)
