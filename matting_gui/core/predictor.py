@@ -107,11 +107,7 @@ def network_input(image: np.ndarray, trimap: np.ndarray, device: torch.device,
     h, w = trimap.shape
     ph, pw = (-h) % 32, (-w) % 32
     cpu = device.type == "cpu"
-    x = encode_inputs(image, trimap, channels_last=cpu, encoding=encoding)  # CPU convs run channels_last
-    if ph or pw:
-        mode = "reflect" if (h > ph and w > pw) else "edge"
-        hwc = np.pad(x.transpose(1, 2, 0), ((0, ph), (0, pw), (0, 0)), mode=mode)
-        x = hwc.transpose(2, 0, 1) if cpu else np.ascontiguousarray(hwc.transpose(2, 0, 1))
+    x = encode_inputs(image, trimap, channels_last=cpu, encoding=encoding, pad=(ph, pw))  # CPU convs: channels_last
     tensor = torch.from_numpy(x)[None].to(device)
     if cpu:
         tensor = tensor.contiguous(memory_format=torch.channels_last)  # a no-op: already laid out so

@@ -96,7 +96,7 @@ def validate_trimap(trimap: np.ndarray, image_shape: tuple[int, ...], name: str 
 
 
 def encode_inputs(image: np.ndarray, trimap: np.ndarray, channels_last: bool = False,
-                  encoding: str = "proximity") -> np.ndarray:
+                  encoding: str = "proximity", pad: tuple[int, int] = (0, 0)) -> np.ndarray:
     """Build the network input.
 
     image: float32 (H, W, 3) RGB in [0, 1]; trimap: uint8 (H, W) in {0, 128, 255}.
@@ -108,12 +108,16 @@ def encode_inputs(image: np.ndarray, trimap: np.ndarray, channels_last: bool = F
     unknown band a pixel lies, which a single trimap channel cannot at stride 32.
     channels_last: the same (C, H, W) values as a view of an (H, W, C) array, so a
     channels_last tensor needs no relayout copy (6 ms at 512² on one core).
+    pad: (bottom, right) rows and columns appended by mirroring the encoded values (numpy's
+    "reflect"; "edge" when the image is no larger than the padding): the output is then
+    (C, H + bottom, W + right), equal to ``np.pad`` of the unpadded one, built without its copy
+    (15 ms of 50 at 1 MP).
     """
     if encoding not in ENCODINGS:
         raise ValueError(f"unknown trimap encoding {encoding!r}; choose one of {list(ENCODINGS)}")
     bg = trimap == BACKGROUND
     fg = trimap == FOREGROUND
-    if channels_last or encoding != "proximity":  # whole planes interleaved by one cv2.merge, not strided writes
+    if channels_last or encoding != "proximity" or any(pad):  # whole planes interleaved by one cv2.merge
         rgb = (image.astype(np.float32, copy=False) - np.float32(0.5)) * np.float32(4.0)
         dist = [_known_distance(fg), _known_distance(bg)]
         planes = [*cv2.split(rgb), bg.astype(np.float32), (~(bg | fg)).astype(np.float32), fg.astype(np.float32)]
@@ -121,7 +125,11 @@ def encode_inputs(image: np.ndarray, trimap: np.ndarray, channels_last: bool = F
         if encoding != "proximity":
             squared = [None if d is None else d * d for d in dist]
             planes += [_decay(d2, -0.5 / sigma**2, trimap.shape) for sigma in GAUSSIAN_SCALES for d2 in squared]
-        chw = cv2.merge(planes).transpose(2, 0, 1)
+        h, w = trimap.shape
+        hwc = np.empty((h + pad[0], w + pad[1], len(planes)), np.float32)
+        cv2.merge(planes, dst=hwc[:h, :w])  # writes in place: OpenCV takes the view's row stride
+        _mirror_margin(hwc, h, w)
+        chw = hwc.transpose(2, 0, 1)
         return chw if channels_last else np.ascontiguousarray(chw)
     out = np.empty((8, *trimap.shape), np.float32)
     np.subtract(image.transpose(2, 0, 1), 0.5, out=out[:3], dtype=np.float32)
@@ -132,6 +140,18 @@ def encode_inputs(image: np.ndarray, trimap: np.ndarray, channels_last: bool = F
     out[6] = _known_proximity(fg)
     out[7] = _known_proximity(bg)
     return out
+
+
+def _mirror_margin(hwc: np.ndarray, h: int, w: int) -> None:
+    """Fill rows ≥ h and columns ≥ w of ``hwc`` (H', W', C) in place from its top-left (h, w) part,
+    as ``np.pad(..., mode="reflect")`` would (mirrored about the last row / column, which is not
+    repeated), or as mode "edge" where the part is too small to mirror."""
+    ph, pw = hwc.shape[0] - h, hwc.shape[1] - w
+    reflect = h > ph and w > pw
+    if ph:
+        hwc[h:, :w] = hwc[h - 2 - np.arange(ph) if reflect else np.full(ph, h - 1), :w]
+    if pw:
+        hwc[:, w:] = hwc[:, w - 2 - np.arange(pw) if reflect else np.full(pw, w - 1)]
 
 
 def _known_distance(known: np.ndarray) -> np.ndarray | None:

@@ -37,6 +37,23 @@ def test_gaussian_maps_extend_the_proximity_encoding():
     assert row[2, 50] > 0.3 > np.exp(-50 / 16)  # the widest still tells depth where exp(-d/16) has faded
 
 
+@pytest.mark.parametrize("encoding", list(ENCODINGS))
+@pytest.mark.parametrize("channels_last", [False, True])
+@pytest.mark.parametrize(("h", "w", "pad", "mode"), [
+    (40, 60, (24, 4), "reflect"),  # as network_input pads to multiples of 32
+    (33, 31, (31, 1), "reflect"),  # the mirror reaches row 0
+    (20, 30, (0, 2), "reflect"),
+    (9, 40, (23, 24), "edge"),  # too small to mirror
+])
+def test_padding_while_encoding_equals_padding_afterwards(encoding, channels_last, h, w, pad, mode):
+    image, tri = make_photo(h, w), _band(h, w)
+    padded = encode_inputs(image, tri, channels_last, encoding, pad=pad)
+    expected = np.pad(encode_inputs(image, tri, encoding=encoding), ((0, 0), (0, pad[0]), (0, pad[1])), mode=mode)
+    assert padded.shape == expected.shape
+    np.testing.assert_array_equal(padded, expected)
+    assert padded.flags.c_contiguous != channels_last  # (C, H, W) contiguous, or a view of (H, W, C)
+
+
 def test_an_unpainted_foreground_gives_zero_maps_and_unknown_encodings_are_refused():
     tri = np.full((20, 30), 128, np.uint8)
     tri[:, -4:] = 0
