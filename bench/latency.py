@@ -2,7 +2,7 @@
 
     python bench/latency.py [--threads N] [--sizes 512,1mp,4mp,24mp] [--repeats 5]
                             [--models student,student:int8,teacher,closed-form]
-                            [--export-sizes 24mp,110mp]
+                            [--export-sizes 24mp,110mp] [--export-model teacher]
 
 Each case runs in a fresh process (so peak RSS is its own) through the same
 ``Predictor`` the app and CLI use: photos above the 2 MP working size are matted
@@ -12,7 +12,10 @@ this machine at the same thread count. Prints a Markdown table.
 
 ``--export-sizes`` adds a second table: the peak memory of ``matting-cli matte --cutout
 --composite`` (the whole export: decode, matte, foreground colours, three files written) on a
-generated JPEG photo of that size, each in a fresh process.
+generated JPEG photo of that size, each in a fresh process, with the CLI's default network (the
+teacher) unless ``--export-model`` names another.
+Every case starts with ``allocator.keep_freed_memory``, as the app and the CLI do
+(``bench/allocator.py`` compares it with glibc's defaults).
 """
 
 from __future__ import annotations
@@ -40,6 +43,9 @@ def _inputs(w: int, h: int):
 
 
 def _case(model: str, size: str, threads: int, repeats: int, queue) -> None:
+    from matting_gui.core.allocator import keep_freed_memory
+
+    keep_freed_memory()  # as the app and the CLI do at start
     import torch
 
     torch.set_num_threads(threads)
@@ -88,8 +94,9 @@ def matmul_peak_gflops(threads: int) -> float:
     return best
 
 
-def export_peak(size: str, threads: int) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of the CLI's full export of a generated photo of ``size``."""
+def export_peak(size: str, threads: int, model: str = "teacher") -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of the CLI's full export of a generated photo of ``size`` with ``model``
+    (the CLI's default, the teacher, unless told)."""
     import subprocess
     import sys
     import tempfile
@@ -112,7 +119,7 @@ def export_peak(size: str, threads: int) -> tuple[float, float]:
     start = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", code, "matte", str(folder / "photo.jpg"), "--trimap",
                           str(folder / "trimap.png"), "--out", str(folder / "out"), "--cutout", "--composite",
-                          "#00ff00", "--threads", str(threads)], capture_output=True, text=True, check=True)
+                          "#00ff00", "--threads", str(threads), "--model", model], capture_output=True, text=True, check=True)
     return time.perf_counter() - start, int(out.stdout.split()[-1]) / 1024
 
 
@@ -123,6 +130,7 @@ def main() -> None:
     ap.add_argument("--models", default="student,student:int8,teacher,closed-form")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--export-sizes", default="", help="e.g. 24mp,110mp: peak memory of a full CLI export")
+    ap.add_argument("--export-model", default="teacher", help="the network of those exports (the CLI's default)")
     args = ap.parse_args()
     threads = args.threads or mp.cpu_count()
     ctx = mp.get_context("spawn")
@@ -156,10 +164,11 @@ def main() -> None:
 
 
     if args.export_sizes:
-        print("\n| export (`matting-cli matte --cutout --composite`, student) | photo | wall time | peak RSS |")
+        print(f"\n| export (`matting-cli matte --cutout --composite`, {args.export_model}) | photo | wall time | "
+              "peak RSS |")
         print("|---|---|---:|---:|")
         for size in args.export_sizes.split(","):
-            seconds, peak_mb = export_peak(size, threads)
+            seconds, peak_mb = export_peak(size, threads, args.export_model)
             print(f"| matte + cutout + composite | {size} ({SIZES[size][0]}×{SIZES[size][1]}) | {seconds:.1f} s | "
                   f"{peak_mb:.0f} MB |", flush=True)
 

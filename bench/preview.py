@@ -30,6 +30,10 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 
+from matting_gui.core.allocator import keep_freed_memory  # noqa: E402
+
+keep_freed_memory()  # as matting-gui does at start, before Qt and torch start threads
+
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QPoint, QSettings, Qt, QTimer  # noqa: E402

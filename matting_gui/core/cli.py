@@ -15,6 +15,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from .allocator import keep_freed_memory
 from .imageio import (
     SUPPORTED_SUFFIXES,
     ImageError,
@@ -360,6 +361,7 @@ def run(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``matting-cli``; returns the exit code."""
+    keep_freed_memory()
     return run(build_parser(), argv)
 
 

@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from ..core.allocator import keep_freed_memory
 from ..core.cli import print_error, run
 from ..core.config import PRESETS
 from ..core.imageio import ImageError
@@ -341,6 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``matting-lab``; returns the exit code."""
+    keep_freed_memory()
     return run(build_parser(), argv)
 
 
