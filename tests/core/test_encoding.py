@@ -82,3 +82,20 @@ def test_a_gaussian_network_is_saved_loaded_and_run_with_its_own_encoding(tmp_pa
     img, tri = make_photo(64, 96), make_trimap(64, 96)
     result = pred.predict(img, tri, mirror=True, refine=True)
     assert result.alpha.shape == (64, 96) and np.all(result.alpha[tri == 0] == 0)
+
+
+@pytest.mark.parametrize("painted", ["both", "no foreground", "no background"])
+def test_large_inputs_encode_as_the_planar_reference(painted):
+    """Above the size where the two distance transforms run in parallel and RGB is scaled in one
+    OpenCV pass, the channels-last encoding still equals the planar one bit for bit."""
+    h, w = 300, 260  # 78,000 pixels: the parallel path
+    image = np.random.default_rng(3).integers(0, 256, (h, w, 3)).astype(np.float32) / np.float32(255)
+    image[0, :4, 0] = [0.0, 1.0, 0.5, 1e-30]  # exact ends and a tiny value
+    tri = _band(h, w)
+    if painted == "no foreground":
+        tri[tri == 255] = 128
+    elif painted == "no background":
+        tri[tri == 0] = 128
+    reference = encode_inputs(image, tri)  # planar: (x - 0.5) * 4, one distance after the other
+    np.testing.assert_array_equal(encode_inputs(image, tri, channels_last=True), reference)
+    np.testing.assert_array_equal(encode_inputs(image, tri, channels_last=True, pad=(4, 28))[:, :h, :w], reference)
