@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QPainterPath, QPainterPathStroker, QTransform
 
 from matting_gui.core.adjust import EdgeAdjustments
 from matting_gui.core.trimap import BACKGROUND, FOREGROUND, UNKNOWN
@@ -308,6 +309,40 @@ def test_the_stroke_outline_shows_in_every_view_while_painting(qtbot, window, ph
     assert box.height() == pytest.approx(10 * c.zoom, rel=0.2)
     qtbot.mouseRelease(c, Qt.MouseButton.LeftButton, pos=widget_point(window, 100, 40))
     assert c.stroke_outline() is None
+
+
+def test_a_long_stroke_is_outlined_as_a_whole_and_the_next_stroke_afresh(qtbot, window, photo):
+    """The outline grows segment by segment (re-outlining a whole long stroke per mouse move stalled
+    the UI); it must still be the outline of the whole stroke, and a new stroke starts its own."""
+    open_and_wait(qtbot, window, photo)
+    window.session.set_tool("unknown")
+    window.session.set_brush_radius(4)
+    c = window.canvas
+    points = [(20 + 3 * i, 30 + (12 if i % 4 < 2 else -12)) for i in range(40)]  # a zigzag of 40 segments
+    qtbot.mousePress(c, Qt.MouseButton.LeftButton, pos=widget_point(window, *points[0]))
+    for x, y in points[1:]:
+        qtbot.mouseMove(c, widget_point(window, x, y))
+        c.stroke_outline()  # as each repaint asks for it
+    grown = c.stroke_outline()
+    path = QPainterPath(c.widget_to_image(QPointF(widget_point(window, *points[0]))))
+    for x, y in points[1:]:
+        path.lineTo(c.widget_to_image(QPointF(widget_point(window, x, y))))
+    stroker = QPainterPathStroker()
+    stroker.setWidth(2 * c.brush_radius)
+    stroker.setCapStyle(Qt.PenCapStyle.RoundCap)
+    stroker.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    whole = QTransform(c.zoom, 0, 0, c.zoom, c.offset.x(), c.offset.y()).map(stroker.createStroke(path).simplified())
+    box = whole.boundingRect()
+    assert grown.boundingRect().toRect() == box.toRect()
+    samples = [QPointF(box.left() + box.width() * i / 60, box.top() + box.height() * j / 60)
+               for i in range(61) for j in range(61)]
+    differ = sum(grown.contains(q) != whole.contains(q) for q in samples)
+    assert differ <= 0.01 * len(samples)  # equal up to points on the boundary
+    qtbot.mouseRelease(c, Qt.MouseButton.LeftButton, pos=widget_point(window, *points[-1]))
+    qtbot.mousePress(c, Qt.MouseButton.LeftButton, pos=widget_point(window, 150, 100))
+    qtbot.mouseMove(c, widget_point(window, 155, 100))
+    assert not c.stroke_outline().intersects(whole)  # nothing of the first stroke
+    qtbot.mouseRelease(c, Qt.MouseButton.LeftButton, pos=widget_point(window, 155, 100))
 
 
 def test_help_lists_the_shortcuts_and_an_empty_photo_shows_what_to_do_first(qtbot, window, tmp_path):
