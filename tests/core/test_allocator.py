@@ -8,8 +8,6 @@ import sys
 
 import pytest
 
-from matting_gui.core import allocator
-
 # Per round, as in a forward pass: thirty 4 MB blocks alive together, then all freed; prints the
 # minor page faults of the last three rounds (the first two warm up). With glibc's defaults most of
 # the 120 MB goes back to the OS every round and is faulted in again (~8,000-15,000 faults a round
@@ -65,7 +63,3 @@ def test_user_settings_in_the_environment_win():
     out = subprocess.run([sys.executable, "-c", "from matting_gui.core.allocator import keep_freed_memory as k; "
                           "print(k(), k())"], env=env, capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.split() == ["False", "False"]
-
-
-def test_idempotent_answer():
-    assert allocator.keep_freed_memory() is allocator.keep_freed_memory()

@@ -175,7 +175,7 @@ class Canvas(QWidget):
             self._outline = (count, self.brush_radius, self._stroker().createStroke(self._path).simplified())
         elif self._outline[0] != count:
             # Only the new segments are outlined and joined: re-outlining the whole stroke per mouse move
-            # cost 32 ms at 240 segments (4 s of painting) and halved the live mattes shown per second.
+            # cost 32 ms at 240 segments (4 s of painting) and cut the live mattes shown per second to a third.
             done = self._outline[0]
             new = QPainterPath(QPointF(self._path.elementAt(done - 1).x, self._path.elementAt(done - 1).y))
             for i in range(done, count):
