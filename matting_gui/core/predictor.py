@@ -284,38 +284,75 @@ class Predictor:
         averages with the mirrored image's matte (``run_network``; twice the time, the same
         peak memory). refine: finish with network-guided closed-form matting (``refine``, with the
         settings in the model's card, else the defaults; one sparse solve at the working size, seconds
-        at 1 MP). superseded: asked after the network runs; True means the caller no longer wants
-        this matte, and None is returned before the full-size work (upsampling a 24 MP preview costs
-        more than its network). Returns a ``MatteResult`` at full size.
+        at 1 MP). superseded: asked after the network runs, and during refinement at every step;
+        True means the caller no longer wants this matte, and None is returned before the rest of
+        the work (upsampling a 24 MP preview costs more than its network; a refinement, seconds).
+        Returns a ``MatteResult`` at full size, or None when superseded.
         """
-        if image.shape[:2] != trimap.shape:
-            raise ValueError(f"trimap size {trimap.shape[::-1]} does not match image {image.shape[1::-1]}")
-        limit = max_pixels or self.working_pixels
-        h, w = trimap.shape
         start = time.perf_counter()
-        scale = min(1.0, math.sqrt(limit / (h * w)))
+        img_work, tri_work = self._working(image, trimap, max_pixels)
         use_int8 = (self.precision == "int8" if int8 is None else int8) and self._int8 is not None
         net = self._int8 if use_int8 else self.model
-        if scale >= 1.0:
-            img_work, tri_work = image, trimap
-        else:
-            sw, sh = max(32, round(w * scale)), max(32, round(h * scale))
-            img_work = self._reduced(image, sw, sh)
-            tri_work = cv2.resize(trimap, (sw, sh), interpolation=cv2.INTER_NEAREST)
         with self._lock:  # the network only: refinement and upsampling run outside it
             alpha = run_network(net, img_work, tri_work, self.device, mirror)
-        if refine:
-            from .refine import RefineSettings, guided_closed_form
-
-            alpha = guided_closed_form(img_work, tri_work, alpha, **RefineSettings.from_card(self.card).as_kwargs())
-        size = (tri_work.shape[1], tri_work.shape[0])
+        if refine and (alpha := self._refined(img_work, tri_work, alpha, superseded)) is None:
+            return None
         if superseded is not None and superseded():
             return None
-        if scale < 1.0:
-            if fast_upsample:
-                alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)
-            else:
-                alpha = guided_upsample(alpha, img_work, image)
-            force_known(alpha, trimap)
-        return MatteResult(alpha, self.name, time.perf_counter() - start, size, "int8" if use_int8 else "fp32",
-                           mirror, refine)
+        return MatteResult(self._full_size(alpha, img_work, image, trimap, fast_upsample), self.name,
+                           time.perf_counter() - start, (tri_work.shape[1], tri_work.shape[0]),
+                           "int8" if use_int8 else "fp32", mirror, refine)
+
+    def refine_matte(self, image: np.ndarray, trimap: np.ndarray, alpha: np.ndarray,
+                     superseded: Callable[[], bool] | None = None) -> MatteResult | None:
+        """``predict(..., refine=True)``'s refinement of a matte already computed, without running the
+        network again (the app refines the full matte it shows).
+
+        image float32 (H, W, 3) in [0, 1], trimap uint8 (H, W), alpha float32 (H, W) in [0, 1] at full
+        size. Photos above the working size are refined at that size, starting from ``alpha``
+        resized there (INTER_AREA), and brought back with ``guided_upsample``; at or below it the
+        result equals ``predict(..., refine=True)`` for the same network matte. superseded: asked at
+        every step of the solve; True returns None. ``seconds`` covers the refinement alone.
+        """
+        start = time.perf_counter()
+        img_work, tri_work = self._working(image, trimap, None)
+        if alpha.shape != trimap.shape:
+            raise ValueError(f"matte size {alpha.shape[::-1]} does not match trimap {trimap.shape[::-1]}")
+        if tri_work.shape != trimap.shape:
+            alpha = cv2.resize(alpha, tri_work.shape[::-1], interpolation=cv2.INTER_AREA)
+        refined = self._refined(img_work, tri_work, alpha.astype(np.float32, copy=False), superseded)
+        if refined is None:
+            return None
+        return MatteResult(self._full_size(refined, img_work, image, trimap, False), self.name,
+                           time.perf_counter() - start, (tri_work.shape[1], tri_work.shape[0]), refined=True)
+
+    def _working(self, image: np.ndarray, trimap: np.ndarray, max_pixels: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """image and trimap at the size the network runs at (unchanged at or below ``max_pixels``)."""
+        if image.shape[:2] != trimap.shape:
+            raise ValueError(f"trimap size {trimap.shape[::-1]} does not match image {image.shape[1::-1]}")
+        h, w = trimap.shape
+        scale = min(1.0, math.sqrt((max_pixels or self.working_pixels) / (h * w)))
+        if scale >= 1.0:
+            return image, trimap
+        sw, sh = max(32, round(w * scale)), max(32, round(h * scale))
+        return self._reduced(image, sw, sh), cv2.resize(trimap, (sw, sh), interpolation=cv2.INTER_NEAREST)
+
+    def _refined(self, img_work: np.ndarray, tri_work: np.ndarray, alpha: np.ndarray,
+                 superseded: Callable[[], bool] | None) -> np.ndarray | None:
+        from .refine import RefineAborted, RefineSettings, guided_closed_form
+
+        try:
+            return guided_closed_form(img_work, tri_work, alpha, abort=superseded,
+                                      **RefineSettings.from_card(self.card).as_kwargs())
+        except RefineAborted:
+            return None
+
+    @staticmethod
+    def _full_size(alpha: np.ndarray, img_work: np.ndarray, image: np.ndarray, trimap: np.ndarray,
+                   fast: bool) -> np.ndarray:
+        """``alpha`` at the working size brought to the photo's size (bilinear if fast, else guided)."""
+        if alpha.shape == trimap.shape:
+            return alpha
+        h, w = trimap.shape
+        alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR) if fast else guided_upsample(alpha, img_work, image)
+        return force_known(alpha, trimap)

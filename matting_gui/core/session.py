@@ -62,13 +62,15 @@ class Photo:
 @dataclass(frozen=True)
 class MatteStamp:
     """What a matte was computed from: photo serial, trimap revision, the stroke in progress then
-    (None if none), model name, and whether it was a reduced-size preview."""
+    (None if none), model name, whether it was a reduced-size preview, and whether it was refined
+    (the network's full matte finished with closed-form matting where it is unsure)."""
 
     photo: int
     revision: int
     stroke: int | None
     model: str
     preview: bool
+    refined: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ class EditorSession:
         self.brush_fraction: float | None = None  # the radius as a share of the photo's diagonal
         self.model = "student"
         self.device = "cpu"
+        self.refine = False  # refine each full matte once it is shown (export's Refine edges, live)
         self._serial = 0
         self._background = None  # background_for(...) of the current photo and style, cached
         self.photo_opened = Event()  # ()
@@ -111,7 +114,7 @@ class EditorSession:
         self.view_changed = Event()  # (): view mode, before/after, style, background, decontaminate
         self.adjust_changed = Event()  # ()
         self.tool_changed = Event()  # ()
-        self.model_changed = Event()  # ()
+        self.model_changed = Event()  # (): the network, its device or live refinement
 
     # ---------------------------------------------------------------- photo and trimap
     def open(self, image: LoadedImage, path: Path | None, trimap: np.ndarray | None = None,
@@ -147,16 +150,22 @@ class EditorSession:
     def accepts(self, stamp: MatteStamp) -> bool:
         """The staleness rule: may a matte computed from ``stamp`` be shown now?
 
-        Never one of another photo or model. One of the current trimap: yes, except a preview
-        where the full matte of that trimap is shown. One of an older trimap: only while the same
-        stroke is still being painted (a slightly old matte beats none), and never one older than
-        the matte on screen.
+        Never one of another photo or model, nor a refined one once live refinement is off. One of
+        the current trimap: yes, except a preview where the full matte of that trimap is shown, and
+        the network's full matte where its refined matte is shown. One of an older trimap: only
+        while the same stroke is still being painted (a slightly old matte beats none), and never
+        one older than the matte on screen.
         """
         if self.photo is None or stamp.photo != self.photo.serial or stamp.model != self.model:
             return False
+        if stamp.refined and not self.refine:
+            return False
         shown = self.matte.stamp if self.matte is not None and self.matte.stamp.model == stamp.model else None
         if stamp.revision == self.doc.revision:
-            return not (stamp.preview and shown is not None and shown.revision == stamp.revision and not shown.preview)
+            if shown is None or shown.revision != stamp.revision:
+                return True
+            return not ((stamp.preview and not shown.preview)
+                        or (self.refine and shown.refined and not stamp.refined))
         if self.doc.in_stroke and stamp.stroke == self.doc.stroke_id:
             return shown is None or stamp.revision > shown.revision
         return False
@@ -256,6 +265,12 @@ class EditorSession:
         """Switch the network (and device); the shown matte stays until the new model's arrives."""
         self.model = name
         self.device = device or self.device
+        self.model_changed.emit()
+
+    def set_refine(self, on: bool) -> None:
+        """Refine every full matte with closed-form matting where the network is unsure, as export's
+        *Refine edges* does (seconds per megapixel; the network's matte shows first)."""
+        self.refine = bool(on)
         self.model_changed.emit()
 
     # ---------------------------------------------------------------- drawing

@@ -54,6 +54,8 @@ ACTIONS = (
     ActionSpec("zoom_100", "&100%", ("Ctrl+1",)),
     ActionSpec("before", "&Before/after", ("\\",), checkable=True),
     ActionSpec("decontaminate", "&Decontaminate colours", checkable=True),
+    ActionSpec("refine", "&Refine edges", ("R",), "Refine each matte where the network is unsure with closed-form "
+               "matting, as export's Refine edges does (seconds per megapixel, after the network's matte)", True),
     ActionSpec("brush_up", "Bigger brush", ("]",)),
     ActionSpec("brush_down", "Smaller brush", ("[",)),
     ActionSpec("about", "&About"),
@@ -68,7 +70,7 @@ MENUS = (  # title, action names (None: a separator; "recent": the recent-files 
                "auto_band", "reset")),
     ("&View", (*(f"view:{m}" for m in VIEW_MODES), "before", "decontaminate", None, "zoom_in", "zoom_out", "fit",
                "zoom_100")),
-    ("&Model", tuple(f"model:{m}" for m in INSTALLED_MODELS)),
+    ("&Model", (*(f"model:{m}" for m in INSTALLED_MODELS), None, "refine")),
     ("&Help", ("shortcuts", "sample", "about")),
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox
 
@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self._bind()
         self.keys = KeyRouter(self, self.canvas)
         self._show_tool()
+        self._show_model()
         self._show_view_state()
         self._update_document_state()
         self._show_recent()
@@ -97,7 +98,7 @@ class MainWindow(QMainWindow):
             "reset": lambda: s.doc and s.doc.replace(s.doc.trimap * 0),
             "zoom_in": lambda: c.zoom_by(1.25), "zoom_out": lambda: c.zoom_by(0.8), "fit": c.fit,
             "zoom_100": lambda: c.set_zoom(1.0), "before": lambda on: s.set_view(before=on),
-            "decontaminate": lambda on: s.set_view(decontaminate=on),
+            "decontaminate": lambda on: s.set_view(decontaminate=on), "refine": s.set_refine,
             "brush_up": lambda: s.set_brush_radius(s.brush_radius * 1.2),
             "brush_down": lambda: s.set_brush_radius(s.brush_radius / 1.2), "about": lambda: show_about(self),
             "select_all": lambda: self.selection.select(None), "shortcuts": lambda: show_shortcuts(self, self.actions),
@@ -233,8 +234,11 @@ class MainWindow(QMainWindow):
         self.canvas.update()
 
     def _show_model(self) -> None:
-        self.actions[f"model:{self.session.model}"].setChecked(True)
-        self.settings.model, self.settings.device = self.session.model, self.session.device
+        s = self.session
+        self.actions[f"model:{s.model}"].setChecked(True)
+        with QSignalBlocker(self.actions["refine"]):
+            self.actions["refine"].setChecked(s.refine)
+        self.settings.model, self.settings.device, self.settings.refine = s.model, s.device, s.refine
 
     # ================================================================ viewing
     def _show_view_state(self) -> None:

@@ -42,6 +42,7 @@ class Settings:
 
     model = _Setting("model", "student")
     device = _Setting("device", "cpu")
+    refine = _Setting("refine", False, bool)
     view_mode = _Setting("view_mode", "trimap")
     brush_radius = _Setting("brush_radius", 20.0, float)
     brush_fraction = _Setting("brush_fraction", 0.0, float)  # radius / photo diagonal (0: not yet known)
@@ -60,11 +61,13 @@ class Settings:
         self.qsettings = qsettings or QSettings("matting-gui", "matting-gui")
 
     def restore(self, session, devices: list[str]) -> None:
-        """Give ``session`` the saved model, device, view mode and brush (unknown values: defaults)."""
+        """Give ``session`` the saved model, device, live refinement, view mode and brush (unknown
+        values: defaults)."""
         from ..core.view import VIEW_MODES
 
         session.model = self.model if self.model in INSTALLED_MODELS else "student"
         session.device = self.device if self.device in devices else "cpu"
+        session.refine = self.refine
         session.view_mode = self.view_mode if self.view_mode in VIEW_MODES else "trimap"
         session.brush_radius = self.brush_radius
         session.brush_fraction = self.brush_fraction or None

@@ -78,6 +78,8 @@ class MatteJob:
     max_pixels: int | None = None
     want_foreground: bool = False  # full mattes only: decontaminated colours too
     follow_up: bool = False  # a preview that the full matte follows, unless a newer job came meanwhile
+    refine_after: bool = False  # the full matte is followed by its refinement, unless a newer job came
+    prior: np.ndarray | None = None  # a refinement's job: the full matte (H, W) float32 it refines
 
 
 @dataclass
@@ -146,12 +148,16 @@ class _Worker(QObject):
                 else:
                     result = self._matte(job, advice)
                     if result is None:
-                        continue  # a preview of a stroke superseded by a newer request: dropped unfinished
+                        continue  # a stroke's preview or a refinement superseded by a newer request: dropped
                     self.finished.emit(result)
                     if job.follow_up:
                         full = dataclasses.replace(job, stamp=dataclasses.replace(job.stamp, preview=False),
                                                    max_pixels=None, follow_up=False)
                         self._service.follow_up(full)
+                    elif job.refine_after and not job.stamp.preview:
+                        refined = dataclasses.replace(job, stamp=dataclasses.replace(job.stamp, refined=True),
+                                                      refine_after=False, prior=result.result.alpha)
+                        self._service.follow_up(refined)
             except Exception as exc:  # noqa: BLE001 - every worker error must reach the user, not kill the thread
                 if not isinstance(exc, ExportCancelled | MemoryError):
                     traceback.print_exc()
@@ -166,9 +172,14 @@ class _Worker(QObject):
             waiting = self._service.peek()
             return waiting is not None and waiting.stamp.stroke != job.stamp.stroke
 
-        res = pred.predict(job.image, job.trimap, job.max_pixels, fast_upsample=preview,
-                           int8=preview and pred.prefers_int8,
-                           superseded=stroke_over if live else None)
+        def anything_waiting() -> bool:  # a refinement (seconds) gives way to any newer request
+            return self._service.peek() is not None
+
+        if job.prior is not None:
+            res = pred.refine_matte(job.image, job.trimap, job.prior, superseded=anything_waiting)
+        else:
+            res = pred.predict(job.image, job.trimap, job.max_pixels, fast_upsample=preview,
+                               int8=preview and pred.prefers_int8, superseded=stroke_over if live else None)
         if res is None:
             return None
         fg = None

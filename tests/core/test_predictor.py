@@ -101,3 +101,25 @@ def test_a_superseded_matte_is_dropped_before_the_full_size_work(models):
     image, trimap = make_photo(96, 128), make_trimap(96, 128)
     assert pred.predict(image, trimap, max_pixels=48 * 64, superseded=lambda: True) is None
     assert pred.predict(image, trimap, max_pixels=48 * 64, superseded=lambda: False).alpha.shape == (96, 128)
+
+
+def test_refining_a_shown_matte_equals_predicting_refined_and_gives_way_when_superseded(models):
+    """``refine_matte`` (the app's live refinement) starts from the matte on screen instead of running
+    the network again; at the working size it gives export's refined matte exactly."""
+    p = Predictor("student", "cpu")
+    img, tri = make_photo(60, 90), make_trimap(60, 90)
+    shown = p.predict(img, tri).alpha
+    refined = p.refine_matte(img, tri, shown)
+    assert refined.refined and refined.working_size == (90, 60)
+    assert np.abs(refined.alpha - shown)[tri == 128].mean() > 0.01  # the refinement did change the matte
+    np.testing.assert_array_equal(refined.alpha, p.predict(img, tri, refine=True).alpha)
+    assert p.refine_matte(img, tri, shown, superseded=lambda: True) is None
+    with pytest.raises(ValueError, match="does not match"):
+        p.refine_matte(img, tri, shown[:10])
+
+    small = Predictor("student", "cpu", working_pixels=30 * 45)  # above the working size: refined there
+    res = small.refine_matte(img, tri, shown)
+    assert res.alpha.shape == (60, 90) and res.working_size[0] * res.working_size[1] <= 30 * 45 * 1.1
+    assert np.all(res.alpha[tri == 255] == 1) and np.all(res.alpha[tri == 0] == 0)
+    reference = small.predict(img, tri, refine=True).alpha  # refined from the network's own working-size matte
+    assert np.abs(res.alpha - reference)[tri == 128].mean() < 0.05

@@ -1,8 +1,19 @@
 """Network-guided closed-form refinement."""
 
-import numpy as np
+import threading
 
-from matting_gui.core.refine import RefineSettings, closed_form, guided_closed_form, pinned_trimap, prior_weights
+import numpy as np
+import pymatting
+import pytest
+
+from matting_gui.core.refine import (
+    RefineAborted,
+    RefineSettings,
+    closed_form,
+    guided_closed_form,
+    pinned_trimap,
+    prior_weights,
+)
 
 
 def _scene(h=40, w=60):
@@ -142,3 +153,45 @@ def test_the_predictor_refines_with_its_models_card_settings(tmp_path):
     # same weights, different settings: the colour model's matte vs (almost) the network's own
     assert np.abs(refined["own"] - network)[unknown].max() < 0.01
     assert np.abs(refined["plain"] - refined["own"])[unknown].mean() > 0.05
+
+
+def test_an_abort_stops_the_solve_at_the_step_it_answers_true_and_a_false_one_changes_nothing():
+    image, trimap, alpha = _scene()
+    haze = np.where(alpha > 0.99, 1.0, 0.5).astype(np.float32)
+    asked = []
+    plain = guided_closed_form(image, trimap, haze)
+    np.testing.assert_array_equal(guided_closed_form(image, trimap, haze, abort=lambda: asked.append(1) and False),
+                                  plain)
+    assert len(asked) > 3  # before the Laplacian, while and after it, after the preconditioner, every iteration
+    for stop_at in (1, 2, 3, 5):
+        calls = []
+        with pytest.raises(RefineAborted):
+            guided_closed_form(image, trimap, haze, abort=lambda n=stop_at, c=calls: c.append(1) or len(c) >= n)
+        assert len(calls) == stop_at  # nothing more was asked (nor computed) after the answer
+
+
+def test_an_abort_during_the_factorisation_returns_without_waiting_for_it_and_later_solves_queue_behind_it(
+        monkeypatch):
+    image, trimap, alpha = _scene()
+    haze = np.where(alpha > 0.99, 1.0, 0.5).astype(np.float32)
+    plain = guided_closed_form(image, trimap, haze)
+    started, release, factorised = threading.Event(), threading.Event(), []
+    real = pymatting.ichol
+
+    def blocked(matrix, *args, **kwargs):  # a factorisation that cannot be stopped and takes long
+        factorised.append(1)
+        started.set()
+        assert release.wait(30)
+        return real(matrix, *args, **kwargs)
+
+    monkeypatch.setattr(pymatting, "ichol", blocked)
+    with pytest.raises(RefineAborted):
+        guided_closed_form(image, trimap, haze, abort=started.is_set)
+    assert not release.is_set() and len(factorised) == 1  # it returned while the factorisation runs on
+    # the next refinement's steps queue behind the abandoned one, still giving way while they wait
+    asked = []
+    with pytest.raises(RefineAborted):
+        guided_closed_form(image, trimap, haze, abort=lambda: asked.append(1) or len(asked) > 5)
+    release.set()
+    np.testing.assert_array_equal(guided_closed_form(image, trimap, haze, abort=lambda: False), plain)
+    assert len(factorised) == 2  # the abandoned step ran once; the one given up while queued never ran

@@ -42,6 +42,30 @@ def test_a_preview_never_replaces_the_full_matte_of_the_same_trimap():
     assert s.matte.raw[0, 0] == pytest.approx(0.3)
 
 
+def test_a_refined_matte_replaces_the_network_s_and_is_never_replaced_by_it_until_refinement_is_off():
+    import dataclasses
+
+    s = EditorSession()
+    _open(s)
+    changed = []
+    s.model_changed.connect(lambda: changed.append(s.refine))
+    s.set_refine(True)
+    assert changed == [True]
+    full = s.stamp(preview=False)
+    refined = dataclasses.replace(full, refined=True)
+    assert s.show_matte(full, _alpha(0.3)) and s.show_matte(refined, _alpha(0.4))
+    assert not s.show_matte(full, _alpha(0.5))  # a late network matte of the same trimap stays hidden
+    assert not s.show_matte(s.stamp(preview=True), _alpha(0.6))
+    assert s.matte.raw[0, 0] == pytest.approx(0.4) and s.matte_is_current
+    s.set_refine(False)
+    assert not s.accepts(refined)  # switched off: a refinement still in flight is not shown
+    assert s.show_matte(full, _alpha(0.5)) and s.matte.raw[0, 0] == pytest.approx(0.5)
+    s.set_refine(True)
+    s.doc.replace(s.doc.trimap * 0)  # an edit: a new trimap revision
+    assert not s.accepts(refined)  # a refinement of an older trimap: never
+    assert s.show_matte(s.stamp(preview=False), _alpha(0.7))
+
+
 def test_during_a_stroke_older_mattes_of_the_same_stroke_are_shown_but_never_after_it():
     s = EditorSession()
     _open(s)

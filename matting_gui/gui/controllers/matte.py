@@ -1,5 +1,6 @@
 """When mattes are computed, and what happens to them: live previews while painting, the full
-matte after an edit, and exports (with a progress dialog that can cancel)."""
+matte after an edit (then its refinement, with *Refine edges* on), and exports (with a progress
+dialog that can cancel)."""
 
 from __future__ import annotations
 
@@ -97,8 +98,9 @@ class MatteController(QObject):
         preview = large if preview is None else preview and large
         follow_up = preview and not s.doc.in_stroke
         want_fg = s.decontaminate and s.view_mode == "composite"
+        refine_after = s.refine and not s.doc.in_stroke  # never while painting: the next preview comes at once
         job = MatteJob(self.service.new_id(), s.stamp(preview), s.photo.rgb, s.doc.trimap.copy(), s.device,
-                       PREVIEW_PIXELS if preview else None, want_fg, follow_up)
+                       PREVIEW_PIXELS if preview else None, want_fg, follow_up, refine_after)
         self.service.submit(job)
         return job.job_id
 
@@ -106,7 +108,9 @@ class MatteController(QObject):
         if not self.session.show_matte(res.job.stamp, res.result.alpha, res.foreground):
             return
         r = res.result
-        kind = ("preview" if res.job.stamp.preview else "full") + (" int8" if r.precision == "int8" else "")
+        stamp = res.job.stamp
+        kind = ("preview" if stamp.preview else "refined" if stamp.refined else "full") + (
+            " int8" if r.precision == "int8" else "")
         self.described.emit(f"{r.model_name} · {kind} {r.working_size[0]}×{r.working_size[1]}", f"{r.seconds * 1000:.0f} ms")
         if self._loading == res.job.stamp.model and self.export_job is None:
             self._loading = None

@@ -1,5 +1,5 @@
-"""The two toolbars: painting (tools, brush, auto band, undo) and matte (model, device, view,
-background, before/after, export). Controls write the session; its events set the controls."""
+"""The two toolbars: painting (tools, brush, auto band, undo) and matte (model, device, refine
+edges, view, background, before/after, export). Controls write the session; its events set the controls."""
 
 from __future__ import annotations
 
@@ -54,6 +54,7 @@ class Toolbars:
             self.device.addItem(label, key)
         self.device.activated.connect(lambda i: session.set_model(session.model, self.device.itemData(i)))
         tb.addWidget(self.device)
+        tb.addAction(actions["refine"])
         tb.addSeparator()
         tb.addWidget(QLabel(" View "))
         self.view = QComboBox()
