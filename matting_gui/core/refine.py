@@ -56,7 +56,8 @@ def _abortable(abort: Callable[[], bool], step: Callable[[], object]):
     the GIL but cannot be stopped (the factorisation takes up to ~4 s on a 200k-pixel unsure
     region). On abort the caller returns at once and the step finishes on its own, its result
     dropped; the helper has one thread, so at most one abandoned step ever runs, and a later
-    refinement's step queues behind it (still asking ``abort`` while it waits).
+    refinement's step queues behind it (still asking ``abort`` while it waits). The interpreter
+    joins the helper at exit, so a process may outlive its last window by that one step.
     """
     global _helper
     with _helper_lock:

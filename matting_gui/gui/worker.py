@@ -172,8 +172,8 @@ class _Worker(QObject):
             waiting = self._service.peek()
             return waiting is not None and waiting.stamp.stroke != job.stamp.stroke
 
-        def anything_waiting() -> bool:  # a refinement (seconds) gives way to any newer request
-            return self._service.peek() is not None
+        def anything_waiting() -> bool:  # a refinement (seconds) gives way to any newer job, and to closing
+            return self._service.has_newer_work()
 
         if job.prior is not None:
             res = pred.refine_matte(job.image, job.trimap, job.prior, superseded=anything_waiting)
@@ -220,6 +220,7 @@ class MatteService(QObject):
         self.predictors = predictors or PredictorPool()
         self._lock = threading.Lock()
         self._pending: MatteJob | None = None
+        self._stopping = False
         self._exports: deque[ExportJob] = deque()
         self._next_id = 0
         self.superseded = 0  # interactive jobs replaced before they ran
@@ -270,6 +271,11 @@ class MatteService(QObject):
         with self._lock:
             return self._pending
 
+    def has_newer_work(self) -> bool:
+        """True while an interactive job or an export waits, or once ``shutdown`` began (any thread)."""
+        with self._lock:
+            return self._stopping or self._pending is not None or bool(self._exports)
+
     @property
     def waiting(self) -> int:
         """Jobs queued and not started (at most one interactive, plus exports)."""
@@ -282,8 +288,10 @@ class MatteService(QObject):
             self._pending = None
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
-        """Cancel waiting work, stop the thread after the running job; True if it stopped in time."""
+        """Cancel waiting work, stop the thread after the running job (a refinement stops at its next
+        step); True if it stopped in time."""
         with self._lock:
+            self._stopping = True
             self._pending = None
             for job in self._exports:
                 job.cancelled.set()

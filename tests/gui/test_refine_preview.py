@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from matting_gui.core import refine
 from matting_gui.core.predictor import Predictor
 from matting_gui.core.trimap import UNKNOWN
-from tests.gui.driving import TIMEOUT, is_full, open_and_wait, stroke
+from tests.gui.driving import TIMEOUT, export_now, is_full, open_and_wait, stroke
 
 
 def is_refined(res):
@@ -49,26 +49,33 @@ def test_refine_edges_shows_the_network_matte_then_export_s_refined_matte_and_is
     assert again.session.refine and again.actions["refine"].isChecked()
 
 
-class _Probe(QObject):
+class SlowRefinement(QObject):
+    """Stands in for ``refine.guided_closed_form``: while ``slow``, a refinement that runs until its
+    ``abort`` answers True (as the real solve asks at every step), then gives way; otherwise the real one."""
+
     started = Signal()  # emitted from the worker thread: delivered on the UI thread
+
+    def __init__(self):
+        super().__init__()
+        self.real, self.slow, self.aborted = refine.guided_closed_form, True, 0
+
+    def __call__(self, image, trimap, prior, abort=None, **settings):
+        if not self.slow:
+            return self.real(image, trimap, prior, abort=abort, **settings)
+        self.started.emit()
+        deadline = time.monotonic() + TIMEOUT / 1000
+        while not abort():
+            assert time.monotonic() < deadline, "the refinement was never superseded"
+            threading.Event().wait(0.005)
+        self.slow = False
+        self.aborted += 1
+        raise refine.RefineAborted("superseded")
 
 
 def test_an_edit_while_a_refinement_runs_supersedes_it_at_once(qtbot, window, photo, monkeypatch):
     """A refinement takes seconds on a real photo: the next stroke's matte must not wait for it."""
-    real, probe, answers = refine.guided_closed_form, _Probe(), []
-
-    def slow_refinement(image, trimap, prior, abort=None, **settings):
-        if answers:  # later refinements run as they are
-            return real(image, trimap, prior, abort=abort, **settings)
-        probe.started.emit()
-        deadline = time.monotonic() + TIMEOUT / 1000
-        while not abort():  # as the real solve does at every step: ask whether a newer request waits
-            assert time.monotonic() < deadline, "the refinement was never superseded"
-            threading.Event().wait(0.005)
-        answers.append(True)
-        raise refine.RefineAborted("superseded")
-
-    monkeypatch.setattr(refine, "guided_closed_form", slow_refinement)
+    probe = SlowRefinement()
+    monkeypatch.setattr(refine, "guided_closed_form", probe)
     open_and_wait(qtbot, window, photo)
     with qtbot.waitSignal(probe.started, timeout=TIMEOUT):
         window.actions["refine"].trigger()
@@ -78,7 +85,24 @@ def test_an_edit_while_a_refinement_runs_supersedes_it_at_once(qtbot, window, ph
     with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT,
                           check_params_cb=lambda r: is_refined(r) and r.job.stamp.revision == window.session.doc.revision):
         stroke(qtbot, window, [(30, 90), (120, 90)])
-    assert answers == [True]  # the first refinement gave way ...
+    assert probe.aborted == 1  # the first refinement gave way ...
     assert all(r.job.stamp.revision == window.session.doc.revision for r in shown)  # ... and never showed
     assert [is_refined(r) for r in shown][-2:] == [False, True]
     assert (window.session.doc.trimap[90, 30:120] == UNKNOWN).all()
+
+
+def test_a_refinement_gives_way_to_an_export_and_to_closing_the_window(qtbot, window, photo, monkeypatch, tmp_path):
+    probe = SlowRefinement()
+    monkeypatch.setattr(refine, "guided_closed_form", probe)
+    open_and_wait(qtbot, window, photo)
+    with qtbot.waitSignal(probe.started, timeout=TIMEOUT):
+        window.actions["refine"].trigger()
+    with qtbot.waitSignal(window.exported, timeout=TIMEOUT) as blocker:
+        export_now(window, tmp_path, matte=True, cutout=False, composite=False)
+    assert probe.aborted == 1 and [p.name for p in blocker.args[0]] == ["x_matte.png"]
+
+    probe.slow = True
+    with qtbot.waitSignal(probe.started, timeout=TIMEOUT):
+        window.session.set_model("teacher")  # a new matte, refined after it
+    window.close()  # joins the worker: returns once the refinement has given way
+    assert probe.aborted == 2 and not window.isVisible()
