@@ -128,7 +128,12 @@ class TrimapDocument:
         return rect
 
     def end_stroke(self) -> bool:
-        """Close the stroke into one undo step. Returns False if it changed nothing."""
+        """Close the stroke into one undo step. Returns False if it changed nothing (no undo step).
+
+        A stroke that painted anything ends with a "stroke" change, even one that changed nothing
+        (the brush over pixels of its own value): its "paint" changes moved ``revision`` on, and
+        listeners wait for the stroke's end to compute the final matte and to show the document
+        clean again."""
         box, backup = self._stroke_box, self._stroke_backup or {}
         self._stroke_box, self._stroke_backup = None, None
         if box is None:
@@ -136,11 +141,11 @@ class TrimapDocument:
         y0, x0, y1, x1 = box
         old = self._assemble_backup(backup, y0, x0, y1, x1)
         new = self.trimap[y0:y1, x0:x1].copy()
-        if np.array_equal(old, new):
-            return False
-        self._push(_Edit(y0, x0, old, new))
+        changed = not np.array_equal(old, new)
+        if changed:
+            self._push(_Edit(y0, x0, old, new))
         self.changed.emit((x0, y0, x1 - x0, y1 - y0), "stroke")
-        return True
+        return changed
 
     TILE = 256
 

@@ -23,6 +23,20 @@ def test_stroke_is_one_undo_step_and_redo_restores():
     assert doc.undo() and doc.undo() is None  # only one step existed
 
 
+def test_a_stroke_that_changes_nothing_adds_no_undo_step_but_still_ends_with_a_stroke_change():
+    doc = TrimapDocument(100, 120)
+    events = []
+    doc.changed.connect(lambda rect, kind: events.append(kind))
+    doc.begin_stroke(BACKGROUND)  # over a background trimap: every pixel stays as it was
+    doc.paint_segment(10, 50, 60, 50, 4)
+    doc.paint_segment(60, 50, 60, 80, 4)
+    assert doc.dirty  # while painting
+    revision = doc.revision
+    assert not doc.end_stroke()
+    assert events == ["paint", "paint", "stroke"]  # the end is announced: listeners compute the final matte
+    assert not doc.dirty and not doc.can_undo() and doc.revision == revision and (doc.trimap == BACKGROUND).all()
+
+
 def test_stroke_across_tiles_on_large_trimap():
     doc = TrimapDocument(1000, 1200)
     doc.begin_stroke(UNKNOWN)

@@ -264,6 +264,27 @@ def test_the_matte_follows_the_brush_during_a_stroke(qtbot, window, photo, monke
                for stamp, in_stroke in shown)
 
 
+def test_a_stroke_that_changes_nothing_still_ends_with_the_full_matte_and_a_clean_document(
+        qtbot, window, photo, monkeypatch):
+    """The brush over pixels of its own value: its previews are on screen when the button is
+    released, and the full matte of the (unchanged) trimap must replace them."""
+    monkeypatch.setattr("matting_gui.gui.controllers.matte.PREVIEW_PIXELS", 60 * 80)  # the photo gets previews
+    open_and_wait(qtbot, window, photo)
+    s, c = window.session, window.canvas
+    s.set_tool("background")
+    s.set_brush_radius(3)
+    before = s.doc.trimap.copy()
+    qtbot.mousePress(c, Qt.MouseButton.LeftButton, pos=widget_point(window, 5, 5))  # the corner is background
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=lambda r: r.job.stamp.preview):
+        qtbot.mouseMove(c, widget_point(window, 20, 8))
+    assert s.matte.stamp.preview and s.doc.dirty  # painting: a preview on screen
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT,
+                          check_params_cb=lambda r: is_full(r) and r.job.stamp.revision == s.doc.revision):
+        qtbot.mouseRelease(c, Qt.MouseButton.LeftButton, pos=widget_point(window, 20, 8))
+    assert s.matte_is_current and np.array_equal(s.doc.trimap, before)
+    assert not window.actions["undo"].isEnabled() and "*" not in window.windowTitle()
+
+
 def test_select_subject_with_one_drag_then_refine_and_undo(qtbot, window, tmp_path):
     """Issue 16: the Select subject tool (S) turns a box into a trimap (GrabCut, off the UI thread),
     the matte follows, painting refines it, and one undo removes the selection."""
