@@ -118,6 +118,8 @@ class MainWindow(QMainWindow):
         d.opened.connect(self._photo_shown)
         d.loading.connect(lambda path: c.setEnabled(path is None))
         c.boxDrawn.connect(lambda x, y, w, h: self.selection.select((x, y, w, h)))
+        self.selection.started.connect(self.service.interrupt)  # its thread gets the CPU, not a refinement
+        self.selection.ended.connect(lambda changed: changed or self.matte.request())  # else: the refinement back
         for signal in (d.error, m.error, self.selection.error):
             signal.connect(self.show_error)
         for signal in (d.status, m.status, self.selection.status):

@@ -42,7 +42,7 @@ class Settings:
 
     model = _Setting("model", "student")
     device = _Setting("device", "cpu")
-    refine = _Setting("refine", False, bool)
+    refine = _Setting("refine", True, bool)
     view_mode = _Setting("view_mode", "trimap")
     brush_radius = _Setting("brush_radius", 20.0, float)
     brush_fraction = _Setting("brush_fraction", 0.0, float)  # radius / photo diagonal (0: not yet known)

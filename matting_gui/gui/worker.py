@@ -221,6 +221,7 @@ class MatteService(QObject):
         self._lock = threading.Lock()
         self._pending: MatteJob | None = None
         self._stopping = False
+        self._interrupted = False
         self._exports: deque[ExportJob] = deque()
         self._next_id = 0
         self.superseded = 0  # interactive jobs replaced before they ran
@@ -244,6 +245,7 @@ class MatteService(QObject):
             if self._pending is not None:
                 self.superseded += 1
             self._pending = job
+            self._interrupted = False
         self._wake.emit()
 
     def follow_up(self, job: MatteJob) -> None:
@@ -271,10 +273,17 @@ class MatteService(QObject):
         with self._lock:
             return self._pending
 
-    def has_newer_work(self) -> bool:
-        """True while an interactive job or an export waits, or once ``shutdown`` began (any thread)."""
+    def interrupt(self) -> None:
+        """The user started other work that wants the CPU (Select subject, Auto band): a running
+        refinement gives way now, and so does any until the next ``submit`` (its result brings a new job)."""
         with self._lock:
-            return self._stopping or self._pending is not None or bool(self._exports)
+            self._interrupted = True
+
+    def has_newer_work(self) -> bool:
+        """True while an interactive job or an export waits, after ``interrupt`` until the next
+        ``submit``, or once ``shutdown`` began (any thread)."""
+        with self._lock:
+            return self._stopping or self._interrupted or self._pending is not None or bool(self._exports)
 
     @property
     def waiting(self) -> int:

@@ -5,11 +5,13 @@ import threading
 import time
 
 import numpy as np
+from PIL import Image
 from PySide6.QtCore import QObject, Qt, Signal
 
 from matting_gui.core import refine
 from matting_gui.core.predictor import Predictor
-from matting_gui.core.trimap import UNKNOWN
+from matting_gui.core.trimap import FOREGROUND, UNKNOWN
+from matting_gui.gui.controllers import selection
 from tests.gui.driving import TIMEOUT, export_now, is_full, open_and_wait, stroke
 
 
@@ -17,17 +19,16 @@ def is_refined(res):
     return res.job.stamp.refined
 
 
-def test_refine_edges_shows_the_network_matte_then_export_s_refined_matte_and_is_remembered(
-        qtbot, make_window, photo):
+def test_refine_edges_is_on_by_default_shows_the_network_matte_then_export_s_refined_one_and_is_remembered(
+        qtbot, make_window, settings, photo):
+    settings.remove("refine")  # the app's default (the other GUI tests turn it off: they check the network's matte)
     window = make_window()
     window.show()
-    first = open_and_wait(qtbot, window, photo)
-    assert not first.result.refined and not window.actions["refine"].isChecked()
+    assert window.session.refine and window.actions["refine"].isChecked()
     shown = []
     window.matteShown.connect(shown.append)
     with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=is_refined) as blocker:
-        qtbot.keyClick(window, Qt.Key.Key_R)
-    assert window.session.refine and window.actions["refine"].isChecked() and window.settings.refine
+        assert window.open_photo(photo)
     assert [is_refined(r) for r in shown] == [False, True]  # the network's matte comes first, then its refinement
     res = blocker.args[0]
     assert res.result.refined and res.job.stamp.revision == window.session.doc.revision
@@ -39,13 +40,15 @@ def test_refine_edges_shows_the_network_matte_then_export_s_refined_matte_and_is
 
     with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=is_refined):
         stroke(qtbot, window, [(20, 20), (60, 20)])  # every edit: the network's matte, then refined
-    assert window.session.matte.stamp.refined and window.session.matte_is_current
+    assert s.matte.stamp.refined and s.matte_is_current
 
     with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=is_full):
-        window.actions["refine"].trigger()  # off: the network's own matte comes back
-    assert not s.refine and not s.matte.stamp.refined and not window.settings.refine
-    window.actions["refine"].trigger()
-    again = make_window()  # a new session: the setting is restored
+        qtbot.keyClick(window, Qt.Key.Key_R)  # off: the network's own matte comes back
+    assert not s.refine and not s.matte.stamp.refined and not window.actions["refine"].isChecked()
+    assert not make_window().session.refine  # remembered off in a new session ...
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=is_refined):
+        qtbot.keyClick(window, Qt.Key.Key_R)
+    again = make_window()  # ... and on again
     assert again.session.refine and again.actions["refine"].isChecked()
 
 
@@ -106,3 +109,46 @@ def test_a_refinement_gives_way_to_an_export_and_to_closing_the_window(qtbot, wi
         window.session.set_model("teacher")  # a new matte, refined after it
     window.close()  # joins the worker: returns once the refinement has given way
     assert probe.aborted == 2 and not window.isVisible()
+
+
+def test_a_refinement_gives_way_to_select_subject_and_comes_back_if_it_changes_nothing(
+        qtbot, window, tmp_path, monkeypatch):
+    """Select subject runs in its own thread; a refinement running meanwhile would slow it down."""
+    yy, xx = np.mgrid[0:120, 0:160]
+    r = np.hypot(yy - 60, xx - 80)
+    img = np.where((r < 35)[..., None], (0.85, 0.2, 0.15), (0.25, 0.35, 0.55))
+    photo = tmp_path / "disc.png"
+    Image.fromarray((img * 255).astype(np.uint8)).save(photo)
+    Image.fromarray(np.where(r < 20, FOREGROUND, np.where(r < 50, UNKNOWN, 0)).astype(np.uint8)).save(
+        tmp_path / "disc_trimap.png")  # a wide painted band: Select subject changes it
+    probe = SlowRefinement()
+    monkeypatch.setattr(refine, "guided_closed_form", probe)
+    real_select, gave_way = selection.select_subject, []
+
+    def select_subject(*args):  # GrabCut, once the running refinement has given way (or after TIMEOUT)
+        deadline = time.monotonic() + TIMEOUT / 1000
+        while probe.slow and time.monotonic() < deadline:
+            threading.Event().wait(0.005)
+        gave_way.append(not probe.slow)
+        return real_select(*args)
+
+    monkeypatch.setattr(selection, "select_subject", select_subject)
+    open_and_wait(qtbot, window, photo)
+    s = window.session
+    with qtbot.waitSignal(probe.started, timeout=TIMEOUT):
+        window.actions["refine"].trigger()
+    revision = s.doc.revision
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=is_refined):
+        assert window.selection.select((30, 10, 100, 100))  # a box round the disc
+    assert gave_way == [True] and probe.aborted == 1  # it gave way as the selection started ...
+    assert s.doc.revision > revision and s.matte_is_current and s.matte.stamp.refined  # ... whose matte is refined
+
+    probe.slow = True
+    with qtbot.waitSignal(probe.started, timeout=TIMEOUT):
+        qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo: a matte, then refining
+    revision = s.doc.revision
+    with qtbot.waitSignal(window.selection.error, timeout=TIMEOUT), \
+            qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=is_refined):
+        assert window.selection.select((0, 0, 12, 12))  # a corner of background: nothing found
+    assert gave_way == [True, True] and probe.aborted == 2  # it gave way, and came back: nothing changed
+    assert s.doc.revision == revision and s.matte_is_current and s.matte.stamp.refined

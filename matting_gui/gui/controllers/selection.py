@@ -15,6 +15,8 @@ class SelectionController(QObject):
     """``select(box)`` and ``auto_band(width)`` start their work in a thread; ``selected`` fires once
     the trimap is replaced."""
 
+    started = Signal()  # work began in a thread (the app lets a running refinement give way to it)
+    ended = Signal(bool)  # that work ended (after ``selected``, if any): True if it changed the trimap
     selected = Signal()
     error = Signal(str)
     status = Signal(str)
@@ -23,6 +25,7 @@ class SelectionController(QObject):
         super().__init__(parent)
         self.session = session
         self.worker = None  # the running superqt worker, if any
+        self._changed = False  # whether the running work changed the trimap
 
     def select(self, box: tuple[float, float, float, float] | None = None) -> bool:
         """Select the subject inside box (x, y, w, h; None: the whole photo). False if nothing to do."""
@@ -33,14 +36,16 @@ class SelectionController(QObject):
         self.worker = create_worker(select_subject, s.photo.rgb, box, _ignore_errors=True)  # errors: our handler
         self.worker.returned.connect(lambda trimap: self._apply(serial, trimap))
         self.worker.errored.connect(lambda exc: self.error.emit(f"select subject: {exc}"))
-        self.worker.finished.connect(lambda: self.status.emit(""))
+        self.worker.finished.connect(lambda: (self.status.emit(""), self.ended.emit(self._changed)))
+        self._changed = False
         self.status.emit("Selecting the subject…")
+        self.started.emit()
         self.worker.start()
         return True
 
     def _apply(self, serial: int, trimap) -> None:
         if self.session.photo is not None and self.session.photo.serial == serial:  # else another photo is open
-            self.session.doc.replace(trimap)
+            self._changed = self.session.doc.replace(trimap)
             self.selected.emit()
 
     def auto_band(self, width: int) -> bool:
@@ -52,8 +57,10 @@ class SelectionController(QObject):
         self.worker = create_worker(doc.compute_band, width, _ignore_errors=True)  # errors: our handler
         self.worker.returned.connect(lambda result: self._apply_band(doc, result))
         self.worker.errored.connect(lambda exc: self.error.emit(str(exc)))
-        self.worker.finished.connect(lambda: self.status.emit(""))
+        self.worker.finished.connect(lambda: (self.status.emit(""), self.ended.emit(self._changed)))
+        self._changed = False
         self.status.emit("Auto band…")
+        self.started.emit()
         self.worker.start()
         return True
 
@@ -61,7 +68,7 @@ class SelectionController(QObject):
         if doc is not self.session.doc:
             return  # another photo is open
         try:
-            doc.apply_band(*result)
+            self._changed = doc.apply_band(*result)
         except ValueError as exc:
             self.error.emit(str(exc))
         else:
