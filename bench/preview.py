@@ -2,6 +2,10 @@
 painted, and event-loop stalls.
 
     QT_QPA_PLATFORM=offscreen python bench/preview.py [--sizes 1mp,24mp] [--strokes 5] [--live-seconds 4]
+        [--no-refine]
+
+*Refine edges* is on, as the app starts (each full matte is followed by its refinement, which
+gives way to the next edit); ``--no-refine`` measures the editor with it off.
 
 Select subject: a box dragged over the middle of the photo, until its full matte is shown.
 Live: one continuous stroke at 60 Hz for ``--live-seconds``; counts the mattes put on screen
@@ -108,12 +112,13 @@ def mouse(widget, kind, pos):
         loop.exec()
 
 
-def run_size(name: str, strokes: int, model: str, live_seconds: float = 4.0) -> dict:
+def run_size(name: str, strokes: int, model: str, live_seconds: float = 4.0, refine: bool = True) -> dict:
     from matting_gui.gui.main_window import MainWindow
 
     folder = Path(tempfile.mkdtemp())
     photo = make_photo(folder, *SIZES[name])
     settings = QSettings(str(folder / "s.ini"), QSettings.Format.IniFormat)
+    settings.setValue("refine", "true" if refine else "false")
     w = MainWindow(settings)
     w.resize(1280, 800)
     w.show()
@@ -198,16 +203,19 @@ def main() -> None:
     ap.add_argument("--strokes", type=int, default=5)
     ap.add_argument("--model", default="student")
     ap.add_argument("--live-seconds", type=float, default=4.0)
+    ap.add_argument("--refine", action=argparse.BooleanOptionalAction, default=True,
+                    help="Refine edges live (the app's default: on)")
     args = ap.parse_args()
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    print(f"model {args.model}; torch threads {__import__('torch').get_num_threads()}\n")
+    print(f"model {args.model}; refine edges {'on' if args.refine else 'off'}; "
+          f"torch threads {__import__('torch').get_num_threads()}\n")
     print("| photo | select subject: box → matte | mattes shown per second while painting "
           "| stroke end → first matte painted (median) "
           "| → full-resolution matte (median) | longest event-loop stall | open → matte shown "
           "| longest stall while opening |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name in args.sizes.split(","):
-        r = run_size(name, args.strokes, args.model, args.live_seconds)
+        r = run_size(name, args.strokes, args.model, args.live_seconds, args.refine)
         w, h = SIZES[name]
         kind = f"preview, {r['precision']}" if r["preview"] else "full"
         print(f"| {name} ({w}×{h}) | {r['select_s']:.2f} s | {r['live']:.1f} | {statistics.median(r['first']) * 1000:.0f} ms ({kind}) | "

@@ -321,8 +321,8 @@ class Predictor:
         if tri_work.shape != trimap.shape:
             alpha = cv2.resize(alpha, tri_work.shape[::-1], interpolation=cv2.INTER_AREA)
         refined = self._refined(img_work, tri_work, alpha.astype(np.float32, copy=False), superseded)
-        if refined is None:
-            return None
+        if refined is None or (superseded is not None and superseded()):
+            return None  # given way: before the guided upsampling too (0.5–1 s at 24 MP)
         return MatteResult(self._full_size(refined, img_work, image, trimap, False), self.name,
                            time.perf_counter() - start, (tri_work.shape[1], tri_work.shape[0]), refined=True)
 

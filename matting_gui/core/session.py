@@ -105,7 +105,7 @@ class EditorSession:
         self.brush_fraction: float | None = None  # the radius as a share of the photo's diagonal
         self.model = "student"
         self.device = "cpu"
-        self.refine = False  # refine each full matte once it is shown (export's Refine edges, live)
+        self.refine = False  # refine each full matte once it is shown (export's Refine edges, live; the app's setting, on by default)
         self._serial = 0
         self._background = None  # background_for(...) of the current photo and style, cached
         self.photo_opened = Event()  # ()

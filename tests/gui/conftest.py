@@ -33,8 +33,12 @@ class FakePrompter:
 
 @pytest.fixture
 def settings(tmp_path):
-    """QSettings isolated in a per-test INI file."""
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    """QSettings isolated in a per-test INI file, with *Refine edges* off: most tests check the network's
+    own matte, and a refinement after every matte would only slow them (tests/gui/test_refine_preview.py
+    removes the key to test the default, on)."""
+    qsettings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    qsettings.setValue("refine", "false")
+    return qsettings
 
 
 @pytest.fixture
