@@ -18,6 +18,7 @@ preconditioner) over the unsure pixels' bounding box: 1–4 s at 1 MP on one cor
 from __future__ import annotations
 
 import concurrent.futures
+import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,25 +46,39 @@ class RefineAborted(Exception):
     """``guided_closed_form``'s ``abort`` answered True: the caller no longer wants the result."""
 
 
-_helper: concurrent.futures.ThreadPoolExecutor | None = None
+_steps: queue.SimpleQueue = queue.SimpleQueue()  # (step, future) for the helper thread
+_helper: threading.Thread | None = None
 _helper_lock = threading.Lock()
+
+
+def _run_steps() -> None:
+    """The helper thread: runs queued steps one at a time, skipping those given up while queued."""
+    while True:
+        step, future = _steps.get()
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(step())
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller, which raises it
+                future.set_exception(exc)
 
 
 def _abortable(abort: Callable[[], bool], step: Callable[[], object]):
     """``step()`` in the one helper thread, asking ``abort`` every ``POLL`` s while it runs.
 
     The Laplacian's build and the incomplete Cholesky factorisation are numba code that releases
-    the GIL but cannot be stopped (the factorisation takes up to ~4 s on a 200k-pixel unsure
-    region). On abort the caller returns at once and the step finishes on its own, its result
-    dropped; the helper has one thread, so at most one abandoned step ever runs, and a later
-    refinement's step queues behind it (still asking ``abort`` while it waits). The interpreter
-    joins the helper at exit, so a process may outlive its last window by that one step.
+    the GIL but cannot be stopped (the factorisation takes seconds on a 200k-pixel unsure region).
+    On abort the caller returns at once and the step finishes on its own, its result dropped; the
+    helper has one thread, so at most one abandoned step ever runs, and a later refinement's step
+    queues behind it (still asking ``abort`` while it waits). The thread is a daemon: a process
+    whose last window closed does not wait for an abandoned step.
     """
     global _helper
     with _helper_lock:
         if _helper is None:
-            _helper = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="refine-step")
-    future = _helper.submit(step)
+            _helper = threading.Thread(target=_run_steps, name="refine-step", daemon=True)
+            _helper.start()
+    future: concurrent.futures.Future = concurrent.futures.Future()
+    _steps.put((step, future))
     while True:
         try:
             return future.result(timeout=POLL)
@@ -113,17 +128,22 @@ class RefineSettings:
         return {"pin": self.pin, "grow": self.grow, "strength": self.strength, "sharpness": self.sharpness}
 
 
+def _drop(*_args, **_kwargs) -> None:
+    pass
+
+
 def quiet_ichol(matrix):
     """pymatting's incomplete-Cholesky preconditioner without its "PERFORMANCE WARNING" prints
     (it retries with larger diagonal shifts by itself; a shift changes only the speed of the
-    solve, never its solution), so command output such as report tables stays clean."""
-    import contextlib
-    import io
+    solve, never its solution), so command output such as report tables stays clean. Its module
+    gets a ``print`` of its own that drops them: redirecting ``sys.stdout`` instead would swallow
+    every other thread's output while the factorisation runs (seconds, in a helper thread)."""
+    import importlib
 
     from pymatting import ichol
 
-    with contextlib.redirect_stdout(io.StringIO()):
-        return ichol(matrix)
+    importlib.import_module("pymatting.preconditioner.ichol").print = _drop
+    return ichol(matrix)
 
 
 def closed_form(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:

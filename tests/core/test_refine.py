@@ -195,3 +195,48 @@ def test_an_abort_during_the_factorisation_returns_without_waiting_for_it_and_la
     release.set()
     np.testing.assert_array_equal(guided_closed_form(image, trimap, haze, abort=lambda: False), plain)
     assert len(factorised) == 2  # the abandoned step ran once; the one given up while queued never ran
+
+
+def test_a_process_exits_without_waiting_for_an_abandoned_step():
+    """The app closing while a factorisation it gave up on still runs: the process must end."""
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    import matting_gui
+
+    script = textwrap.dedent("""
+        import threading
+        import numpy as np
+        import pymatting
+        from matting_gui.core.refine import RefineAborted, guided_closed_form
+        started = threading.Event()
+        def never_ends(matrix, *args, **kwargs):
+            started.set()
+            threading.Event().wait()
+        pymatting.ichol = never_ends
+        yy, xx = np.mgrid[0:40, 0:60]
+        alpha = np.clip((30 - xx) / 6 + 0.5, 0, 1).astype(np.float32)
+        image = np.repeat(alpha[..., None], 3, axis=2)
+        trimap = np.full((40, 60), 128, np.uint8)
+        trimap[:, :8], trimap[:, -8:] = 255, 0
+        try:
+            guided_closed_form(image, trimap, np.full((40, 60), 0.5, np.float32), pin=0, abort=started.is_set)
+        except RefineAborted:
+            print("gave way")
+    """)
+    here = Path(matting_gui.__file__).resolve().parents[1]  # the package these tests import, not an installed one
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=here)
+    assert done.returncode == 0 and done.stdout.strip() == "gave way", done.stderr
+
+
+def test_the_factorisation_s_retries_print_nothing_and_others_output_is_kept(capsys):
+    import scipy.sparse
+
+    from matting_gui.core.refine import quiet_ichol
+
+    indefinite = scipy.sparse.csc_matrix(np.array([[1.0, 2.0], [2.0, 1.0]]))  # pymatting retries with shifts
+    quiet_ichol(indefinite)
+    print("mine")
+    assert capsys.readouterr().out == "mine\n"
