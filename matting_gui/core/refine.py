@@ -18,6 +18,8 @@ preconditioner) over the unsure pixels' bounding box: 1–4 s at 1 MP on one cor
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -52,7 +54,12 @@ _helper_lock = threading.Lock()
 
 
 def _run_steps() -> None:
-    """The helper thread: runs queued steps one at a time, skipping those given up while queued."""
+    """The helper thread: runs queued steps one at a time, skipping those given up while queued.
+    It runs at a lower CPU priority (nice +10, Linux): an abandoned step must not slow the network's
+    next matte, which runs beside it."""
+    if hasattr(os, "setpriority"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
     while True:
         step, future = _steps.get()
         if future.set_running_or_notify_cancel():
