@@ -160,6 +160,7 @@ class MatteResult:
     precision: str = "fp32"  # "int8" when the quantized network computed it
     mirrored: bool = False  # averaged with the mirrored image's matte
     refined: bool = False  # finished with network-guided closed-form matting
+    working_alpha: np.ndarray | None = None  # the matte at working_size before upsampling (None: alpha is)
 
 
 class Predictor:
@@ -301,25 +302,28 @@ class Predictor:
             return None
         return MatteResult(self._full_size(alpha, img_work, image, trimap, fast_upsample), self.name,
                            time.perf_counter() - start, (tri_work.shape[1], tri_work.shape[0]),
-                           "int8" if use_int8 else "fp32", mirror, refine)
+                           "int8" if use_int8 else "fp32", mirror, refine,
+                           None if alpha.shape == trimap.shape else alpha)
 
     def refine_matte(self, image: np.ndarray, trimap: np.ndarray, alpha: np.ndarray,
                      superseded: Callable[[], bool] | None = None) -> MatteResult | None:
         """``predict(..., refine=True)``'s refinement of a matte already computed, without running the
         network again (the app refines the full matte it shows).
 
-        image float32 (H, W, 3) in [0, 1], trimap uint8 (H, W), alpha float32 (H, W) in [0, 1] at full
-        size. Photos above the working size are refined at that size, starting from ``alpha``
-        resized there (INTER_AREA), and brought back with ``guided_upsample``; at or below it the
-        result equals ``predict(..., refine=True)`` for the same network matte. superseded: asked at
-        every step of the solve; True returns None. ``seconds`` covers the refinement alone.
+        image float32 (H, W, 3) in [0, 1], trimap uint8 (H, W), alpha float32 in [0, 1] at the working
+        size (``MatteResult.working_alpha`` of a full matte: the result then equals
+        ``predict(..., refine=True)`` for the same network matte) or at full size (resized to the
+        working size with INTER_AREA first). Photos above the working size are refined at that size
+        and brought back with ``guided_upsample``. superseded: asked at every step of the solve;
+        True returns None. ``seconds`` covers the refinement alone.
         """
         start = time.perf_counter()
         img_work, tri_work = self._working(image, trimap, None)
-        if alpha.shape != trimap.shape:
-            raise ValueError(f"matte size {alpha.shape[::-1]} does not match trimap {trimap.shape[::-1]}")
-        if tri_work.shape != trimap.shape:
+        if alpha.shape == trimap.shape and tri_work.shape != trimap.shape:
             alpha = cv2.resize(alpha, tri_work.shape[::-1], interpolation=cv2.INTER_AREA)
+        elif alpha.shape != tri_work.shape:
+            raise ValueError(f"matte size {alpha.shape[::-1]} does not match trimap {trimap.shape[::-1]}"
+                             f" nor the working size {tri_work.shape[::-1]}")
         refined = self._refined(img_work, tri_work, alpha.astype(np.float32, copy=False), superseded)
         if refined is None or (superseded is not None and superseded()):
             return None  # given way: before the guided upsampling too (0.5–1 s at 24 MP)

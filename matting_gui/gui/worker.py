@@ -79,7 +79,7 @@ class MatteJob:
     want_foreground: bool = False  # full mattes only: decontaminated colours too
     follow_up: bool = False  # a preview that the full matte follows, unless a newer job came meanwhile
     refine_after: bool = False  # the full matte is followed by its refinement, unless a newer job came
-    prior: np.ndarray | None = None  # a refinement's job: the full matte (H, W) float32 it refines
+    prior: np.ndarray | None = None  # a refinement's job: the network's matte it refines (working size)
 
 
 @dataclass
@@ -155,8 +155,10 @@ class _Worker(QObject):
                                                    max_pixels=None, follow_up=False)
                         self._service.follow_up(full)
                     elif job.refine_after and not job.stamp.preview:
+                        r = result.result  # refined from the network's own matte at the size it ran at
+                        prior = r.alpha if r.working_alpha is None else r.working_alpha
                         refined = dataclasses.replace(job, stamp=dataclasses.replace(job.stamp, refined=True),
-                                                      refine_after=False, prior=result.result.alpha)
+                                                      refine_after=False, prior=prior)
                         self._service.follow_up(refined)
             except Exception as exc:  # noqa: BLE001 - every worker error must reach the user, not kill the thread
                 if not isinstance(exc, ExportCancelled | MemoryError):

@@ -123,3 +123,6 @@ def test_refining_a_shown_matte_equals_predicting_refined_and_gives_way_when_sup
     assert np.all(res.alpha[tri == 255] == 1) and np.all(res.alpha[tri == 0] == 0)
     reference = small.predict(img, tri, refine=True).alpha  # refined from the network's own working-size matte
     assert np.abs(res.alpha - reference)[tri == 128].mean() < 0.05
+    network = small.predict(img, tri)
+    assert network.working_alpha.shape[::-1] == network.working_size  # ... which the app refines: export's exactly
+    np.testing.assert_array_equal(small.refine_matte(img, tri, network.working_alpha).alpha, reference)
