@@ -69,7 +69,7 @@ def _run_steps() -> None:
                 future.set_exception(exc)
 
 
-def _abortable(abort: Callable[[], bool], step: Callable[[], object]):
+def run_abortable(abort: Callable[[], bool], step: Callable[[], object]):
     """``step()`` in the one helper thread, asking ``abort`` every ``POLL`` s while it runs.
 
     The Laplacian's build and the incomplete Cholesky factorisation are numba code that releases
@@ -206,7 +206,7 @@ def guided_closed_form(image: np.ndarray, trimap: np.ndarray, prior: np.ndarray,
     matting on the rest (pin 0: on the whole unknown region); a large one returns the prior there.
     reach > 0 (pixels): the prior's weight also grows linearly with the distance to the nearest
     known pixel, reaching full weight at ``reach``. abort: asked between the solve's steps, every
-    ``POLL`` s during its two long native steps (run in a helper thread, ``_abortable``) and at every
+    ``POLL`` s during its two long native steps (run in a helper thread, ``run_abortable``) and at every
     conjugate-gradient iteration; True raises ``RefineAborted``, so the app's live refinement gives
     way to the user's next edit within tens of milliseconds. Without abort all runs in the caller.
     """
@@ -217,7 +217,7 @@ def guided_closed_form(image: np.ndarray, trimap: np.ndarray, prior: np.ndarray,
             raise RefineAborted("refinement superseded")
 
     def run(step: Callable[[], object]):
-        return step() if abort is None else _abortable(abort, step)
+        return step() if abort is None else run_abortable(abort, step)
 
     trimap = pinned_trimap(trimap, prior, pin, grow)
     unknown = (trimap > 0) & (trimap < 255)

@@ -337,6 +337,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--labels", help="comma-separated curve names when comparing several logs")
     p.set_defaults(func=cmd_plot_log)
+
+    from .fusion_cli import register
+
+    register(sub)
     return parser
 
 
