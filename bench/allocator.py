@@ -28,14 +28,14 @@ def _resident_mb() -> float:
 
 
 def _case(model: str, size: str, threads: int, repeats: int, tuned: bool, worker: bool, queue) -> None:
-    from matting_gui.core.allocator import keep_freed_memory
+    from matting_gui.core.inference.allocator import keep_freed_memory
 
     applied = keep_freed_memory() if tuned else False
     import threading
 
     import torch
 
-    from matting_gui.core.predictor import Predictor
+    from matting_gui.core.inference.predictor import Predictor
 
     torch.set_num_threads(threads)
     image, trimap = _inputs(*SIZES[size])

@@ -43,7 +43,7 @@ def _inputs(w: int, h: int):
 
 
 def _case(model: str, size: str, threads: int, repeats: int, queue) -> None:
-    from matting_gui.core.allocator import keep_freed_memory
+    from matting_gui.core.inference.allocator import keep_freed_memory
 
     keep_freed_memory()  # as the app and the CLI do at start
     import torch
@@ -53,14 +53,14 @@ def _case(model: str, size: str, threads: int, repeats: int, queue) -> None:
     image, trimap = _inputs(w, h)
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if model == "closed-form":
-        from matting_gui.core.refine import closed_form
+        from matting_gui.core.inference.refine import closed_form
 
         run = lambda: closed_form(image, trimap)  # noqa: E731
         macs = None
         working = (w, h)
     else:
-        from matting_gui.core.network import count_macs
-        from matting_gui.core.predictor import Predictor
+        from matting_gui.core.inference.predictor import Predictor
+        from matting_gui.core.nets.network import count_macs
 
         name, _, precision = model.partition(":")  # "student:int8" → the static-int8 network
         pred = Predictor(name, "cpu", threads=threads, precision=precision or "fp32")
@@ -114,7 +114,7 @@ def export_peak(size: str, threads: int, model: str = "teacher") -> tuple[float,
     r = np.hypot((yy - h / 2) / h, (xx - w / 2) / w)
     cv2.imwrite(str(folder / "trimap.png"), np.where(r < 0.25, 255, np.where(r < 0.32, 128, 0)).astype(np.uint8))
     del r
-    code = ("import resource, sys; from matting_gui.core.cli import main; code = main(sys.argv[1:]); "
+    code = ("import resource, sys; from matting_gui.cli.main import main; code = main(sys.argv[1:]); "
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)")
     start = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", code, "matte", str(folder / "photo.jpg"), "--trimap",

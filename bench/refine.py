@@ -27,8 +27,8 @@ def main() -> None:
     import cv2
     import torch
 
-    from matting_gui.core.predictor import Predictor
-    from matting_gui.core.refine import guided_closed_form
+    from matting_gui.core.inference.predictor import Predictor
+    from matting_gui.core.inference.refine import guided_closed_form
     from matting_gui.research.data.validation import build_validation_set
 
     torch.set_num_threads(args.threads)

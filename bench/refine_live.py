@@ -27,7 +27,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from matting_gui.core.allocator import keep_freed_memory  # noqa: E402
+from matting_gui.core.inference.allocator import keep_freed_memory  # noqa: E402
 
 keep_freed_memory()  # as matting-gui does at start, before Qt and torch start threads
 

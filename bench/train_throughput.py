@@ -19,9 +19,9 @@ import time
 
 import torch
 
-from matting_gui.core.config import preset as net_preset
-from matting_gui.core.network import build_network, fuse_for_inference
-from matting_gui.core.synthetic import generated_backgrounds
+from matting_gui.core.nets.config import preset as net_preset
+from matting_gui.core.nets.network import build_network, fuse_for_inference
+from matting_gui.core.nets.synthetic import generated_backgrounds
 from matting_gui.research.distill import Distiller, parse_kinds
 from matting_gui.research.losses import matting_loss
 from matting_gui.research.train import StudentWithDistiller
@@ -71,7 +71,7 @@ def time_variant(preset: str, teacher_preset: str, kd: tuple[str, ...], batch: i
 
 def time_samples(size: int, count: int = 60) -> float:
     """Seconds per generated training sample (synthetic + shared data when present)."""
-    from matting_gui.core.paths import data_root
+    from matting_gui.core.files.paths import data_root
     from matting_gui.research.data.samples import MattingSamples
 
     subjects, bgs = [], generated_backgrounds(0)

@@ -15,8 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from matting_gui.core.imageio import read_image
-from matting_gui.core.synthetic import generated_backgrounds
+from matting_gui.core.files.imageio import read_image
+from matting_gui.core.nets.synthetic import generated_backgrounds
 from matting_gui.research.data.samples import MattingSamples
 
 HERE = Path(__file__).resolve().parent

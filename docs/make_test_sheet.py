@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from matting_gui.core.paths import data_root
+from matting_gui.core.files.paths import data_root
 
 HERE = Path(__file__).resolve().parent
 
@@ -36,7 +36,7 @@ def main() -> None:
     if not photos:
         sys.exit(f"no test photos under {root}")
     tmp = Path(tempfile.mkdtemp())
-    cmd = [sys.executable, "-m", "matting_gui.core.cli", "matte", *map(str, photos),
+    cmd = [sys.executable, "-m", "matting_gui.cli.main", "matte", *map(str, photos),
            "--trimap-dir", str(root / "trimap_lowres" / args.trimap), "--out", str(tmp),
            "--model", args.model, "--composite", "#3a8a4a"] + (["--refine"] if args.refine else [])
     subprocess.run(cmd, check=True)

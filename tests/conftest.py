@@ -13,9 +13,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from matting_gui.core.config import STUDENT_FAST, TEACHER_LITE  # noqa: E402
-from matting_gui.core.network import build_network  # noqa: E402
-from matting_gui.core.weights import save_weights  # noqa: E402
+from matting_gui.core.nets.config import STUDENT_FAST, TEACHER_LITE  # noqa: E402
+from matting_gui.core.nets.network import build_network  # noqa: E402
+from matting_gui.core.nets.weights import save_weights  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "resources" / "samples" / "astronaut.png"

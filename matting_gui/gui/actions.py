@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
 
-from ..core.model_files import INSTALLED_MODELS
-from ..core.view import VIEW_MODES
+from matting_gui.core.editing.view import VIEW_MODES
+from matting_gui.core.nets.model_files import INSTALLED_MODELS
 
 STD = QKeySequence.StandardKey
 

@@ -16,12 +16,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
 
     os.environ.setdefault("QT_API", "pyside6")
-    from ..core.allocator import keep_freed_memory
+    from matting_gui.core.inference.allocator import keep_freed_memory
 
     keep_freed_memory()  # before Qt and torch start threads: the worker shares the main arena
     from PySide6.QtWidgets import QApplication
 
-    from .main_window import MainWindow
+    from matting_gui.gui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("matting-gui")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QAbstractSpinBox, QLineEdit, QWidget
 
-from .widgets.canvas import Canvas
+from matting_gui.gui.widgets.canvas import Canvas
 
 
 def _spin_box(widget: QWidget | None) -> QAbstractSpinBox | None:

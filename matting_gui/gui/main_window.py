@@ -9,25 +9,25 @@ from PySide6.QtCore import QSettings, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox
 
-from ..core.model_files import INSTALLED_MODELS
-from ..core.paths import printable
-from ..core.session import TOOL_VALUES, TOOLS, EditorSession
-from ..core.trimap import BACKGROUND, FOREGROUND, trimap_problem
-from ..core.view import VIEW_MODES
-from .actions import build_actions, build_menus, show_about, show_shortcuts
-from .controllers.document import DocumentController, sidecar_trimap
-from .controllers.matte import MatteController
-from .controllers.selection import SelectionController
-from .convert import render_target, writable_rgb_view
-from .keys import KeyRouter
-from .prompter import Prompter
-from .settings import Settings
-from .widgets.canvas import Canvas
-from .widgets.edges_panel import EdgesPanel
-from .widgets.export_dialog import ask_export
-from .widgets.status import StatusBar
-from .widgets.toolbars import Toolbars
-from .worker import MatteService
+from matting_gui.core.editing.session import TOOL_VALUES, TOOLS, EditorSession
+from matting_gui.core.editing.trimap import BACKGROUND, FOREGROUND, trimap_problem
+from matting_gui.core.editing.view import VIEW_MODES
+from matting_gui.core.files.paths import printable
+from matting_gui.core.nets.model_files import INSTALLED_MODELS
+from matting_gui.gui.actions import build_actions, build_menus, show_about, show_shortcuts
+from matting_gui.gui.controllers.document import DocumentController, sidecar_trimap
+from matting_gui.gui.controllers.matte import MatteController
+from matting_gui.gui.controllers.selection import SelectionController
+from matting_gui.gui.convert import render_target, writable_rgb_view
+from matting_gui.gui.keys import KeyRouter
+from matting_gui.gui.prompter import Prompter
+from matting_gui.gui.settings import Settings
+from matting_gui.gui.widgets.canvas import Canvas
+from matting_gui.gui.widgets.edges_panel import EdgesPanel
+from matting_gui.gui.widgets.export_dialog import ask_export
+from matting_gui.gui.widgets.status import StatusBar
+from matting_gui.gui.widgets.toolbars import Toolbars
+from matting_gui.gui.worker import MatteService
 
 HINT = "Drag a box with Select subject (S), or paint the subject (F) and press Auto band (Ctrl+B) — F1: all keys"
 

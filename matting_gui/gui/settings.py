@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from ..core.model_files import FINAL_MODEL, INSTALLED_MODELS
+from matting_gui.core.nets.model_files import FINAL_MODEL, INSTALLED_MODELS
 
 MAX_RECENT = 10
 
@@ -63,7 +63,7 @@ class Settings:
     def restore(self, session, devices: list[str]) -> None:
         """Give ``session`` the saved model, device, live refinement, view mode and brush (unknown
         values: defaults)."""
-        from ..core.view import VIEW_MODES
+        from matting_gui.core.editing.view import VIEW_MODES
 
         session.model = self.model if self.model in INSTALLED_MODELS else "student"
         session.device = self.device if self.device in devices else "cpu"

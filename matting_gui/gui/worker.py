@@ -25,11 +25,11 @@ import numpy as np
 import torch.ao.quantization.quantize_fx  # noqa: F401
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from ..core.adjust import EdgeAdjustments, apply_adjustments
-from ..core.outputs import OutputRequest, write_outputs
-from ..core.predictor import MatteResult, Predictor
-from ..core.session import MatteStamp
-from ..core.trimap import check_trimap
+from matting_gui.core.editing.session import MatteStamp
+from matting_gui.core.editing.trimap import check_trimap
+from matting_gui.core.files.outputs import OutputRequest, write_outputs
+from matting_gui.core.imaging.adjust import EdgeAdjustments, apply_adjustments
+from matting_gui.core.inference.predictor import MatteResult, Predictor
 
 
 class PredictorPool:
@@ -186,7 +186,7 @@ class _Worker(QObject):
             return None
         fg = None
         if job.want_foreground and not preview:
-            from ..core.compose import estimate_foreground
+            from matting_gui.core.imaging.compose import estimate_foreground
 
             fg = estimate_foreground(job.image, res.alpha)
         return MatteJobResult(job, res, fg, None if preview else advice)
@@ -199,7 +199,7 @@ class _Worker(QObject):
         alpha = apply_adjustments(res.alpha, job.adjust)
         colours = job.image
         if job.request.needs_colours and job.decontaminate:
-            from ..core.compose import estimate_foreground
+            from matting_gui.core.imaging.compose import estimate_foreground
 
             colours = estimate_foreground(job.image, alpha)
         if job.cancelled.is_set():

@@ -1,5 +1,5 @@
 """``matting-lab``: training and experiments (train, report, refine-sweep, kd-diagnostics, ablation,
-plot-log). The app's own commands are ``matting-cli`` (``core/cli.py``).
+plot-log). The app's own commands are ``matting-cli`` (``cli/main.py``).
 
 Exit codes: 0 success; 2 bad usage, bad config or unusable weights.
 """
@@ -12,18 +12,18 @@ import os
 import sys
 from pathlib import Path
 
-from ..core.allocator import keep_freed_memory
-from ..core.cli import print_error, run
-from ..core.config import PRESETS
-from ..core.imageio import ImageError
-from ..core.model_files import WeightsError
-from .data.sources import SPLITS
+from matting_gui.console import print_error, run
+from matting_gui.core.files.imageio import ImageError
+from matting_gui.core.inference.allocator import keep_freed_memory
+from matting_gui.core.nets.config import PRESETS
+from matting_gui.core.nets.model_files import WeightsError
+from matting_gui.research.data.sources import SPLITS
 
 
 def cmd_train(args) -> int:
     """Train or distil per TrainConfig (TOML file plus command-line overrides)."""
-    from .train import TrainConfig
-    from .train import main as train_main
+    from matting_gui.research.train import TrainConfig
+    from matting_gui.research.train import main as train_main
 
     overrides = {k: v for k, v in vars(args).items() if k in {f for f in TrainConfig.__dataclass_fields__} and v is not None}
     try:
@@ -39,7 +39,7 @@ def cmd_train(args) -> int:
 
 def cmd_plot_log(args) -> int:
     """Plot a training log.jsonl to a PNG."""
-    from .plot_log import plot_log, plot_validation
+    from matting_gui.research.plot_log import plot_log, plot_validation
 
     try:
         if len(args.log) == 1:
@@ -61,8 +61,8 @@ def cmd_report(args) -> int:
     """Evaluate all committed models (and closed-form) on the validation set; print the tables."""
     import torch
 
-    from .data.validation import build_validation_set, parse_val_kinds, with_kinds
-    from .report import default_models, evaluate_models, markdown, write_json
+    from matting_gui.research.data.validation import build_validation_set, parse_val_kinds, with_kinds
+    from matting_gui.research.report import default_models, evaluate_models, markdown, write_json
 
     try:
         kinds = parse_val_kinds(args.kinds)
@@ -101,8 +101,8 @@ def cmd_refine_sweep(args) -> int:
     """Validation scores of one model refined at several prior strengths (chose refine's defaults)."""
     import torch
 
-    from .data.validation import build_validation_set
-    from .report import refine_sweep
+    from matting_gui.research.data.validation import build_validation_set
+    from matting_gui.research.report import refine_sweep
 
     torch.set_num_threads(args.threads or torch.get_num_threads())
     try:
@@ -132,7 +132,7 @@ def cmd_refine_sweep(args) -> int:
         for r in rows:
             print(setting(r) + " | ".join(f"{r[f'{kind}_subjects'][s]['sad']:.2f}" for s in subjects) + " |")
     if args.json:
-        from .report import write_json
+        from matting_gui.research.report import write_json
 
         write_json(rows, args.json)
     return 0
@@ -142,9 +142,9 @@ def cmd_kd_diagnostics(args) -> int:
     """Measure each student against the teacher: fit, headroom, error correlation, feature similarity."""
     import torch
 
-    from ..core.imagewrite import atomic_write_bytes
-    from .kd_diagnostics import markdown, run
-    from .report import default_models
+    from matting_gui.core.files.imagewrite import atomic_write_bytes
+    from matting_gui.research.kd_diagnostics import markdown, run
+    from matting_gui.research.report import default_models
 
     torch.set_num_threads(args.threads or torch.get_num_threads())
     if args.student:
@@ -170,9 +170,9 @@ def cmd_kd_diagnostics(args) -> int:
 
 def cmd_ablation(args) -> int:
     """Train the ablation variants one after another; finished variants are skipped."""
-    from .report import ABLATION_VARIANTS
-    from .train import TrainConfig
-    from .train import main as train_main
+    from matting_gui.research.report import ABLATION_VARIANTS
+    from matting_gui.research.train import TrainConfig
+    from matting_gui.research.train import main as train_main
 
     names = args.variants.split(",") if args.variants else list(ABLATION_VARIANTS)
     bad = [n for n in names if n not in ABLATION_VARIANTS]
@@ -338,7 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--labels", help="comma-separated curve names when comparing several logs")
     p.set_defaults(func=cmd_plot_log)
 
-    from .fusion_cli import register
+    from matting_gui.research.fusion_cli import register
 
     register(sub)
     return parser

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 
 def cmd_solver_cache(args) -> int:
     """Solve every missing case of the solver-matte cache (resumable, progress bar)."""
-    from .data.sources import load_split
-    from .solver_cache import build_cache, cache_root, subject_jobs, thin_jobs
+    from matting_gui.research.data.sources import load_split
+    from matting_gui.research.solver_cache import build_cache, cache_root, subject_jobs, thin_jobs
 
     stems = load_split("all")["train"]
     jobs = subject_jobs(stems) + thin_jobs(args.thin)
@@ -24,3 +25,67 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=1, help="solver processes (each one core)")
     p.add_argument("--thin", type=int, default=0, help="procedural thin-structure cases to add")
     p.set_defaults(func=cmd_solver_cache)
+    register_training(sub)
+
+
+def _train_config(args):
+    from .fusion_train import FusionTrainConfig
+
+    keys = {f.name for f in dataclasses.fields(FusionTrainConfig)}
+    return FusionTrainConfig(**{k: v for k, v in vars(args).items() if k in keys and v is not None})
+
+
+def cmd_fusion_cv(args) -> int:
+    """Train and score one cross-validation fold (or all, one after another); prints the summary."""
+    import json
+    from pathlib import Path
+
+    from .fusion_train import FOLDS, run_fold, summarise
+
+    out = Path(args.out)
+    todo = [args.fold] if args.fold is not None else list(range(FOLDS))
+    for fold in todo:
+        run_fold(fold, _train_config(args), out)
+    rows = []
+    for fold in range(FOLDS):
+        scores = out / f"fold{fold}" / "scores.json"
+        if scores.is_file():
+            rows += json.loads(scores.read_text())
+    print(json.dumps(summarise(rows), indent=1))
+    return 0
+
+
+def cmd_fusion_train(args) -> int:
+    """Train the shipped fusion network on every subject's cases."""
+    from pathlib import Path
+
+    from .fusion_train import train_fusion
+    from .solver_cache import iter_cases
+
+    model_dir = Path(args.out)
+    train_fusion(list(iter_cases()), _train_config(args), model_dir)
+    print(f"wrote {model_dir / 'fusion.safetensors'}")
+    return 0
+
+
+def _add_train_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", required=True, help="run folder (checkpoints, logs; resumed when it exists)")
+    p.add_argument("--steps", type=int)
+    p.add_argument("--batch", type=int)
+    p.add_argument("--crop", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--grad-weight", dest="grad_weight", type=float)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--threads", type=int)
+    p.add_argument("--width", type=int)
+
+
+def register_training(sub: argparse._SubParsersAction) -> None:
+    """Add fusion-cv and fusion-train to ``matting-lab``'s parser."""
+    p = sub.add_parser("fusion-cv", help="subject-disjoint cross-validation of the fusion network (resumable)")
+    _add_train_args(p)
+    p.add_argument("--fold", type=int, help="run only this fold (0-based); the summary covers every fold done")
+    p.set_defaults(func=cmd_fusion_cv)
+    p = sub.add_parser("fusion-train", help="train the fusion network on every subject (resumable)")
+    _add_train_args(p)
+    p.set_defaults(func=cmd_fusion_train)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import torch
 
-from ..core.config import NetConfig, with_encoding
-from ..core.network import MattingNet
+from matting_gui.core.nets.config import NetConfig, with_encoding
+from matting_gui.core.nets.network import MattingNet
 
 
 def same_but_encoding(a: NetConfig, b: NetConfig) -> bool:

@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..core.metrics import sad, unknown_mask
-from ..core.network import MattingNet
-from ..core.predictor import force_known, network_input, trimap_encoding
-from ..core.weights import load_network
-from .data.validation import ValItem, build_validation_set
-from .distill import spatial_similarity_mse
+from matting_gui.core.evaluation.metrics import sad, unknown_mask
+from matting_gui.core.inference.predictor import force_known, network_input, trimap_encoding
+from matting_gui.core.nets.network import MattingNet
+from matting_gui.core.nets.weights import load_network
+from matting_gui.research.data.validation import ValItem, build_validation_set
+from matting_gui.research.distill import spatial_similarity_mse
 
 
 def linear_cka(x: torch.Tensor, y: torch.Tensor) -> float:
@@ -129,7 +129,7 @@ def diagnose(teacher: MattingNet, students: dict[str, MattingNet], items: list[V
 def load_items(train_photos: bool = True, split: str = "v1") -> list[ValItem]:
     """The validation set of ``split`` (photos, wide trimaps on v2, composites) and, optionally, that
     split's training photos with their official trimaps."""
-    from .data.sources import load_official_trimaps, load_split, load_subjects
+    from matting_gui.research.data.sources import load_official_trimaps, load_split, load_subjects
 
     items = build_validation_set(split)
     if train_photos:

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import torch
 
-from ..core.metrics import MattingScores, mean_scores
-from ..core.network import count_macs
-from ..core.paths import models_dir
-from ..core.predictor import Predictor, forward_times, speed_probe
-from ..core.refine import GROW, PIN, closed_form, guided_closed_form
-from .data.validation import ValItem, build_validation_set, evaluate
+from matting_gui.core.evaluation.metrics import MattingScores, mean_scores
+from matting_gui.core.files.paths import models_dir
+from matting_gui.core.inference.predictor import Predictor, forward_times, speed_probe
+from matting_gui.core.inference.refine import GROW, PIN, closed_form, guided_closed_form
+from matting_gui.core.nets.network import count_macs
+from matting_gui.research.data.validation import ValItem, build_validation_set, evaluate
 
 #: The ablation variants: each feature kind is trained together with the output term,
 #: as in the letter's full loss, so each row isolates what the feature term adds to "output".
@@ -121,7 +121,7 @@ def refine_sweep(model: Path, items: list[ValItem], strengths: tuple[float, ...]
     """Mean scores per validation kind of ``model`` refined (``refine.guided_closed_form``) at each
     (strength, sharpness), after the unrefined network (strength None), with the per-subject tables
     of ``subject_tables``; reach, pin and grow as in ``guided_closed_form``. The network runs once per item."""
-    from ..core.metrics import evaluate_alpha
+    from matting_gui.core.evaluation.metrics import evaluate_alpha
 
     pred = Predictor(model, "cpu")
     alphas = [pred.predict(item.image, item.trimap).alpha for item in items]
@@ -205,6 +205,6 @@ def markdown(rows: list[dict]) -> str:
 
 def write_json(rows: list[dict], path: str | Path) -> None:
     """Write the report rows as JSON, atomically."""
-    from ..core.imagewrite import atomic_write_bytes
+    from matting_gui.core.files.imagewrite import atomic_write_bytes
 
     atomic_write_bytes(path, (json.dumps(rows, indent=2) + "\n").encode())

@@ -23,12 +23,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..core.compose import composite, cover_resize
-from ..core.imagewrite import atomic_write_bytes
-from ..core.paths import cache_dir
-from ..core.solvers import SOLVERS, solver_mattes
-from .data.painted import painted_trimap, widen_trimap
-from .data.validation import WIDE_GROW, WIDE_CLOSE
+from matting_gui.core.files.imagewrite import atomic_write_bytes
+from matting_gui.core.files.paths import cache_dir
+from matting_gui.core.imaging.compose import composite, cover_resize
+from matting_gui.core.inference.solvers import SOLVERS, solver_mattes
+from matting_gui.research.data.painted import painted_trimap, widen_trimap
+from matting_gui.research.data.validation import WIDE_CLOSE, WIDE_GROW
 
 #: Bump when a case's recipe changes: old entries then stay where they are, unused.
 VERSION = "v1"
@@ -96,15 +96,20 @@ def subject_jobs(stems: list[str]) -> list[tuple[str, str, tuple]]:
 
 def _build_subject_case(stem: str, spec: tuple, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """image float32 (H, W, 3), trimap uint8, alpha float32 of a real-subject case."""
-    from .data.sources import background_paths, load_backgrounds, load_official_trimaps, load_subjects
+    from matting_gui.research.data.sources import (
+        background_paths,
+        load_backgrounds,
+        load_official_trimaps,
+        load_subjects,
+    )
 
     _, scale, source, recipe = spec
     rng = np.random.default_rng(_seed(key))
     subject = load_subjects([stem])[0] if source == "composite" else None
     official = load_official_trimaps(stem)
     if subject is None:
-        from ..core.imageio import read_alpha, read_image
-        from ..core.paths import data_root
+        from matting_gui.core.files.imageio import read_alpha, read_image
+        from matting_gui.core.files.paths import data_root
 
         root = data_root() / "alphamatting"
         image, alpha = read_image(root / "image" / f"{stem}.png").rgb, read_alpha(root / "alpha" / f"{stem}.png")
@@ -146,7 +151,7 @@ def run_job(job: tuple[str, str, tuple], root: Path) -> str:
     if path.exists():
         return key
     if spec[0] == "thin":
-        from .data.thin import thin_case
+        from matting_gui.research.data.thin import thin_case
 
         image, trimap, alpha = thin_case(np.random.default_rng(_seed(key)), spec[1])
     else:

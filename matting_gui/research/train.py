@@ -26,19 +26,19 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader
 
-from ..core.config import NetConfig, preset, with_encoding
-from ..core.network import MattingNet, build_network, count_parameters, fuse_for_inference
-from ..core.predictor import run_network
-from ..core.pretrained import SOURCE as PRETRAINED_SOURCE
-from ..core.pretrained import load_efficientnet_lite0
-from ..core.weights import load_network, save_weights
-from .data.samples import StepSampler
-from .distill import STAGES, Distiller, parse_kinds, parse_stages
-from .grow import grow_into
-from .losses import matting_loss
-from .run_files import RunLog, atomic_torch_save
-from .train_config import RUN_FILES, TrainConfig, kd_scale_at, lr_at
-from .train_data import build_data, worker_init
+from matting_gui.core.inference.predictor import run_network
+from matting_gui.core.nets.config import NetConfig, preset, with_encoding
+from matting_gui.core.nets.network import MattingNet, build_network, count_parameters, fuse_for_inference
+from matting_gui.core.nets.pretrained import SOURCE as PRETRAINED_SOURCE
+from matting_gui.core.nets.pretrained import load_efficientnet_lite0
+from matting_gui.core.nets.weights import load_network, save_weights
+from matting_gui.research.data.samples import StepSampler
+from matting_gui.research.distill import STAGES, Distiller, parse_kinds, parse_stages
+from matting_gui.research.grow import grow_into
+from matting_gui.research.losses import matting_loss
+from matting_gui.research.run_files import RunLog, atomic_torch_save
+from matting_gui.research.train_config import RUN_FILES, TrainConfig, kd_scale_at, lr_at
+from matting_gui.research.train_data import build_data, worker_init
 
 
 class StudentWithDistiller(nn.Module):
@@ -59,7 +59,7 @@ class StudentWithDistiller(nn.Module):
 
 def validate(net: MattingNet, items, limit: int = 0) -> tuple[dict, dict]:
     """Mean metrics per kind and per item (as plain dicts) of ``net`` on validation items."""
-    from .data.validation import evaluate
+    from matting_gui.research.data.validation import evaluate
 
     was_training = net.training
     net.eval()

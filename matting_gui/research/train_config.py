@@ -8,11 +8,11 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 
-from ..core.config import PRESETS
-from ..core.trimap import ENCODINGS
-from .data.sources import SPLITS
-from .data.validation import parse_val_kinds
-from .distill import parse_stages
+from matting_gui.core.editing.trimap import ENCODINGS
+from matting_gui.core.nets.config import PRESETS
+from matting_gui.research.data.sources import SPLITS
+from matting_gui.research.data.validation import parse_val_kinds
+from matting_gui.research.distill import parse_stages
 
 #: The fixed names a run writes in its folder.
 RUN_FILES = ("checkpoint.pt", "log.jsonl", "best.safetensors", "best.json", "final.safetensors", "final.json")

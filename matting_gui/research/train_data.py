@@ -6,15 +6,15 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..core.synthetic import generated_backgrounds
-from .train_config import TrainConfig
+from matting_gui.core.nets.synthetic import generated_backgrounds
+from matting_gui.research.train_config import TrainConfig
 
 
 def synthetic_validation(seed: int, count: int = 6, side: int = 96) -> list:
     """Validation items without a data folder: ``count`` procedural subjects over generated backgrounds."""
-    from ..core.synthetic import synthetic_foreground
-    from ..core.trimap import trimap_from_alpha
-    from .data.validation import ValItem
+    from matting_gui.core.editing.trimap import trimap_from_alpha
+    from matting_gui.core.nets.synthetic import synthetic_foreground
+    from matting_gui.research.data.validation import ValItem
 
     rng = np.random.default_rng(seed + 999)
     bgs = generated_backgrounds(seed + 999, count + 1, side)
@@ -30,7 +30,7 @@ def synthetic_validation(seed: int, count: int = 6, side: int = 96) -> list:
 
 
 def _data_mode(cfg: TrainConfig) -> str:
-    from ..core.paths import data_root
+    from matting_gui.core.files.paths import data_root
 
     if cfg.data != "auto":
         return cfg.data
@@ -40,7 +40,7 @@ def _data_mode(cfg: TrainConfig) -> str:
 def build_data(cfg: TrainConfig, encoding: str = "proximity"):
     """(training dataset, validation items, description of the data for the model card); the
     dataset's inputs in trimap ``encoding``."""
-    from .data.samples import MattingSamples
+    from matting_gui.research.data.samples import MattingSamples
 
     mode = _data_mode(cfg)
     recipe = dict(p_painted=cfg.p_painted, realism=cfg.realism, p_fg_seeds=cfg.p_fg_seeds, p_foliage=cfg.p_foliage,
@@ -51,8 +51,8 @@ def build_data(cfg: TrainConfig, encoding: str = "proximity"):
         return ds, synthetic_validation(cfg.seed), "generated synthetic foregrounds over generated backgrounds"
     if mode != "shared":
         raise ValueError(f"unknown data mode {cfg.data!r}; choose auto, shared or synthetic")
-    from .data.sources import background_paths, load_backgrounds, load_split, load_subjects
-    from .data.validation import build_validation_set, parse_val_kinds, with_kinds
+    from matting_gui.research.data.sources import background_paths, load_backgrounds, load_split, load_subjects
+    from matting_gui.research.data.validation import build_validation_set, parse_val_kinds, with_kinds
 
     split = load_split(cfg.split)
     subjects = load_subjects(split["train"])

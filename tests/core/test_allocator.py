@@ -15,7 +15,7 @@ import pytest
 _ROUNDS = """
 import resource, sys, threading
 import numpy as np
-from matting_gui.core.allocator import keep_freed_memory
+from matting_gui.core.inference.allocator import keep_freed_memory
 applied = keep_freed_memory() if sys.argv[1] == "tuned" else False
 def faults():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -60,6 +60,6 @@ def test_freed_blocks_are_reused_without_page_faults(thread):
 
 def test_user_settings_in_the_environment_win():
     env = dict(os.environ, MALLOC_ARENA_MAX="4")
-    out = subprocess.run([sys.executable, "-c", "from matting_gui.core.allocator import keep_freed_memory as k; "
+    out = subprocess.run([sys.executable, "-c", "from matting_gui.core.inference.allocator import keep_freed_memory as k; "
                           "print(k(), k())"], env=env, capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.split() == ["False", "False"]

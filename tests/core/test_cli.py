@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from matting_gui.core.cli import main, parse_colour
+from matting_gui.cli.main import main, parse_colour
 from tests.conftest import SAMPLE, SAMPLE_TRIMAP, make_photo, make_trimap
 
 
@@ -148,7 +148,7 @@ def test_parse_colour():
 
 
 def test_console_script_module_runs():
-    res = subprocess.run([sys.executable, "-m", "matting_gui.core.cli", "--help"], capture_output=True, text=True)
+    res = subprocess.run([sys.executable, "-m", "matting_gui.cli.main", "--help"], capture_output=True, text=True)
     assert res.returncode == 0 and "matte" in res.stdout
 
 
@@ -224,7 +224,7 @@ def test_control_characters_in_names_reach_the_terminal_escaped(models, tmp_path
 
 def test_help_and_argument_errors_answer_without_loading_torch():
     # importing torch takes seconds; `matting-cli --help` or a usage error must not wait for it
-    code = ("import sys\nfrom matting_gui.core.cli import main\n"
+    code = ("import sys\nfrom matting_gui.cli.main import main\n"
             "try:\n    main(['matte', 'x.png'])\nexcept SystemExit as exc:\n    code = exc.code\n"
             "print(code, 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -1,6 +1,6 @@
 import numpy as np
 
-from matting_gui.core.compose import checkerboard, composite, cover_resize, estimate_foreground
+from matting_gui.core.imaging.compose import checkerboard, composite, cover_resize, estimate_foreground
 
 
 def _scene(h=60, w=80):

@@ -5,11 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from matting_gui.core.config import STUDENT_FAST, TEACHER_LITE, NetConfig, with_encoding
-from matting_gui.core.network import build_network
-from matting_gui.core.predictor import Predictor
-from matting_gui.core.trimap import ENCODINGS, GAUSSIAN_SCALES, encode_inputs
-from matting_gui.core.weights import save_weights
+from matting_gui.core.editing.trimap import ENCODINGS, GAUSSIAN_SCALES, encode_inputs
+from matting_gui.core.inference.predictor import Predictor
+from matting_gui.core.nets.config import STUDENT_FAST, TEACHER_LITE, NetConfig, with_encoding
+from matting_gui.core.nets.network import build_network
+from matting_gui.core.nets.weights import save_weights
 from tests.conftest import make_photo, make_trimap
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from matting_gui.core.imageio import ImageError, read_alpha, read_image, read_trimap
-from matting_gui.core.imagewrite import atomic_write_bytes, write_alpha, write_rgb, write_rgba
+from matting_gui.core.files.imageio import ImageError, read_alpha, read_image, read_trimap
+from matting_gui.core.files.imagewrite import atomic_write_bytes, write_alpha, write_rgb, write_rgba
 
 
 def _rgb8(h=20, w=30):
@@ -83,7 +83,7 @@ def test_exif_orientation_16bit_png_matches_8bit_path(tmp_path, orientation):
     exif[0x0112] = orientation
     ref.save(tmp_path / "r.png", exif=exif)
     expected = np.asarray(ImageOps.exif_transpose(Image.open(tmp_path / "r.png")))
-    from matting_gui.core.imageio import _apply_orientation
+    from matting_gui.core.files.imageio import _apply_orientation
 
     got = _apply_orientation((arr >> 8).astype(np.uint8), orientation)
     assert np.array_equal(got, expected)
@@ -223,7 +223,7 @@ def test_never_runs_a_decoder_we_did_not_choose(tmp_path, name, monkeypatch):
 
 def test_refuses_a_file_far_larger_than_its_pixels_before_reading_it(tmp_path, monkeypatch):
     """A 16-bit PNG with a huge tail is refused from its size, before any byte is read into memory."""
-    from matting_gui.core import imageio
+    from matting_gui.core.files import imageio
 
     path = tmp_path / "tail.png"
     cv2.imwrite(str(path), (np.ones((8, 8, 3)) * 40000).astype(np.uint16))
@@ -255,7 +255,7 @@ def test_corrupt_exif_is_a_one_line_error(tmp_path):
 
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_tiff_orientation_applied_exactly_once_for_every_depth(tmp_path, orientation):
-    from matting_gui.core.imageio import _apply_orientation
+    from matting_gui.core.files.imageio import _apply_orientation
 
     gray8 = (np.arange(6 * 9).reshape(6, 9) * 4).astype(np.uint8)
     gray16 = (np.random.default_rng(2).random((6, 9)) * 65535).astype(np.uint16)
@@ -271,7 +271,7 @@ def test_tiff_orientation_applied_exactly_once_for_every_depth(tmp_path, orienta
 
 @pytest.mark.parametrize("orientation", [3, 6, 8])
 def test_trimap_follows_the_exif_orientation_of_its_file(tmp_path, orientation):
-    from matting_gui.core.imageio import _apply_orientation
+    from matting_gui.core.files.imageio import _apply_orientation
 
     tri = np.zeros((10, 16), np.uint8)
     tri[:, :5] = 255

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from matting_gui.core.metrics import (
+from matting_gui.core.evaluation.metrics import (
     connectivity_error,
     evaluate_alpha,
     gaussian_derivative_kernels,

@@ -3,8 +3,8 @@ import json
 import pytest
 import torch
 
-from matting_gui.core.config import STUDENT, STUDENT_FAST, STUDENT_WIDE, TEACHER, NetConfig, preset
-from matting_gui.core.network import build_network, count_macs, count_parameters, fuse_for_inference
+from matting_gui.core.nets.config import STUDENT, STUDENT_FAST, STUDENT_WIDE, TEACHER, NetConfig, preset
+from matting_gui.core.nets.network import build_network, count_macs, count_parameters, fuse_for_inference
 
 
 @pytest.mark.parametrize("cfg", [TEACHER, STUDENT, STUDENT_WIDE, STUDENT_FAST],

@@ -3,7 +3,7 @@
 
 def test_data_folder_is_never_guessed_from_the_working_directory(tmp_path, monkeypatch):
     """An installed copy run from elsewhere must not train on whatever lies at CWD/../shared/data."""
-    from matting_gui.core.paths import REPO_DIR, data_root
+    from matting_gui.core.files.paths import REPO_DIR, data_root
 
     (tmp_path / "shared" / "data").mkdir(parents=True)
     (tmp_path / "work").mkdir()
@@ -15,7 +15,7 @@ def test_data_folder_is_never_guessed_from_the_working_directory(tmp_path, monke
 
 
 def test_printable_escapes_control_characters_and_undecodable_bytes():
-    from matting_gui.core.paths import printable
+    from matting_gui.core.files.paths import printable
 
     assert printable("a\nb\x1b[31m\x7f\x9b") == "a\\x0ab\\x1b[31m\\x7f\\x9b"
     assert printable(b"caf\xff".decode("utf-8", "surrogateescape")) == "caf\\udcff"

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from matting_gui.core.predictor import Predictor, pick_device, run_network
-from matting_gui.core.upsample import guided_upsample
-from matting_gui.core.weights import load_network
+from matting_gui.core.imaging.upsample import guided_upsample
+from matting_gui.core.inference.predictor import Predictor, pick_device, run_network
+from matting_gui.core.nets.weights import load_network
 from tests.conftest import make_photo, make_trimap
 
 
@@ -76,7 +76,7 @@ def test_mirror_averages_with_the_mirrored_images_matte(models):
 
 def test_previews_reuse_the_reduced_photo_while_it_lives(models, monkeypatch):
     """The 24 MP preview path resizes the photo once, not per preview; another photo is resized anew."""
-    import matting_gui.core.predictor as predictor_mod
+    import matting_gui.core.inference.predictor as predictor_mod
 
     calls = []
     real = predictor_mod.cv2.resize

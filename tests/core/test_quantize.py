@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from matting_gui.core.config import STUDENT_FAST
-from matting_gui.core.network import build_network
-from matting_gui.core.predictor import Predictor, run_network
-from matting_gui.core.quantize import QuantizedMatting, calibration_inputs, quantize_int8
-from matting_gui.core.trimap import UNKNOWN, encode_inputs
-from matting_gui.core.weights import load_network
+from matting_gui.core.editing.trimap import UNKNOWN, encode_inputs
+from matting_gui.core.inference.predictor import Predictor, run_network
+from matting_gui.core.nets.config import STUDENT_FAST
+from matting_gui.core.nets.network import build_network
+from matting_gui.core.nets.quantize import QuantizedMatting, calibration_inputs, quantize_int8
+from matting_gui.core.nets.weights import load_network
 from tests.conftest import make_photo, make_trimap
 
 
@@ -81,7 +81,7 @@ def test_background_int8_build_does_not_break_concurrent_inference(models):
 @pytest.mark.parametrize(("int8_seconds", "prefers"), [(0.05, True), (0.2, False), (0.095, False)])
 def test_comparing_build_keeps_int8_for_previews_only_where_it_is_faster(models, monkeypatch, int8_seconds, prefers):
     """On CPUs without fast int8 kernels (AVX2 without VNNI) the quantized copy can be slower than fp32."""
-    import matting_gui.core.predictor as predictor
+    import matting_gui.core.inference.predictor as predictor
 
     p = Predictor("student", "cpu")
     timed = []
@@ -102,7 +102,7 @@ def test_comparing_build_keeps_int8_for_previews_only_where_it_is_faster(models,
 
 
 def test_time_forward_and_probe_are_real_measurements(models):
-    from matting_gui.core.predictor import speed_probe, time_forward
+    from matting_gui.core.inference.predictor import speed_probe, time_forward
 
     image, trimap = speed_probe(96)
     assert image.shape == (96, 96, 3) and image.dtype == np.float32 and 0 <= image.min() and image.max() <= 1
@@ -124,8 +124,8 @@ def test_int8_build_leaves_torch_inductor_unloaded():
     import subprocess
     import sys
 
-    code = ("import sys; from matting_gui.core.config import STUDENT; from matting_gui.core.network import "
-            "build_network; from matting_gui.core.quantize import calibration_inputs, quantize_int8; "
+    code = ("import sys; from matting_gui.core.nets.config import STUDENT; from matting_gui.core.nets.network import "
+            "build_network; from matting_gui.core.nets.quantize import calibration_inputs, quantize_int8; "
             "quantize_int8(build_network(STUDENT).eval(), calibration_inputs(count=1, size=32)); "
             "import torch.fx.config as c; assert not c.do_not_emit_stack_traces, 'config not restored'; "
             "print('torch._inductor' in sys.modules)")

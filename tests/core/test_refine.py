@@ -6,7 +6,7 @@ import numpy as np
 import pymatting
 import pytest
 
-from matting_gui.core.refine import (
+from matting_gui.core.inference.refine import (
     RefineAborted,
     RefineSettings,
     closed_form,
@@ -130,10 +130,10 @@ def test_settings_come_from_the_card_and_bad_values_fall_back_to_the_defaults():
 
 def test_the_predictor_refines_with_its_models_card_settings(tmp_path):
     """A weights card's ``refine`` entry is what export and ``--refine`` use for that network."""
-    from matting_gui.core.config import STUDENT_FAST
-    from matting_gui.core.network import build_network
-    from matting_gui.core.predictor import Predictor
-    from matting_gui.core.weights import save_weights
+    from matting_gui.core.inference.predictor import Predictor
+    from matting_gui.core.nets.config import STUDENT_FAST
+    from matting_gui.core.nets.network import build_network
+    from matting_gui.core.nets.weights import save_weights
 
     image, trimap, _ = _scene(64, 96)
     net = build_network(STUDENT_FAST)
@@ -210,7 +210,7 @@ def test_a_process_exits_without_waiting_for_an_abandoned_step():
         import threading
         import numpy as np
         import pymatting
-        from matting_gui.core.refine import RefineAborted, guided_closed_form
+        from matting_gui.core.inference.refine import RefineAborted, guided_closed_form
         started = threading.Event()
         def never_ends(matrix, *args, **kwargs):
             started.set()
@@ -234,7 +234,7 @@ def test_a_process_exits_without_waiting_for_an_abandoned_step():
 def test_the_factorisation_s_retries_print_nothing_and_others_output_is_kept(capsys):
     import scipy.sparse
 
-    from matting_gui.core.refine import quiet_ichol
+    from matting_gui.core.inference.refine import quiet_ichol
 
     indefinite = scipy.sparse.csc_matrix(np.array([[1.0, 2.0], [2.0, 1.0]]))  # pymatting retries with shifts
     quiet_ichol(indefinite)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from matting_gui.core.cli import main
+from matting_gui.cli.main import main
 from tests.conftest import make_photo, make_trimap
 
 
@@ -93,7 +93,7 @@ def test_disk_full_on_export_leaves_no_partial_file(models, corpus, capsys, monk
     _save_pair(corpus, "p", make_photo(), make_trimap())
     out = corpus / "out"
     out.mkdir()
-    import matting_gui.core.imagewrite as imagewrite
+    import matting_gui.core.files.imagewrite as imagewrite
 
     monkeypatch.setattr(imagewrite.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(28, "No space left on device")))
     code = main(["matte", str(corpus / "p.png"), "--trimap-dir", str(corpus / "tri"), "--out", str(out)])
@@ -112,7 +112,7 @@ def test_batch_of_500_images_constant_memory(models, corpus, capsys):
     (corpus / "i250.png").write_bytes(b"broken")  # one failing file in the middle
     rng.shuffle(names)
     rss = []
-    import matting_gui.core.outputs as outputs
+    import matting_gui.core.files.outputs as outputs
 
     real = outputs.write_alpha
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from matting_gui.core.select_subject import band_width, select_subject
-from matting_gui.core.trimap import BACKGROUND, FOREGROUND, UNKNOWN
+from matting_gui.core.editing.select_subject import band_width, select_subject
+from matting_gui.core.editing.trimap import BACKGROUND, FOREGROUND, UNKNOWN
 
 
 def _scene(h=300, w=400):

@@ -5,10 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matting_gui.core.adjust import EdgeAdjustments
-from matting_gui.core.imageio import LoadedImage
-from matting_gui.core.session import EditorSession
-from matting_gui.core.trimap import FOREGROUND, UNKNOWN
+from matting_gui.core.editing.session import EditorSession
+from matting_gui.core.editing.trimap import FOREGROUND, UNKNOWN
+from matting_gui.core.files.imageio import LoadedImage
+from matting_gui.core.imaging.adjust import EdgeAdjustments
 from tests.conftest import make_photo, make_trimap
 
 

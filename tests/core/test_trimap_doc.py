@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from matting_gui.core.adjust import EdgeAdjustments, apply_adjustments
-from matting_gui.core.trimap import BACKGROUND, FOREGROUND, UNKNOWN
-from matting_gui.core.trimap_doc import TrimapDocument
-from matting_gui.core.view import ViewStyle, render
+from matting_gui.core.editing.trimap import BACKGROUND, FOREGROUND, UNKNOWN
+from matting_gui.core.editing.trimap_doc import TrimapDocument
+from matting_gui.core.editing.view import ViewStyle, render
+from matting_gui.core.imaging.adjust import EdgeAdjustments, apply_adjustments
 
 
 def test_stroke_is_one_undo_step_and_redo_restores():
@@ -144,8 +144,8 @@ def test_render_into_bgrx_bytes_matches_rgb(mode):
 
 def test_undo_back_to_the_saved_state_is_clean_again():
     """Issue 16, defect 9: undoing to the saved point needs no save prompt; any other state does."""
-    from matting_gui.core.trimap import UNKNOWN
-    from matting_gui.core.trimap_doc import TrimapDocument
+    from matting_gui.core.editing.trimap import UNKNOWN
+    from matting_gui.core.editing.trimap_doc import TrimapDocument
 
     doc = TrimapDocument(40, 40)
     assert not doc.dirty

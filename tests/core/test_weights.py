@@ -3,10 +3,10 @@ import pickle
 import pytest
 import torch
 
-from matting_gui.core.config import STUDENT
-from matting_gui.core.model_files import WeightsError, card_path
-from matting_gui.core.network import build_network
-from matting_gui.core.weights import load_network, save_weights
+from matting_gui.core.nets.config import STUDENT
+from matting_gui.core.nets.model_files import WeightsError, card_path
+from matting_gui.core.nets.network import build_network
+from matting_gui.core.nets.weights import load_network, save_weights
 
 
 def test_roundtrip_rebuilds_from_stored_config(tmp_path):
@@ -85,7 +85,7 @@ def _with_header(tmp_path, name, config: dict, tensors=None):
 def test_a_hostile_header_is_refused_before_anything_is_built(tmp_path, change, monkeypatch):
     import json
 
-    import matting_gui.core.weights as weights
+    import matting_gui.core.nets.weights as weights
 
     def no_build(cfg):
         raise AssertionError("a network was built from an unchecked header")

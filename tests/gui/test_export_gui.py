@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from matting_gui.core.trimap import FOREGROUND, UNKNOWN
+from matting_gui.core.editing.trimap import FOREGROUND, UNKNOWN
 from tests.conftest import make_photo
 from tests.gui.driving import TIMEOUT, export_now, is_full, open_and_wait, stroke
 
@@ -155,7 +155,7 @@ def test_the_edges_panel_decontaminate_box_drives_view_and_export(qtbot, window,
 def test_saving_the_sample_never_touches_the_bundled_files(qtbot, window, monkeypatch, tmp_path):
     """The sample's trimap is saved to the user's data folder, and the sample reopens with it; the
     installed resources stay as shipped (issue 16, defect 8)."""
-    from matting_gui.core.imageio import read_trimap
+    from matting_gui.core.files.imageio import read_trimap
     from matting_gui.gui.controllers.document import SAMPLE_TRIMAP
 
     shipped = SAMPLE_TRIMAP.read_bytes()

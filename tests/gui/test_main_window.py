@@ -9,8 +9,8 @@ from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QPainterPath, QPainterPathStroker, QTransform
 
-from matting_gui.core.adjust import EdgeAdjustments
-from matting_gui.core.trimap import BACKGROUND, FOREGROUND, UNKNOWN
+from matting_gui.core.editing.trimap import BACKGROUND, FOREGROUND, UNKNOWN
+from matting_gui.core.imaging.adjust import EdgeAdjustments
 from tests.conftest import make_photo, make_trimap
 from tests.gui.driving import TIMEOUT, is_full, open_and_wait, stroke, widget_point
 
@@ -189,12 +189,12 @@ def test_space_drag_pans_instead_of_painting(qtbot, window, photo):
 def test_previews_switch_to_int8_once_quantized_if_faster_full_mattes_stay_fp32(qtbot, window, photo, monkeypatch,
                                                                                 int8_faster):
     monkeypatch.setattr("matting_gui.gui.controllers.matte.PREVIEW_PIXELS", 60 * 80)  # the 160x120 photo gets previews
-    from matting_gui.core.quantize import QuantizedMatting
+    from matting_gui.core.nets.quantize import QuantizedMatting
 
     def fake_time(model, image, trimap, device, repeats=3):  # this host's timing, made deterministic
         return (0.05 if int8_faster else 0.2) if isinstance(model, QuantizedMatting) else 0.1
 
-    monkeypatch.setattr("matting_gui.core.predictor.time_forward", fake_time)
+    monkeypatch.setattr("matting_gui.core.inference.predictor.time_forward", fake_time)
     res = open_and_wait(qtbot, window, photo)
     assert res.result.precision == "fp32"
     pred = window.service.predictors.get(window.session.model, window.session.device)

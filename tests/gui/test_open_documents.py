@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from matting_gui.core.trimap import BACKGROUND, FOREGROUND, UNKNOWN
+from matting_gui.core.editing.trimap import BACKGROUND, FOREGROUND, UNKNOWN
 from tests.conftest import make_photo, make_trimap
 from tests.gui.driving import TIMEOUT, export_now, is_full, open_and_wait, stroke
 

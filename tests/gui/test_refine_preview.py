@@ -8,9 +8,9 @@ import numpy as np
 from PIL import Image
 from PySide6.QtCore import QObject, Qt, Signal
 
-from matting_gui.core import refine
-from matting_gui.core.predictor import Predictor
-from matting_gui.core.trimap import FOREGROUND, UNKNOWN
+from matting_gui.core.editing.trimap import FOREGROUND, UNKNOWN
+from matting_gui.core.inference import refine
+from matting_gui.core.inference.predictor import Predictor
 from matting_gui.gui.controllers import selection
 from tests.gui.driving import TIMEOUT, export_now, is_full, open_and_wait, stroke
 

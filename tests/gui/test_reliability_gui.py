@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from matting_gui.core.outputs import OutputRequest
-from matting_gui.core.trimap import UNKNOWN
+from matting_gui.core.editing.trimap import UNKNOWN
+from matting_gui.core.files.outputs import OutputRequest
 from tests.conftest import make_photo, make_trimap
 
 TIMEOUT = 20000
@@ -94,7 +94,7 @@ def test_disk_full_on_export_keeps_trimap_and_matte(qtbot, window, photo, tmp_pa
     window.session.doc.paint_segment(10, 10, 20, 10, 3)
     window.session.doc.end_stroke()
     tri = window.session.doc.trimap.copy()
-    import matting_gui.core.imagewrite as imagewrite
+    import matting_gui.core.files.imagewrite as imagewrite
 
     monkeypatch.setattr(imagewrite.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(28, "No space left on device")))
     out = tmp_path / "out"

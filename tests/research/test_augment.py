@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from matting_gui.core.synthetic import generated_backgrounds
+from matting_gui.core.nets.synthetic import generated_backgrounds
 from matting_gui.research.data.augment import hue_shift, merge_foregrounds, random_affine
 from matting_gui.research.data.samples import MattingSamples
 from matting_gui.research.data.sources import Subject

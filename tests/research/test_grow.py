@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from matting_gui.core.config import STUDENT_FAST, TEACHER_LITE, with_encoding
-from matting_gui.core.network import build_network
-from matting_gui.core.predictor import Predictor
-from matting_gui.core.weights import save_weights
+from matting_gui.core.inference.predictor import Predictor
+from matting_gui.core.nets.config import STUDENT_FAST, TEACHER_LITE, with_encoding
+from matting_gui.core.nets.network import build_network
+from matting_gui.core.nets.weights import save_weights
 from matting_gui.research.grow import grow_into
 from matting_gui.research.train import TrainConfig, main
 from tests.conftest import make_photo, make_trimap

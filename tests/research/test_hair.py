@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from matting_gui.core.synthetic import generated_backgrounds
+from matting_gui.core.nets.synthetic import generated_backgrounds
 from matting_gui.research.data.hair import synthetic_hair
 from matting_gui.research.data.samples import MattingSamples
 from matting_gui.research.train_config import TrainConfig

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from matting_gui.core.config import STUDENT, TEACHER
-from matting_gui.core.network import build_network
+from matting_gui.core.nets.config import STUDENT, TEACHER
+from matting_gui.core.nets.network import build_network
 from matting_gui.research import kd_diagnostics
 from matting_gui.research.cli import main as cli_main
 from matting_gui.research.data.validation import ValItem

@@ -124,8 +124,8 @@ def test_mismatched_channels_and_gradients_only_to_student():
 
 def test_decoder_term_uses_the_decoder_maps_of_real_networks():
     """``decoder``: spatial similarity on the 4 decoder outputs; zero against itself, needs both maps."""
-    from matting_gui.core.config import STUDENT, TEACHER
-    from matting_gui.core.network import build_network
+    from matting_gui.core.nets.config import STUDENT, TEACHER
+    from matting_gui.core.nets.network import build_network
 
     torch.manual_seed(0)
     x = torch.rand(2, 8, 64, 64)

@@ -4,8 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
-from matting_gui.core.synthetic import generated_backgrounds, synthetic_foreground
-from matting_gui.core.trimap import trimap_from_alpha
+from matting_gui.core.editing.trimap import trimap_from_alpha
+from matting_gui.core.nets.synthetic import generated_backgrounds, synthetic_foreground
 from matting_gui.research.data.painted import painted_trimap, widen_trimap
 from matting_gui.research.data.samples import MattingSamples
 

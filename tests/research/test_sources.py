@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import cv2
 import numpy as np
 
-from matting_gui.core.compose import estimate_foreground
-from matting_gui.core.paths import cache_dir
+from matting_gui.core.files.paths import cache_dir
+from matting_gui.core.imaging.compose import estimate_foreground
 from matting_gui.research.data import sources
 from matting_gui.research.data.sources import load_subjects
 from tests.conftest import make_photo, make_trimap

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from matting_gui.core.cli import main as cli_main
-from matting_gui.core.predictor import Predictor
+from matting_gui.cli.main import main as cli_main
+from matting_gui.core.inference.predictor import Predictor
 from matting_gui.research.cli import main as lab_main
 from matting_gui.research.train import TrainConfig, kd_scale_at, lr_at, main
 from tests.conftest import make_photo, make_trimap
@@ -63,7 +63,7 @@ def test_distilled_student_smoke_and_cli(teacher_run, tmp_path):
 
 def test_resume_continues_exactly(tmp_path):
     """6 steps straight == 3 steps, stop, resume to 6: identical weights and loss log."""
-    from matting_gui.core.weights import load_network
+    from matting_gui.core.nets.weights import load_network
 
     a, b = tmp_path / "a", tmp_path / "b"
     main(TrainConfig(preset="student", out=str(a), steps=6, seed=3, **SMOKE))
@@ -177,8 +177,8 @@ def test_ablation_and_report_commands(teacher_run, tmp_path, monkeypatch, capsys
     ablation_table, size_table = rest.split("| model | parameters")
     assert "| spatial+channel |" in ablation_table and "| student (none) |" not in ablation_table
     assert "spatial+channel" not in main_table and "| ablation: spatial+channel | 458,769 |" in size_table
-    from matting_gui.core.metrics import evaluate_alpha
-    from matting_gui.core.refine import closed_form
+    from matting_gui.core.evaluation.metrics import evaluate_alpha
+    from matting_gui.core.inference.refine import closed_form
 
     items = synthetic_validation(0, 2, 48)  # the closed-form row is closed-form scored by the metrics module
     direct = np.mean([evaluate_alpha(closed_form(i.image, i.trimap), i.alpha, i.trimap).sad for i in items])
@@ -188,7 +188,7 @@ def test_ablation_and_report_commands(teacher_run, tmp_path, monkeypatch, capsys
 
 def test_init_from_weights_starts_from_them(teacher_run, tmp_path, capsys):
     """--init: a new schedule from committed weights (how a run continues on a replaced machine)."""
-    from matting_gui.core.weights import load_network
+    from matting_gui.core.nets.weights import load_network
 
     t_out, _ = teacher_run
     out = tmp_path / "cont"
@@ -332,7 +332,7 @@ def test_max_minutes_stops_with_a_checkpoint_that_resumes_exactly(tmp_path, caps
 def test_weight_average_is_what_validation_and_exports_hold_and_it_resumes_exactly(tmp_path):
     """ema > 0: best/final weights are the running average (not the raw weights the checkpoint
     trains on), it is checkpointed, and 3 + 3 resumed steps equal 6 straight ones."""
-    from matting_gui.core.weights import load_network
+    from matting_gui.core.nets.weights import load_network
     from matting_gui.research.train import update_ema
 
     a, b = tmp_path / "a", tmp_path / "b"

@@ -12,19 +12,19 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QImage
 
-from ...core.imageio import DECODERS, MAX_PIXELS, ImageError, LoadedImage, read_image, read_trimap
-from ...core.imagewrite import write_trimap
-from ...core.paths import REPO_DIR, cache_dir, printable, trimap_beside, user_data_dir
-from ...core.session import EditorSession, path_key
-from ...core.trimap import TrimapError, check_trimap_shape
-from ...core.trimap_doc import INITIAL_VALUE
-from ...core.view import ViewStyle, render, to_display_u8
-from ..convert import qimage_to_rgb, render_target
-from ..prompter import Prompter
-from ..settings import Settings
+from matting_gui.core.editing.session import EditorSession, path_key
+from matting_gui.core.editing.trimap import TrimapError, check_trimap_shape
+from matting_gui.core.editing.trimap_doc import INITIAL_VALUE
+from matting_gui.core.editing.view import ViewStyle, render, to_display_u8
+from matting_gui.core.files.imageio import DECODERS, MAX_PIXELS, ImageError, LoadedImage, read_image, read_trimap
+from matting_gui.core.files.imagewrite import write_trimap
+from matting_gui.core.files.paths import cache_dir, printable, resources_dir, trimap_beside, user_data_dir
+from matting_gui.gui.convert import qimage_to_rgb, render_target
+from matting_gui.gui.prompter import Prompter
+from matting_gui.gui.settings import Settings
 
-SAMPLE_PHOTO = REPO_DIR / "resources" / "samples" / "astronaut.png"
-SAMPLE_TRIMAP = REPO_DIR / "resources" / "samples" / "astronaut_trimap.png"
+SAMPLE_PHOTO = resources_dir() / "samples" / "astronaut.png"
+SAMPLE_TRIMAP = resources_dir() / "samples" / "astronaut_trimap.png"
 #: Photos with more pixels than this are decoded in a background thread when opened.
 BACKGROUND_OPEN_PIXELS = 1_000_000
 AUTOSAVE_MS = 20_000
@@ -75,7 +75,7 @@ def load_photo(path: Path, tri_path: Path | None, frame_key: tuple[str, ViewStyl
 
 def outside_resources(path: Path) -> Path:
     """``path``, or its namesake in the user's data folder when it lies in the bundled resources."""
-    if path.resolve().is_relative_to((REPO_DIR / "resources").resolve()):
+    if path.resolve().is_relative_to(resources_dir().resolve()):
         folder = user_data_dir() / "samples"
         folder.mkdir(parents=True, exist_ok=True)
         return folder / path.name

@@ -11,11 +11,11 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 from superqt.utils import QSignalDebouncer, QSignalThrottler
 
-from ...core.outputs import OutputRequest
-from ...core.paths import printable
-from ...core.session import EditorSession
-from ...core.trimap import trimap_problem
-from ..worker import ExportCancelled, ExportJob, MatteJob, MatteJobResult, MatteService
+from matting_gui.core.editing.session import EditorSession
+from matting_gui.core.editing.trimap import trimap_problem
+from matting_gui.core.files.outputs import OutputRequest
+from matting_gui.core.files.paths import printable
+from matting_gui.gui.worker import ExportCancelled, ExportJob, MatteJob, MatteJobResult, MatteService
 
 #: Photos above PREVIEW_PIXELS·1.5 get a reduced-size (int8 once ready) preview before the full matte.
 PREVIEW_PIXELS = 512 * 512

@@ -7,8 +7,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from superqt.utils import create_worker
 
-from ...core.select_subject import select_subject
-from ...core.session import EditorSession
+from matting_gui.core.editing.select_subject import select_subject
+from matting_gui.core.editing.session import EditorSession
 
 
 class SelectionController(QObject):

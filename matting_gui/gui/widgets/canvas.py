@@ -32,7 +32,7 @@ class _Level:
     """A 1/factor downscaled copy of the display image, updated rect by rect from the next finer level."""
 
     def __init__(self, finer: np.ndarray, factor: int):
-        from ..convert import writable_rgb_view
+        from matting_gui.gui.convert import writable_rgb_view
 
         h, w = finer.shape[:2]
         self.factor = factor

@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.adjust import EdgeAdjustments
-from ...core.imageio import ImageError, read_image
-from ...core.session import EditorSession
-from ..prompter import Prompter
+from matting_gui.core.editing.session import EditorSession
+from matting_gui.core.files.imageio import ImageError, read_image
+from matting_gui.core.imaging.adjust import EdgeAdjustments
+from matting_gui.gui.prompter import Prompter
 
 SLIDERS = {  # adjustment: (label, minimum, maximum)
     "smooth": ("Smooth", 0, 10),

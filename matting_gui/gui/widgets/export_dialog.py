@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.model_files import FINAL_MODEL, INSTALLED_MODELS
-from ...core.outputs import COMPOSITE_FORMATS, CUTOUT_FORMATS, OutputRequest
+from matting_gui.core.files.outputs import COMPOSITE_FORMATS, CUTOUT_FORMATS, OutputRequest
+from matting_gui.core.nets.model_files import FINAL_MODEL, INSTALLED_MODELS
 
 #: What each network is for, as the dialog names it; the export's default is FINAL_MODEL.
 MODEL_LABELS = {"teacher": "Teacher: final quality (several times slower)", "student": "Student: as the live preview"}

@@ -7,10 +7,10 @@ from PySide6.QtCore import QSignalBlocker
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QSpinBox, QToolBar
 
-from ...core.compose import BACKGROUND_KINDS
-from ...core.model_files import INSTALLED_MODELS
-from ...core.session import MAX_BRUSH, MIN_BRUSH, EditorSession
-from ...core.view import VIEW_MODES
+from matting_gui.core.editing.session import MAX_BRUSH, MIN_BRUSH, EditorSession
+from matting_gui.core.editing.view import VIEW_MODES
+from matting_gui.core.imaging.compose import BACKGROUND_KINDS
+from matting_gui.core.nets.model_files import INSTALLED_MODELS
 
 
 class Toolbars:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ...core.synthetic import SUPERSAMPLE, photo_patch
+from matting_gui.core.nets.synthetic import SUPERSAMPLE, photo_patch
 
 LAYERS = 6  # opacity layers: strands within one overlap by max, layers by exact "over"
 FAINT = 2  # of them, the see-through ones

@@ -15,7 +15,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ...core.trimap import BACKGROUND, FOREGROUND, UNKNOWN, trimap_from_alpha
+from matting_gui.core.editing.trimap import BACKGROUND, FOREGROUND, UNKNOWN, trimap_from_alpha
 
 EPS = 1e-3
 

@@ -12,12 +12,12 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from ...core.synthetic import synthetic_foliage, synthetic_foreground
-from ...core.trimap import encode_inputs, trimap_from_alpha
-from .augment import hue_shift, merge_foregrounds, random_affine
-from .hair import synthetic_hair
-from .painted import painted_trimap
-from .sources import Subject
+from matting_gui.core.editing.trimap import encode_inputs, trimap_from_alpha
+from matting_gui.core.nets.synthetic import synthetic_foliage, synthetic_foreground
+from matting_gui.research.data.augment import hue_shift, merge_foregrounds, random_affine
+from matting_gui.research.data.hair import synthetic_hair
+from matting_gui.research.data.painted import painted_trimap
+from matting_gui.research.data.sources import Subject
 
 CROP_SIDES = (320, 480, 640)
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ...core.compose import estimate_foreground
-from ...core.imageio import read_alpha, read_image, read_trimap
-from ...core.imagewrite import atomic_write_bytes
-from ...core.paths import cache_dir, data_root
+from matting_gui.core.files.imageio import read_alpha, read_image, read_trimap
+from matting_gui.core.files.imagewrite import atomic_write_bytes
+from matting_gui.core.files.paths import cache_dir, data_root
+from matting_gui.core.imaging.compose import estimate_foreground
 
 SPLIT_FILES = {"v1": Path(__file__).with_name("alphamatting_split.json"),
                "v2": Path(__file__).with_name("alphamatting_split_v2.json")}

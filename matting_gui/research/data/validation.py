@@ -20,11 +20,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...core.compose import composite, cover_resize
-from ...core.metrics import MattingScores, evaluate_alpha, mean_scores
-from ...core.trimap import trimap_from_alpha
-from .painted import widen_trimap
-from .sources import background_paths, load_backgrounds, load_official_trimaps, load_split, load_subjects
+from matting_gui.core.editing.trimap import trimap_from_alpha
+from matting_gui.core.evaluation.metrics import MattingScores, evaluate_alpha, mean_scores
+from matting_gui.core.imaging.compose import composite, cover_resize
+from matting_gui.research.data.painted import widen_trimap
+from matting_gui.research.data.sources import (
+    background_paths,
+    load_backgrounds,
+    load_official_trimaps,
+    load_split,
+    load_subjects,
+)
 
 KINDS = ("photo", "wide", "composite", "unpainted")
 COMPOSITE_BACKGROUNDS = 3  # per foreground, the val split's backgrounds taken at a fixed stride

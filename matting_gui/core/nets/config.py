@@ -10,7 +10,7 @@ import dataclasses
 import json
 from dataclasses import dataclass
 
-from .trimap import ENCODINGS
+from matting_gui.core.editing.trimap import ENCODINGS
 
 #: Input channels of the default trimap encoding: RGB (3) + trimap one-hot (3: background, unknown,
 #: foreground) + 2 distance-to-known maps (foreground, background). See ``trimap.encode_inputs``.

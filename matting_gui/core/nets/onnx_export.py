@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .imagewrite import atomic_write_bytes
-from .network import AlphaOnly, fuse_for_inference
-from .weights import load_network
+from matting_gui.core.files.imagewrite import atomic_write_bytes
+from matting_gui.core.nets.network import AlphaOnly, fuse_for_inference
+from matting_gui.core.nets.weights import load_network
 
 
 def export_onnx(model: str | os.PathLike, out: str | os.PathLike, opset: int = 17) -> Path:

@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .imageio import STRIP_ROWS, ImageError
+from matting_gui.core.files.imageio import STRIP_ROWS, ImageError
 
 
 def _umask() -> int:
@@ -119,7 +119,7 @@ def write_composite(path: str | os.PathLike, fg: np.ndarray, alpha: np.ndarray,
     """Write αF + (1−α)B (``compose.composite``) computed in strips straight into the file's integer
     image: no full-size float copy (1.3 GB at 110 MP). fg (H, W, 3), alpha (H, W), background an
     (H, W, 3) image or an RGB colour, floats in [0, 1]; ``quality`` applies to JPEG/WebP."""
-    from .compose import composite
+    from matting_gui.core.imaging.compose import composite
 
     path = Path(path)
     ext = path.suffix.lower()

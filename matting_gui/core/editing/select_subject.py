@@ -13,8 +13,8 @@ import math
 import cv2
 import numpy as np
 
-from .trimap import band_trimap
-from .upsample import guided_upsample
+from matting_gui.core.editing.trimap import band_trimap
+from matting_gui.core.imaging.upsample import guided_upsample
 
 MAX_PIXELS = 100_000  # GrabCut time grows with pixels: ~0.4 s here on one core at this size
 ITERATIONS = 4

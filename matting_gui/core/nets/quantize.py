@@ -17,7 +17,7 @@ import warnings
 import torch
 from torch import nn
 
-from .network import FX_TRACE_LOCK, AlphaOnly, MattingNet, MattingOutput
+from matting_gui.core.nets.network import FX_TRACE_LOCK, AlphaOnly, MattingNet, MattingOutput
 
 # torch.ao announces its move to torchao and reduce_range's deprecation on every call; a
 # module-level filter (warnings.catch_warnings is not thread-safe, and builds run in a thread)
@@ -45,8 +45,8 @@ def calibration_inputs(count: int = 12, size: int = 256, seed: int = 20201,
     deterministic in ``seed``."""
     import numpy as np
 
-    from .synthetic import generated_backgrounds, synthetic_foreground
-    from .trimap import encode_inputs, trimap_from_alpha
+    from matting_gui.core.editing.trimap import encode_inputs, trimap_from_alpha
+    from matting_gui.core.nets.synthetic import generated_backgrounds, synthetic_foreground
 
     rng = np.random.default_rng(seed)
     backgrounds = generated_backgrounds(seed, count=4, side=size)

@@ -49,7 +49,7 @@ def _solve(method: str, image: np.ndarray, trimap: np.ndarray, abort: Callable[[
     from pymatting import cf_laplacian, cg, jacobi, knn_laplacian
     from pymatting.util.util import trimap_split
 
-    from .refine import quiet_ichol, run_abortable
+    from matting_gui.core.inference.refine import quiet_ichol, run_abortable
 
     def check(*_) -> None:
         if abort is not None and abort():

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .compose import cover_resize
-from .imagewrite import write_alpha, write_composite, write_rgba
+from matting_gui.core.files.imagewrite import write_alpha, write_composite, write_rgba
+from matting_gui.core.imaging.compose import cover_resize
 
 CUTOUT_FORMATS = ("png", "webp")
 COMPOSITE_FORMATS = ("png", "jpg")

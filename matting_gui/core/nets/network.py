@@ -14,8 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import NetConfig
-from .mobile_encoder import MobileEncoder
+from matting_gui.core.nets.config import NetConfig
+from matting_gui.core.nets.mobile_encoder import MobileEncoder
 
 #: torch.fx tracing (int8 quantization) patches ``nn.Module.__call__`` process-wide for its
 #: duration: a forward pass in another thread meanwhile fails. Inference and tracing hold this.

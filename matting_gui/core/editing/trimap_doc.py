@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .events import Event
-from .trimap import BACKGROUND, FOREGROUND, UNKNOWN, band_trimap
+from matting_gui.core.editing.events import Event
+from matting_gui.core.editing.trimap import BACKGROUND, FOREGROUND, UNKNOWN, band_trimap
 
 #: The state of a new document: all background.
 #: The user paints (or fills) the subject as foreground, then the unknown band by

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .compose import checkerboard
-from .trimap import BACKGROUND, FOREGROUND
+from matting_gui.core.editing.trimap import BACKGROUND, FOREGROUND
+from matting_gui.core.imaging.compose import checkerboard
 
 VIEW_MODES = ("trimap", "alpha", "composite", "photo")
 

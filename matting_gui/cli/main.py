@@ -10,28 +10,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from importlib import metadata
 from pathlib import Path
 
-from .allocator import keep_freed_memory
-from .imageio import (
+from matting_gui.console import print_error, run
+from matting_gui.core.editing.trimap import TrimapError, trimap_advice, validate_trimap
+from matting_gui.core.files.imageio import (
     SUPPORTED_SUFFIXES,
     ImageError,
     read_alpha,
     read_image,
     read_trimap,
 )
-from .model_files import FINAL_MODEL, WeightsError
-from .outputs import OutputRequest, output_paths, write_outputs
-from .paths import printable, trimap_beside
-from .trimap import TrimapError, trimap_advice, validate_trimap
-
-
-def print_error(msg: str) -> None:
-    """Print ``error: msg`` to stderr on one line (control characters escaped)."""
-    print(printable(f"error: {msg}"), file=sys.stderr, flush=True)
+from matting_gui.core.files.outputs import OutputRequest, output_paths, write_outputs
+from matting_gui.core.files.paths import printable, trimap_beside
+from matting_gui.core.inference.allocator import keep_freed_memory
+from matting_gui.core.nets.model_files import FINAL_MODEL, WeightsError
 
 
 def parse_colour(text: str) -> tuple[float, float, float] | None:
@@ -72,7 +67,7 @@ def _progress(items, desc: str):
 
 
 def _make_predictor(args):
-    from .predictor import Predictor
+    from matting_gui.core.inference.predictor import Predictor
 
     try:
         return Predictor(args.model, args.device, args.working_pixels, args.threads,
@@ -154,7 +149,7 @@ def cmd_matte(args) -> int:
             request = OutputRequest(matte=True, cutout=args.cutout, composite=background is not None)
             colours = loaded.rgb
             if request.needs_colours:
-                from .compose import estimate_foreground
+                from matting_gui.core.imaging.compose import estimate_foreground
 
                 colours = estimate_foreground(loaded.rgb, result.alpha)
             loaded.rgb = None  # the photo is not needed any more: 1.3 GB less at 110 MP while writing
@@ -178,7 +173,7 @@ def _method_predict(args):
         if args.mirror or args.refine:
             print_error("--mirror and --refine apply to the network, not to --method closed-form")
             return None, None
-        from .refine import closed_form
+        from matting_gui.core.inference.refine import closed_form
 
         return closed_form, "closed-form"
     predictor = _make_predictor(args)
@@ -191,7 +186,7 @@ def _method_predict(args):
 
 def cmd_evaluate(args) -> int:
     """Print SAD/MSE/Grad/Conn per image and their mean against ground-truth alphas."""
-    from .metrics import evaluate_alpha, mean_scores, sad_by_truth
+    from matting_gui.core.evaluation.metrics import evaluate_alpha, mean_scores, sad_by_truth
 
     predict, name = _method_predict(args)
     if predict is None:
@@ -230,7 +225,7 @@ def cmd_evaluate(args) -> int:
     if args.json:
         payload = {"model": name, "mean": mean.as_dict(), "images": {k: v.as_dict() for k, v in rows.items()},
                    "sad_by_truth": split}
-        from .imagewrite import atomic_write_bytes
+        from matting_gui.core.files.imagewrite import atomic_write_bytes
 
         atomic_write_bytes(args.json, (json.dumps(payload, indent=2) + "\n").encode())
     return 1 if failed else 0
@@ -242,8 +237,8 @@ def cmd_info(args) -> int:
 
     import torch
 
-    from .paths import data_root, models_dir
-    from .predictor import pick_device
+    from matting_gui.core.files.paths import data_root, models_dir
+    from matting_gui.core.inference.predictor import pick_device
 
     print(f"{'python':<24}{platform.python_version()} ({platform.machine()})")
     for pkg in ("torch", "numpy", "opencv-python-headless", "pillow", "safetensors", "pymatting", "PySide6-Essentials"):
@@ -257,7 +252,7 @@ def cmd_info(args) -> int:
     found = sorted(models_dir().glob("*.safetensors")) if models_dir().is_dir() else []
     if not found:
         print("  (no trained weights: see README, 'Training')")
-    from .weights import load_network
+    from matting_gui.core.nets.weights import load_network
 
     for path in found:
         try:
@@ -273,7 +268,7 @@ def cmd_info(args) -> int:
 
 def cmd_export_onnx(args) -> int:
     """Export a model to ONNX and check onnxruntime's alpha against torch's."""
-    from .onnx_export import check_onnx, export_onnx
+    from matting_gui.core.nets.onnx_export import check_onnx, export_onnx
 
     try:
         path = export_onnx(args.model, args.out)
@@ -343,20 +338,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_export_onnx)
 
     return parser
-
-
-def run(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
-    """Parse ``argv`` and run the chosen sub-command's ``func``; returns the exit code. Shared by
-    ``matting-cli`` and ``matting-lab``: a closed pipe ends quietly, Ctrl+C exits 130."""
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except BrokenPipeError:  # e.g. `matting-cli info | head`: stop quietly, as Unix tools do
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-    except KeyboardInterrupt:
-        print_error("interrupted")
-        return 130
 
 
 def main(argv: list[str] | None = None) -> int:

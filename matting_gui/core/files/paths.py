@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parents[2]
+#: The checkout's top level when run from one (an installed wheel's is site-packages: nothing there).
 REPO_DIR = PACKAGE_DIR.parent
 
 
@@ -36,10 +37,23 @@ def user_data_dir() -> Path:
     return path
 
 
+def _bundled(name: str) -> Path:
+    """A folder the wheel carries inside the package (``matting_gui/<name>``, mapped from the checkout's
+    top-level ``<name>/`` at build time), else that top-level folder of the checkout."""
+    inside = PACKAGE_DIR / name
+    return inside if inside.is_dir() else REPO_DIR / name
+
+
 def models_dir() -> Path:
-    """Folder of the shipped weights: ``$MATTING_MODELS`` or ``models/`` beside the package."""
+    """Folder of the shipped weights: ``$MATTING_MODELS``, else the installed package's ``models``
+    (a wheel), else ``models/`` of the checkout."""
     env = os.environ.get("MATTING_MODELS")
-    return Path(env).expanduser() if env else REPO_DIR / "models"
+    return Path(env).expanduser() if env else _bundled("models")
+
+
+def resources_dir() -> Path:
+    """Folder of the bundled resources (the sample photo and its trimap, the app icon)."""
+    return _bundled("resources")
 
 
 #: Control characters (C0, DEL, C1: newlines, escape sequences) → visible escapes such as ``\x1b``.

@@ -16,11 +16,11 @@ import cv2
 import numpy as np
 import torch
 
-from .model_files import INSTALLED_MODELS
-from .network import FX_TRACE_LOCK, MattingNet, fuse_for_inference
-from .trimap import BACKGROUND, FOREGROUND, encode_inputs
-from .upsample import guided_upsample
-from .weights import load_network
+from matting_gui.core.editing.trimap import BACKGROUND, FOREGROUND, encode_inputs
+from matting_gui.core.imaging.upsample import guided_upsample
+from matting_gui.core.nets.model_files import INSTALLED_MODELS
+from matting_gui.core.nets.network import FX_TRACE_LOCK, MattingNet, fuse_for_inference
+from matting_gui.core.nets.weights import load_network
 
 #: int8 builds still running; joined at exit (a thread killed inside a torch op aborts the process)
 _BUILDS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
@@ -210,7 +210,7 @@ class Predictor:
         self._reduced_cache: tuple | None = None  # (weakref to image, (w, h), reduced image)
 
     def _build_int8(self, unfused: MattingNet) -> None:
-        from .quantize import quantize_int8
+        from matting_gui.core.nets.quantize import quantize_int8
 
         try:
             self._int8 = quantize_int8(unfused)
@@ -343,7 +343,7 @@ class Predictor:
 
     def _refined(self, img_work: np.ndarray, tri_work: np.ndarray, alpha: np.ndarray,
                  superseded: Callable[[], bool] | None) -> np.ndarray | None:
-        from .refine import RefineAborted, RefineSettings, guided_closed_form
+        from matting_gui.core.inference.refine import RefineAborted, RefineSettings, guided_closed_form
 
         try:
             return guided_closed_form(img_work, tri_work, alpha, abort=superseded,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .paths import models_dir
+from matting_gui.core.files.paths import models_dir
 
 # The models the app and CLI know by name → the network preset each is trained from.
 INSTALLED_MODELS = {"student": "student_fast", "teacher": "teacher_lite"}

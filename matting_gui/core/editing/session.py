@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .adjust import EdgeAdjustments, apply_adjustments
-from .compose import BACKGROUND_KINDS, background_for
-from .events import Event
-from .imageio import LoadedImage
-from .trimap import BACKGROUND, FOREGROUND, UNKNOWN
-from .trimap_doc import TrimapDocument
-from .view import VIEW_MODES, ViewStyle, render, to_display_u8
+from matting_gui.core.editing.events import Event
+from matting_gui.core.editing.trimap import BACKGROUND, FOREGROUND, UNKNOWN
+from matting_gui.core.editing.trimap_doc import TrimapDocument
+from matting_gui.core.editing.view import VIEW_MODES, ViewStyle, render, to_display_u8
+from matting_gui.core.files.imageio import LoadedImage
+from matting_gui.core.imaging.adjust import EdgeAdjustments, apply_adjustments
+from matting_gui.core.imaging.compose import BACKGROUND_KINDS, background_for
 
 #: Tools and the trimap value each paints (the fill tool fills foreground; Alt: background).
 TOOL_VALUES = {"foreground": FOREGROUND, "background": BACKGROUND, "unknown": UNKNOWN, "fill": FOREGROUND}

@@ -1,0 +1,1 @@
+"""``matting-cli``, the app's headless interface: beside the GUI and ``matting-lab``, over the engine."""

@@ -1,0 +1,1 @@
+"""Measuring mattes: SAD, MSE, Gradient and Connectivity over the unknown region."""

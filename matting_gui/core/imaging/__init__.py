@@ -1,0 +1,1 @@
+"""Image operations on mattes: compositing and foreground colours, edge adjustments, guided upsampling."""

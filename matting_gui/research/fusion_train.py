@@ -1,0 +1,207 @@
+"""Training the fusion network on the solver-matte cache, and its subject-disjoint cross-validation.
+
+Every decision about the fusion (recipe, budget, whether export uses it) is made on folds whose
+held-out subjects no run of that fold trained on: ``folds`` splits the 19 alphamatting subjects
+into ``FOLDS`` groups by a fixed shuffle; a fold trains on the other groups' cases (and on every
+procedural ``thin`` case, which belongs to no subject) and is scored on its own group's photos.
+Runs checkpoint every few minutes and resume exactly (model, optimiser, step, sampler state).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from ..core.evaluation.metrics import evaluate_alpha
+from ..core.files.imagewrite import atomic_write_bytes
+from ..core.nets.fusion import FusionConfig, FusionNet, fusion_input, run_fusion, save_fusion
+from .solver_cache import Case, iter_cases
+
+FOLDS = 4
+#: The scored kinds of a held-out subject's cases (the photo itself, full size): official trimaps,
+#: the validation's fixed wide rule, and the two painted-style ones.
+EVAL_CASES = {"trimap1": "official", "trimap2": "official", "wide": "wide", "painted0": "painted",
+              "unpainted0": "painted"}
+
+
+@dataclasses.dataclass
+class FusionTrainConfig:
+    steps: int = 1500
+    batch: int = 16
+    crop: int = 128
+    lr: float = 1e-3
+    grad_weight: float = 0.5  # weight of the L1 loss on the α gradients (the Gradient metric's concern)
+    seed: int = 0
+    threads: int = 1
+    checkpoint_minutes: float = 3.0
+    width: int = 32
+    dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 1)
+
+
+def folds(stems: list[str], count: int = FOLDS, seed: int = 0) -> list[list[str]]:
+    """``stems`` in ``count`` subject-disjoint groups of near-equal size, by a fixed shuffle."""
+    order = sorted(stems)
+    np.random.default_rng(seed).shuffle(order)
+    return [sorted(order[i::count]) for i in range(count)]
+
+
+def _crop(case: tuple, rng: np.random.Generator, size: int) -> np.ndarray:
+    """One training crop (planes (5 + K + 2, size, size) float32: the network input, α, unknown mask)."""
+    image, trimap, alpha, mattes = case
+    h, w = trimap.shape
+    side = int(np.clip(size * rng.uniform(0.7, 1.5), 16, min(h, w)))
+    unknown = np.argwhere((trimap > 0) & (trimap < 255))
+    if len(unknown) and rng.random() < 0.9:
+        cy, cx = unknown[rng.integers(len(unknown))]
+        y0 = int(np.clip(cy - side // 2, 0, h - side))
+        x0 = int(np.clip(cx - side // 2, 0, w - side))
+    else:
+        y0, x0 = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
+    sl = (slice(y0, y0 + side), slice(x0, x0 + side))
+    rs = (lambda a, interp=cv2.INTER_LINEAR: cv2.resize(a, (size, size), interpolation=interp)) if side != size \
+        else (lambda a, interp=None: a)
+    img = rs(image[sl], cv2.INTER_AREA)
+    tri = rs(trimap[sl], cv2.INTER_NEAREST)
+    alp = rs(alpha[sl])
+    mat = np.stack([rs(m[sl]) for m in mattes])
+    if rng.random() < 0.5:
+        img, tri, alp, mat = img[:, ::-1], tri[:, ::-1], alp[:, ::-1], mat[:, :, ::-1]
+    x = fusion_input(np.ascontiguousarray(img), np.ascontiguousarray(tri), np.ascontiguousarray(mat))[0].numpy()
+    unk = ((tri > 0) & (tri < 255)).astype(np.float32)
+    return np.concatenate([x, alp[None].astype(np.float32), unk[None]])
+
+
+def _gradients(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return a[..., :, 1:] - a[..., :, :-1], a[..., 1:, :] - a[..., :-1, :]
+
+
+def loss_fn(pred: torch.Tensor, alpha: torch.Tensor, unknown: torch.Tensor, grad_weight: float) -> torch.Tensor:
+    """L1 on the unknown pixels plus ``grad_weight`` × L1 of the horizontal and vertical differences there;
+    all (B, 1, S, S)."""
+    n = unknown.sum().clamp_min(1)
+    loss = ((pred - alpha).abs() * unknown).sum() / n
+    if grad_weight:
+        for dp, da in zip(_gradients(pred), _gradients(alpha)):
+            mask = unknown[..., : dp.shape[-2], : dp.shape[-1]]
+            loss = loss + grad_weight * ((dp - da).abs() * mask).sum() / n
+    return loss
+
+
+def get_lr(step: int, cfg: FusionTrainConfig) -> float:
+    """Learning rate at ``step`` (0-based): linear warm-up over 50 steps, then cosine to 5 % of ``cfg.lr``."""
+    if step < 50:
+        return cfg.lr * (step + 1) / 50
+    t = (step - 50) / max(1, cfg.steps - 50)
+    return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * min(1.0, t))))
+
+
+def _state_path(out: Path) -> Path:
+    return out / "state.pt"
+
+
+def train_fusion(cases: list[Case], cfg: FusionTrainConfig, out: Path, log_name: str = "log.jsonl") -> FusionNet:
+    """Train (or resume) a fusion network on ``cases``; checkpoints ``out/state.pt``; writes
+    ``out/fusion.safetensors`` at the end. Returns the trained network."""
+    torch.set_num_threads(cfg.threads)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)
+    model = FusionNet(FusionConfig(width=cfg.width, dilations=tuple(cfg.dilations)))
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    rng = np.random.default_rng(cfg.seed)
+    step = 0
+    if _state_path(out).exists():
+        state = torch.load(_state_path(out), weights_only=True)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        step = int(state["step"])
+        rng.bit_generator.state = json.loads(state["rng"])
+    data = [c.float_inputs() for c in cases]
+    last_save = time.monotonic()
+    log = (out / log_name).open("a")
+    model.train()
+    while step < cfg.steps:
+        batch = torch.from_numpy(np.stack([_crop(data[int(rng.integers(len(data)))], rng, cfg.crop)
+                                           for _ in range(cfg.batch)]))
+        k = batch.shape[1] - 2
+        pred = model(batch[:, :k])
+        loss = loss_fn(pred, batch[:, k:k + 1], batch[:, k + 1:], cfg.grad_weight)
+        for group in opt.param_groups:
+            group["lr"] = get_lr(step, cfg)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        step += 1
+        if step % 25 == 0:
+            log.write(json.dumps({"step": step, "loss": round(loss.item(), 5)}) + "\n")
+            log.flush()
+        if time.monotonic() - last_save > cfg.checkpoint_minutes * 60 or step == cfg.steps:
+            _save_state(out, model, opt, step, rng)
+            last_save = time.monotonic()
+    log.close()
+    model.eval()
+    save_fusion(out / "fusion.safetensors", model, {"train": dataclasses.asdict(cfg), "steps": step,
+                                                     "cases": len(cases)})
+    return model
+
+
+def _save_state(out: Path, model, opt, step: int, rng: np.random.Generator) -> None:
+    import io
+
+    buffer = io.BytesIO()
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                "rng": json.dumps(rng.bit_generator.state)}, buffer)
+    atomic_write_bytes(_state_path(out), buffer.getvalue())
+
+
+def score_cases(model: FusionNet | None, cases: list[Case]) -> list[dict]:
+    """Per held-out case: SAD, MSE, Gradient, Connectivity of closed-form, KNN and (model given) the fusion."""
+    rows = []
+    for case in cases:
+        name = case.key.split("/", 1)[1]
+        if name not in EVAL_CASES:
+            continue
+        image, trimap, alpha, mattes = case.float_inputs()
+        methods = {"closed_form": mattes[0], "knn": mattes[1]}
+        if model is not None:
+            methods["fusion"] = run_fusion(model, image, trimap, mattes)
+        for method, pred in methods.items():
+            s = evaluate_alpha(pred, alpha, trimap)
+            rows.append({"subject": case.subject, "case": name, "kind": EVAL_CASES[name], "method": method,
+                         "sad": s.sad, "mse": s.mse, "grad": s.grad, "conn": s.conn})
+    return rows
+
+
+def run_fold(fold: int, cfg: FusionTrainConfig, out: Path, count: int = FOLDS) -> list[dict]:
+    """Train on every fold but ``fold`` (plus the thin cases) and score ``fold``'s subjects; rows are
+    written to ``out/fold<k>/scores.json`` and returned."""
+    from .data.sources import load_split
+
+    groups = folds(load_split("all")["train"], count)
+    held = set(groups[fold])
+    train = [c for c in iter_cases() if c.subject not in held]
+    fold_dir = out / f"fold{fold}"
+    model = train_fusion(train, cfg, fold_dir)
+    rows = [r | {"fold": fold} for r in score_cases(model, list(iter_cases(subjects=held)))]
+    atomic_write_bytes(fold_dir / "scores.json", (json.dumps(rows, indent=1) + "\n").encode())
+    return rows
+
+
+def summarise(rows: list[dict]) -> dict:
+    """{kind: {method: {'sad': mean, 'grad': mean, 'sad_folds': [per-fold means]}}} over ``rows``."""
+    out: dict = {}
+    for kind in sorted({r["kind"] for r in rows}):
+        for method in sorted({r["method"] for r in rows}):
+            sel = [r for r in rows if r["kind"] == kind and r["method"] == method]
+            if not sel:
+                continue
+            per_fold = [float(np.mean([r["sad"] for r in sel if r["fold"] == f])) for f in sorted({r["fold"] for r in sel})]
+            out.setdefault(kind, {})[method] = {"sad": float(np.mean([r["sad"] for r in sel])),
+                                                "grad": float(np.mean([r["grad"] for r in sel])),
+                                                "sad_folds": per_fold, "cases": len(sel)}
+    return out
