@@ -14,6 +14,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from matting_gui import __version__
 from matting_gui.console import print_error, run
 from matting_gui.core.editing.trimap import TrimapError, trimap_advice, validate_trimap
 from matting_gui.core.files.imageio import (
@@ -287,6 +288,7 @@ def cmd_export_onnx(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argparse tree of all sub-commands."""
     parser = argparse.ArgumentParser(prog="matting-cli", description="Alpha matting from the command line.")
+    parser.add_argument("--version", action="version", version=f"matting-cli {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def model_args(p, default="student"):

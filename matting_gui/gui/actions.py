@@ -129,6 +129,6 @@ def show_shortcuts(window: QMainWindow, actions: dict[str, QAction]) -> QMessage
 
 def show_about(window: QMainWindow) -> None:
     """Help → About."""
-    QMessageBox.about(window, "About matting-gui",
-                      "matting-gui: alpha matting with a student CNN distilled from a teacher by "
-                      "similarity-preserving knowledge distillation (Yoon, Park, Cho, SPL 2020).")
+    from matting_gui.gui.identity import about_html
+
+    QMessageBox.about(window, "About matting-gui", about_html())

@@ -6,33 +6,85 @@ import argparse
 import os
 import sys
 
+from matting_gui import __version__
 
-def main(argv: list[str] | None = None) -> int:
-    """Start the desktop app; returns the exit code."""
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``matting-gui``."""
     parser = argparse.ArgumentParser(prog="matting-gui", description="Paint a trimap, get a live alpha matte.")
     parser.add_argument("photo", nargs="?", help="photo to open")
     parser.add_argument("--trimap", help="trimap to load with the photo")
     parser.add_argument("--sample", action="store_true", help="open the bundled sample photo and trimap")
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    parser.add_argument("--version", action="version", version=f"matting-gui {__version__}")
+    parser.add_argument("--install-desktop-entry", action="store_true",
+                        help="add matting-gui to the desktop's application menu (Linux: a .desktop file and the "
+                             "icon under ~/.local/share), then exit")
+    parser.add_argument("--self-test", type=float, metavar="SECONDS",
+                        help="open the photo (or --sample), exit 0 once its first matte is on screen, 1 on an "
+                             "error or after SECONDS: checks an installation")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the desktop app; returns the exit code."""
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    if args.install_desktop_entry:
+        from matting_gui.gui.identity import install_desktop_entry
+
+        try:
+            for path in install_desktop_entry():
+                print(f"wrote {path}")
+        except OSError as exc:
+            print(f"error: cannot install the desktop entry: {exc}", file=sys.stderr)
+            return 1
+        return 0
 
     os.environ.setdefault("QT_API", "pyside6")
     from matting_gui.core.inference.allocator import keep_freed_memory
 
     keep_freed_memory()  # before Qt and torch start threads: the worker shares the main arena
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
+    from matting_gui.gui.identity import icon_path
     from matting_gui.gui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("matting-gui")
+    app.setApplicationVersion(__version__)
     app.setOrganizationName("matting-gui")
+    app.setDesktopFileName("matting-gui")
+    app.setWindowIcon(QIcon(str(icon_path())))
     window = MainWindow()
     window.show()
+    if args.self_test is not None:
+        _arm_self_test(app, window, args.self_test)
     if args.sample:
         window.open_sample()
     elif args.photo:
         window.open_photo(args.photo, args.trimap)
-    return app.exec()
+    code = app.exec()
+    if window.service.running():
+        # the worker is inside a step nothing can interrupt (pymatting's first JIT compile takes ~45 s):
+        # every file is written by now, and destroying a running QThread would abort the process
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _arm_self_test(app, window, seconds: float) -> None:
+    """Quit with 0 on the first matte shown, with 1 on an error message or after ``seconds``."""
+    from PySide6.QtCore import QTimer
+
+    def done(code: int, what: str) -> None:
+        print(f"self-test: {what}", flush=True)
+        window.close()  # ends the matte worker, as quitting does
+        app.exit(code)
+
+    window.matteShown.connect(lambda _r: done(0, "first matte shown"))
+    window.errorShown.connect(lambda msg: done(1, f"error: {msg}"))
+    QTimer.singleShot(int(seconds * 1000), lambda: done(1, f"no matte after {seconds:g} s"))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QDockWidget, QMainWindow
 
 from matting_gui.core.editing.session import TOOL_VALUES, TOOLS, EditorSession
 from matting_gui.core.editing.trimap import BACKGROUND, FOREGROUND, trimap_problem
@@ -21,21 +21,15 @@ from matting_gui.gui.controllers.selection import SelectionController
 from matting_gui.gui.convert import render_target, writable_rgb_view
 from matting_gui.gui.keys import KeyRouter
 from matting_gui.gui.prompter import Prompter
-from matting_gui.gui.settings import Settings
+from matting_gui.gui.settings import Settings, available_devices
 from matting_gui.gui.widgets.canvas import Canvas
 from matting_gui.gui.widgets.edges_panel import EdgesPanel
 from matting_gui.gui.widgets.export_dialog import ask_export
-from matting_gui.gui.widgets.status import StatusBar
+from matting_gui.gui.widgets.status import ErrorBox, StatusBar
 from matting_gui.gui.widgets.toolbars import Toolbars
 from matting_gui.gui.worker import MatteService
 
 HINT = "Drag a box with Select subject (S), or paint the subject (F) and press Auto band (Ctrl+B) — F1: all keys"
-
-
-def _devices() -> list[tuple[str, str]]:
-    import torch
-
-    return [("CPU", "cpu")] + ([("GPU (CUDA)", "cuda")] if torch.cuda.is_available() else [])
 
 
 class MainWindow(QMainWindow):
@@ -52,11 +46,11 @@ class MainWindow(QMainWindow):
         self.settings = Settings(settings)
         self.prompter = prompter or Prompter(self)
         self.session = s = EditorSession(self.settings.adjustments())
-        devices = _devices()
+        devices = available_devices()
         self.settings.restore(s, [key for _, key in devices])
         self.last_error: str | None = None
         self._display: QImage | None = None
-        self._error_box: QMessageBox | None = None
+        self._error_box = ErrorBox(self)
         self.service = service or MatteService(self)
         self.documents = DocumentController(s, self.settings, self.prompter, self)
         self.matte = MatteController(s, self.service, self)
@@ -281,14 +275,7 @@ class MainWindow(QMainWindow):
         message = printable(message)
         self.last_error = message
         self.statusBar().showMessage(message, 10000)
-        if self._error_box is not None and self._error_box.isVisible():
-            self._error_box.setText(message)
-        else:
-            box = QMessageBox(QMessageBox.Icon.Warning, "matting-gui", message, QMessageBox.StandardButton.Ok, self)
-            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            box.finished.connect(lambda _=0: setattr(self, "_error_box", None))
-            self._error_box = box
-            box.open()
+        self._error_box.show(message)
         self.errorShown.emit(message)
 
     def dragEnterEvent(self, e) -> None:  # noqa: N802

@@ -122,3 +122,10 @@ class _Group(MutableMapping):
 
     def __len__(self) -> int:
         return len(self.q.allKeys())
+
+
+def available_devices() -> list[tuple[str, str]]:
+    """(menu label, torch device) of each device the Model menu offers: the CPU, and a CUDA GPU if any."""
+    import torch
+
+    return [("CPU", "cpu")] + ([("GPU (CUDA)", "cuda")] if torch.cuda.is_available() else [])

@@ -309,3 +309,7 @@ class MatteService(QObject):
             self._exports.clear()
         self._thread.quit()
         return self._thread.wait(timeout_ms)
+
+    def running(self) -> bool:
+        """True while the worker thread runs (after ``shutdown``: a step that cannot be interrupted)."""
+        return self._thread.isRunning()

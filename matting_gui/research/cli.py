@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from matting_gui import __version__
 from matting_gui.console import print_error, run
 from matting_gui.core.files.imageio import ImageError
 from matting_gui.core.inference.allocator import keep_freed_memory
@@ -237,6 +238,7 @@ def claim_lock(lock: Path) -> Path | None:
 def build_parser() -> argparse.ArgumentParser:
     """The argparse tree of all sub-commands."""
     parser = argparse.ArgumentParser(prog="matting-lab", description="Train the networks and measure them.")
+    parser.add_argument("--version", action="version", version=f"matting-lab {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="train a network or distil a student")

@@ -1,8 +1,10 @@
-"""The status bar: photo info, messages, the shown matte's model, size and time, busy, zoom."""
+"""The status bar (photo info, messages, the shown matte's model, size and time, busy, zoom) and the
+error box."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar, QStatusBar, QWidget
 
 
 class StatusBar(QStatusBar):
@@ -32,3 +34,25 @@ class StatusBar(QStatusBar):
             self.showMessage(text, 6000)
         else:
             self.clearMessage()
+
+
+class ErrorBox:
+    """One window-modal warning box, reused: a second error while one shows replaces its text."""
+
+    def __init__(self, parent: QWidget):
+        self._parent = parent
+        self._box: QMessageBox | None = None
+
+    def show(self, message: str) -> None:
+        """Show ``message`` (one line, already printable) without blocking."""
+        if self._box is not None and self._box.isVisible():
+            self._box.setText(message)
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, "matting-gui", message, QMessageBox.StandardButton.Ok, self._parent)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(self._closed)
+        self._box = box
+        box.open()
+
+    def _closed(self, _result: int = 0) -> None:
+        self._box = None

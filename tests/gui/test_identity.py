@@ -1,0 +1,89 @@
+"""The app's identity: --version, the window icon, About with the installed models, the desktop entry,
+and the --self-test that CI runs on the installed wheel."""
+
+import json
+import subprocess
+import sys
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from matting_gui import __version__
+from matting_gui.gui import app as app_module
+from matting_gui.gui.identity import about_html, desktop_entry_text, icon_path, install_desktop_entry
+
+
+def test_version_flags_print_the_package_version(capsys):
+    for main, prog in ((app_module.main, "matting-gui"),):
+        try:
+            main(["--version"])
+        except SystemExit as exc:
+            assert exc.code == 0
+        assert capsys.readouterr().out.strip() == f"{prog} {__version__}"
+    from matting_gui.cli.main import main as cli_main
+    from matting_gui.research.cli import main as lab_main
+
+    for main, prog in ((cli_main, "matting-cli"), (lab_main, "matting-lab")):
+        try:
+            main(["--version"])
+        except SystemExit as exc:
+            assert exc.code == 0
+        assert capsys.readouterr().out.strip() == f"{prog} {__version__}"
+
+
+def test_icon_is_a_bundled_square_png():
+    from PIL import Image
+
+    with Image.open(icon_path()) as im:
+        assert im.format == "PNG" and im.size == (256, 256) and im.mode == "RGBA"
+
+
+def test_about_lists_installed_models_with_their_cards(models):
+    card = json.loads((models / "student.json").read_text())
+    card["status"] = "shipped for the test"
+    (models / "student.json").write_text(json.dumps(card))
+    text = about_html()
+    assert __version__ in text
+    assert "<b>student</b>" in text and "<b>teacher</b>" in text
+    assert "shipped for the test" in text
+    assert "Apache-2.0" in text  # the pretrained encoder's licence
+
+
+def test_about_says_when_weights_are_missing(tmp_path, monkeypatch):
+    monkeypatch.setenv("MATTING_MODELS", str(tmp_path))
+    (tmp_path / "teacher.json").write_text("[1, 2]")  # a card that is not an object says nothing
+    text = about_html()
+    assert text.count("weights missing") == 2
+
+
+def test_desktop_entry_is_written_under_the_data_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    written = install_desktop_entry()
+    entry = tmp_path / "applications" / "matting-gui.desktop"
+    icon = tmp_path / "icons" / "hicolor" / "256x256" / "apps" / "matting-gui.png"
+    assert written == [entry, icon]
+    text = entry.read_text()
+    assert text.startswith("[Desktop Entry]\n") and "Icon=matting-gui\n" in text and "Type=Application\n" in text
+    assert icon.read_bytes() == icon_path().read_bytes()
+
+
+def test_desktop_entry_quotes_the_launcher():
+    text = desktop_entry_text("/opt/my apps/bin/matting-gui")
+    assert "Exec='/opt/my apps/bin/matting-gui' %f\n" in text
+
+
+def test_install_desktop_entry_command(tmp_path):
+    env = {"XDG_DATA_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    res = subprocess.run([sys.executable, "-m", "matting_gui.gui.app", "--install-desktop-entry"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "applications" / "matting-gui.desktop").is_file()
+
+
+def test_window_icon_is_set_by_the_app(qtbot, models, tmp_path):
+    """main() sets the application's window icon before the window shows (checked with --self-test,
+    which quits once the sample's first matte is on screen). The app's own QSettings go to a temp folder."""
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
+    code = app_module.main(["--sample", "--self-test", "120"])
+    assert code == 0
+    assert not QApplication.windowIcon().isNull()
