@@ -1,0 +1,75 @@
+"""The fusion network: a softmax blend of the solver mattes plus a bounded residual; its weights files."""
+
+import numpy as np
+import pytest
+import torch
+
+from matting_gui.core.nets.fusion import FusionConfig, FusionNet, fusion_input, load_fusion, run_fusion, save_fusion
+from matting_gui.core.nets.model_files import WeightsError
+from tests.conftest import make_photo, make_trimap
+
+
+def _inputs(h=40, w=52, seed=0):
+    rng = np.random.default_rng(seed)
+    return make_photo(h, w), make_trimap(h, w), rng.random((2, h, w)).astype(np.float32)
+
+
+def test_a_new_network_returns_the_solvers_mean_on_unknown_pixels():
+    image, trimap, mattes = _inputs()
+    alpha = run_fusion(FusionNet(FusionConfig()).eval(), image, trimap, mattes)
+    unknown = trimap == 128
+    assert np.allclose(alpha[unknown], mattes.mean(0)[unknown], atol=1e-6)
+    assert (alpha[trimap == 255] == 1).all() and (alpha[trimap == 0] == 0).all()
+
+
+def test_output_stays_between_the_solvers_up_to_the_residual():
+    torch.manual_seed(1)
+    net = FusionNet(FusionConfig(width=8, dilations=(1, 2)))
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=1.0)
+    image, trimap, mattes = _inputs()
+    alpha = run_fusion(net.eval(), image, trimap, mattes)
+    lo, hi = mattes.min(0) - 0.2 - 1e-5, mattes.max(0) + 0.2 + 1e-5
+    unknown = trimap == 128
+    assert ((alpha >= lo) | ~unknown).all() and ((alpha <= hi) | ~unknown).all()
+    assert alpha.min() >= 0 and alpha.max() <= 1
+
+
+def test_input_planes():
+    image, trimap, mattes = _inputs()
+    x = fusion_input(image, trimap, mattes)
+    assert x.shape == (1, 7, *trimap.shape) and x.dtype == torch.float32
+    assert torch.equal(x[0, 3], torch.from_numpy((trimap == 255).astype(np.float32)))
+    assert torch.equal(x[0, 4], torch.from_numpy((trimap == 0).astype(np.float32)))
+
+
+def test_weights_round_trip_with_config_in_the_header(tmp_path):
+    torch.manual_seed(0)
+    net = FusionNet(FusionConfig(width=12, dilations=(1, 3, 1)))
+    torch.nn.init.normal_(net.head.weight)
+    path = save_fusion(tmp_path / "fusion.safetensors", net, {"note": "test"})
+    loaded, card = load_fusion(path)
+    assert loaded.config == net.config and card["note"] == "test" and card["parameters"] > 0
+    image, trimap, mattes = _inputs()
+    assert np.array_equal(run_fusion(net.eval(), image, trimap, mattes), run_fusion(loaded, image, trimap, mattes))
+
+
+@pytest.mark.parametrize("content", [b"", b"not safetensors", b"\x80\x04K\x01."])
+def test_bad_weights_files_are_refused_in_one_line(tmp_path, content):
+    path = tmp_path / "fusion.safetensors"
+    path.write_bytes(content)
+    with pytest.raises(WeightsError) as info:
+        load_fusion(path)
+    assert "\n" not in str(info.value)
+
+
+def test_a_main_network_file_is_not_a_fusion_network(model_dir):
+    with pytest.raises(WeightsError, match="not a matting-gui fusion network"):
+        load_fusion(model_dir / "student.safetensors")
+
+
+def test_config_bounds_are_checked():
+    with pytest.raises(ValueError):
+        FusionConfig(width=100000)
+    with pytest.raises(ValueError):
+        FusionConfig.from_json('{"width": 8, "evil": 1}')
