@@ -65,3 +65,17 @@ def models(model_dir, monkeypatch) -> Path:
     """Point the app and CLI at the fixture models folder."""
     monkeypatch.setenv("MATTING_MODELS", str(model_dir))
     return model_dir
+
+
+@pytest.fixture
+def fusion_model(models):
+    """A fusion network with random weights installed beside the fixture models (removed afterwards)."""
+    from matting_gui.core.nets.fusion import FusionConfig, FusionNet, save_fusion
+
+    torch.manual_seed(3)
+    net = FusionNet(FusionConfig(width=8, dilations=(1, 2)))
+    torch.nn.init.normal_(net.head.weight, std=0.5)
+    path = save_fusion(models / "fusion.safetensors", net, {"export_rule": "mean"})
+    yield path
+    path.unlink()
+    path.with_suffix(".json").unlink()

@@ -146,7 +146,7 @@ def cmd_matte(args) -> int:
                     raise ImageError(f"{path}: no trimap: give --trimap or --trimap-dir, or save one beside it as "
                                      f"{tri_path.name} (as the app does)")
             trimap = validate_trimap(read_trimap(tri_path), loaded.rgb.shape, str(tri_path))
-            result = predictor.predict(loaded.rgb, trimap, mirror=args.mirror, refine=args.refine)
+            result = predictor.predict(loaded.rgb, trimap, **_steps(args))
             request = OutputRequest(matte=True, cutout=args.cutout, composite=background is not None)
             colours = loaded.rgb
             if request.needs_colours:
@@ -168,11 +168,19 @@ def cmd_matte(args) -> int:
     return 0
 
 
+def _steps(args) -> dict[str, bool]:
+    """The export steps asked for: {'mirror', 'refine', 'fuse'} → on. A step named (--mirror, --no-fuse)
+    is as named; the others follow the command's default, turned off by --fast or on by --export."""
+    on = (args.steps_on and not getattr(args, "fast", False)) or getattr(args, "export", False)
+    return {key: on if getattr(args, key) is None else getattr(args, key) for key in ("mirror", "refine", "fuse")}
+
+
 def _method_predict(args):
     """A predict(image, trimap) → alpha callable for --method, and its display name."""
+    steps = _steps(args)
     if args.method == "closed-form":
-        if args.mirror or args.refine:
-            print_error("--mirror and --refine apply to the network, not to --method closed-form")
+        if any(steps.values()):
+            print_error("--mirror, --refine, --fuse and --export apply to the network, not to --method closed-form")
             return None, None
         from matting_gui.core.inference.refine import closed_form
 
@@ -180,9 +188,10 @@ def _method_predict(args):
     predictor = _make_predictor(args)
     if predictor is None:
         return None, None
-    steps = [step for step, on in (("mirror-averaged", args.mirror), ("refined", args.refine)) if on]
-    name = predictor.name + (f" ({', '.join(steps)})" if steps else "")
-    return (lambda image, trimap: predictor.predict(image, trimap, mirror=args.mirror, refine=args.refine).alpha), name
+    done = [word for word, key in (("mirror-averaged", "mirror"), ("refined", "refine"), ("fused", "fuse"))
+            if steps[key]]
+    name = predictor.name + (f" ({', '.join(done)})" if done else "")
+    return (lambda image, trimap: predictor.predict(image, trimap, **steps).alpha), name
 
 
 def cmd_evaluate(args) -> int:
@@ -300,11 +309,23 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--int8", action="store_true",
                        help="CPU only: run a static-int8 copy of the network (~2x faster, a few %% worse SAD; see README)")
 
-    def quality_args(p):
-        p.add_argument("--mirror", action="store_true",
-                       help="average with the matte of the mirrored image (2x time, lower error; see README)")
-        p.add_argument("--refine", action="store_true",
-                       help="finish with closed-form matting where the network is unsure (seconds per MP; see README)")
+    def quality_args(p, on: bool):
+        """Export's steps; ``on``: each defaults to on (``matte``: what the app exports), else to off."""
+        state = "on" if on else "off"
+        p.set_defaults(steps_on=on)
+        p.add_argument("--mirror", action=argparse.BooleanOptionalAction,
+                       help=f"average with the matte of the mirrored image (2x time, lower error; default {state})")
+        p.add_argument("--refine", action=argparse.BooleanOptionalAction,
+                       help=f"closed-form matting where the network is unsure (seconds per MP; default {state})")
+        p.add_argument("--fuse", action=argparse.BooleanOptionalAction,
+                       help=f"combine with the closed-form and KNN mattes weighed by the fusion network (seconds "
+                            f"per MP; default {state})")
+        if on:
+            p.add_argument("--fast", action="store_true",
+                           help="the network alone: each step off unless named (--fast --mirror: the mirror only)")
+        else:
+            p.add_argument("--export", action="store_true",
+                           help="what the app exports by default: each step on unless turned off (--no-fuse)")
 
     p = sub.add_parser("matte", help="compute alpha mattes")
     p.add_argument("images", nargs="+")
@@ -316,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     model_args(p, default=FINAL_MODEL)
     p.add_argument("--cutout", action="store_true", help="also write <stem>_cutout.png (RGBA, straight alpha)")
     p.add_argument("--composite", metavar="COLOR|IMAGE", help="also write <stem>_composite.png over a colour or image")
-    quality_args(p)
+    quality_args(p, on=True)
     p.set_defaults(func=cmd_matte)
 
     p = sub.add_parser("evaluate", help="SAD, MSE, Gradient, Connectivity against ground truth")
@@ -328,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by-truth", action="store_true",
                    help="also split SAD by the true alpha: holes in the subject, haze over the background, edge")
     model_args(p)
-    quality_args(p)  # --mirror --refine: score what the app's export gives (network only otherwise)
+    quality_args(p, on=False)  # --export: score what the app exports (the network alone otherwise)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("info", help="versions, device, installed models")

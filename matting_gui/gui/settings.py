@@ -51,6 +51,7 @@ class Settings:
     export_folder = _Setting("export_folder", "")
     export_mirror = _Setting("export_mirror", True, bool)
     export_refine = _Setting("export_refine", True, bool)
+    export_fuse = _Setting("export_fuse", True, bool)
     export_model = _Setting("export_model", FINAL_MODEL)
     export_cutout = _Setting("export_cutout", True, bool)
     export_composite = _Setting("export_composite", False, bool)

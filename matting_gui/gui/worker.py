@@ -111,6 +111,7 @@ class ExportJob:
     bit_depth: int = 8
     mirror: bool = True
     refine: bool = False
+    fuse: bool = False
     cancelled: threading.Event = field(default_factory=threading.Event)
 
 
@@ -195,7 +196,10 @@ class _Worker(QObject):
         if job.cancelled.is_set():
             raise ExportCancelled("export cancelled")
         pred = self._service.predictors.get(job.model, job.device)
-        res = pred.predict(job.image, job.trimap, mirror=job.mirror, refine=job.refine)
+        res = pred.predict(job.image, job.trimap, mirror=job.mirror, refine=job.refine, fuse=job.fuse,
+                           superseded=job.cancelled.is_set)
+        if res is None:
+            raise ExportCancelled("export cancelled")
         alpha = apply_adjustments(res.alpha, job.adjust)
         colours = job.image
         if job.request.needs_colours and job.decontaminate:

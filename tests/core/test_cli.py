@@ -15,7 +15,7 @@ from tests.conftest import SAMPLE, SAMPLE_TRIMAP, make_photo, make_trimap
 
 def test_matte_on_real_photo_writes_valid_alpha(models, tmp_path):
     code = main(["matte", str(SAMPLE), "--trimap", str(SAMPLE_TRIMAP), "--out", str(tmp_path),
-                 "--cutout", "--composite", "#00ff00"])
+                 "--cutout", "--composite", "#00ff00", "--fast"])
     assert code == 0
     alpha = cv2.imread(str(tmp_path / "astronaut_matte.png"), cv2.IMREAD_UNCHANGED)
     tri = cv2.imread(str(SAMPLE_TRIMAP), cv2.IMREAD_GRAYSCALE)
@@ -25,7 +25,8 @@ def test_matte_on_real_photo_writes_valid_alpha(models, tmp_path):
     assert cut.shape == (512, 512, 4) and np.array_equal(cut[..., 3], alpha)
     comp = cv2.imread(str(tmp_path / "astronaut_composite.png"))
     assert tuple(comp[0, 0]) == (0, 255, 0)  # background pixel replaced by green (BGR)
-    assert main(["matte", str(SAMPLE), "--trimap", str(SAMPLE_TRIMAP), "--out", str(tmp_path / "m"), "--mirror"]) == 0
+    assert main(["matte", str(SAMPLE), "--trimap", str(SAMPLE_TRIMAP), "--out", str(tmp_path / "m"), "--fast",
+                 "--mirror"]) == 0
     mirrored = cv2.imread(str(tmp_path / "m" / "astronaut_matte.png"), cv2.IMREAD_UNCHANGED)
     assert mirrored.shape == alpha.shape and np.array_equal(mirrored[tri != 128], alpha[tri != 128])
     assert not np.array_equal(mirrored, alpha)  # the unknown band is averaged with the mirrored pass
@@ -35,7 +36,7 @@ def test_matte_defaults_to_the_teacher(models, tmp_path):
     """Final mattes from the command line use the better network, as the app's export does."""
     def matte(*extra):
         out = tmp_path / "-".join(extra or ("default",))
-        assert main(["matte", str(SAMPLE), "--trimap", str(SAMPLE_TRIMAP), "--out", str(out), *extra]) == 0
+        assert main(["matte", str(SAMPLE), "--trimap", str(SAMPLE_TRIMAP), "--out", str(out), "--fast", *extra]) == 0
         return cv2.imread(str(out / "astronaut_matte.png"), cv2.IMREAD_UNCHANGED)
 
     default = matte()
@@ -203,7 +204,7 @@ def test_matte_never_overwrites_an_input(models, tmp_path, capsys):
 
 
 def test_matte_refine_finishes_with_closed_form(models, tmp_path):
-    args = ["matte", str(SAMPLE), "--trimap", str(SAMPLE_TRIMAP)]
+    args = ["matte", str(SAMPLE), "--trimap", str(SAMPLE_TRIMAP), "--fast"]
     assert main(args + ["--out", str(tmp_path / "a")]) == 0
     assert main(args + ["--out", str(tmp_path / "b"), "--refine"]) == 0
     plain, refined = (cv2.imread(str(tmp_path / d / "astronaut_matte.png"), cv2.IMREAD_UNCHANGED) for d in "ab")
@@ -253,3 +254,20 @@ def test_trimap_without_foreground_mattes_with_a_warning(models, tmp_path, capsy
     assert main(["matte", str(tmp_path / "p.png"), "--model", "student", "--out", str(tmp_path / "out")]) == 0
     err = capsys.readouterr().err
     assert "warning: no foreground is painted" in err and (tmp_path / "out" / "p_matte.png").exists()
+
+
+def test_matte_computes_what_export_computes_by_default(models, fusion_model, tmp_path):
+    """No quality flags: mirror-averaged, refined and fused with the solvers (the installed fusion network),
+    exactly as Predictor.predict(mirror=True, refine=True, fuse=True); --no-fuse drops the last step."""
+    from matting_gui.core.files.imageio import read_image, read_trimap
+    from matting_gui.core.inference.predictor import Predictor
+
+    args = ["matte", str(SAMPLE), "--trimap", str(SAMPLE_TRIMAP), "--threads", "2"]
+    assert main(args + ["--out", str(tmp_path / "a")]) == 0
+    assert main(args + ["--out", str(tmp_path / "b"), "--no-fuse"]) == 0
+    default, unfused = (cv2.imread(str(tmp_path / d / "astronaut_matte.png"), cv2.IMREAD_UNCHANGED) for d in "ab")
+    result = Predictor("teacher").predict(read_image(SAMPLE).rgb, read_trimap(SAMPLE_TRIMAP), mirror=True,
+                                          refine=True, fuse=True)
+    assert result.fused
+    assert np.array_equal(default, np.round(result.alpha * 255).astype(np.uint8))
+    assert not np.array_equal(default, unfused)

@@ -20,12 +20,13 @@ def open_and_wait(qtbot, window, path, trimap=None):
 
 
 
-def export_now(window, folder, stem="x", mirror=False, refine=False, model=None, **files):
+def export_now(window, folder, stem="x", mirror=False, refine=False, model=None, fuse=False, **files):
     """Export as the dialog would: files = matte, cutout, composite, formats, quality; ``model``
     None: the network the editor shows."""
     from matting_gui.core.files.outputs import OutputRequest
 
-    return window.matte.export(folder, stem, OutputRequest(**files), mirror=mirror, refine=refine, model=model)
+    return window.matte.export(folder, stem, OutputRequest(**files), mirror=mirror, refine=refine, model=model,
+                               fuse=fuse)
 
 
 

@@ -31,16 +31,17 @@ def test_export_writes_matte_cutout_composite(qtbot, window, photo, tmp_path):
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
 
 
-@pytest.mark.parametrize("option", ["mirror", "refine"])
+@pytest.mark.parametrize("option", ["mirror", "refine", "fuse"])
 def test_export_quality_options_reach_the_worker_and_change_the_matte(qtbot, window, photo, tmp_path, monkeypatch,
-                                                                      option):
+                                                                      option, fusion_model):
     open_and_wait(qtbot, window, photo)
     submitted = []
     export = window.service.export
     monkeypatch.setattr(window.service, "export", lambda job: (submitted.append(job), export(job)))
     for on in (True, False):
         with qtbot.waitSignal(window.exported, timeout=60000):
-            export_now(window, tmp_path, f"x{on}", **{"mirror": False, "refine": False, option: on})
+            export_now(window, tmp_path, f"x{on}", **{"mirror": False, "refine": False, "fuse": False,
+                                                                   option: on})
     assert [getattr(j, option) for j in submitted] == [True, False]
     a, b = (np.asarray(Image.open(tmp_path / f"x{on}_matte.png")) for on in (True, False))
     assert a.shape == b.shape == (120, 160) and not np.array_equal(a, b)
@@ -51,7 +52,7 @@ def test_export_dialog_starts_from_the_given_choices_and_returns_them(qtbot, win
 
     choices = {"folder": "/tmp/x", "stem": "s", "matte": False, "cutout": False, "cutout_format": "webp",
                "composite": True, "composite_format": "jpg", "quality": 80, "model": "student", "mirror": False,
-               "refine": True}
+               "refine": True, "fuse": False}
     dlg = ExportDialog(window, choices, 16)
     qtbot.addWidget(dlg)
     assert dlg.options() == choices

@@ -160,6 +160,7 @@ class MatteResult:
     precision: str = "fp32"  # "int8" when the quantized network computed it
     mirrored: bool = False  # averaged with the mirrored image's matte
     refined: bool = False  # finished with network-guided closed-form matting
+    fused: bool = False  # combined with the fusion network's weighing of the solver mattes (``quality``)
     working_alpha: np.ndarray | None = None  # the matte at working_size before upsampling (None: alpha is)
 
 
@@ -275,7 +276,8 @@ class Predictor:
 
     def predict(self, image: np.ndarray, trimap: np.ndarray, max_pixels: int | None = None,
                 fast_upsample: bool = False, int8: bool | None = None, mirror: bool = False,
-                refine: bool = False, superseded: Callable[[], bool] | None = None) -> MatteResult | None:
+                refine: bool = False, superseded: Callable[[], bool] | None = None,
+                fuse: bool = False) -> MatteResult | None:
         """Full alpha for image float32 (H, W, 3) in [0, 1] and trimap uint8 (H, W).
 
         max_pixels (default: ``working_pixels``) lets callers ask for a faster,
@@ -285,7 +287,9 @@ class Predictor:
         averages with the mirrored image's matte (``run_network``; twice the time, the same
         peak memory). refine: finish with network-guided closed-form matting (``refine``, with the
         settings in the model's card, else the defaults; one sparse solve at the working size, seconds
-        at 1 MP). superseded: asked after the network runs, and during refinement at every step;
+        at 1 MP). fuse: then combine with the solvers' fused matte (``quality.fuse_with_solvers``, the
+        installed fusion network; a no-op without one: ``fused`` says which). superseded: asked after
+        the network runs, and during refinement and fusion at every step;
         True means the caller no longer wants this matte, and None is returned before the rest of
         the work (upsampling a 24 MP preview costs more than its network; a refinement, seconds).
         Returns a ``MatteResult`` at full size, or None when superseded.
@@ -298,15 +302,18 @@ class Predictor:
             alpha = run_network(net, img_work, tri_work, self.device, mirror)
         if refine and (alpha := self._refined(img_work, tri_work, alpha, superseded)) is None:
             return None
+        fused = fuse and self.fusion is not None
+        if fused and (alpha := self._fused(img_work, tri_work, alpha, superseded)) is None:
+            return None
         if superseded is not None and superseded():
             return None
         return MatteResult(self._full_size(alpha, img_work, image, trimap, fast_upsample), self.name,
                            time.perf_counter() - start, (tri_work.shape[1], tri_work.shape[0]),
-                           "int8" if use_int8 else "fp32", mirror, refine,
-                           None if alpha.shape == trimap.shape else alpha)
+                           "int8" if use_int8 else "fp32", mirror, refine, fused=fused,
+                           working_alpha=None if alpha.shape == trimap.shape else alpha)
 
     def refine_matte(self, image: np.ndarray, trimap: np.ndarray, alpha: np.ndarray,
-                     superseded: Callable[[], bool] | None = None) -> MatteResult | None:
+                     superseded: Callable[[], bool] | None = None, fuse: bool = False) -> MatteResult | None:
         """``predict(..., refine=True)``'s refinement of a matte already computed, without running the
         network again (the app refines the full matte it shows).
 
@@ -315,7 +322,8 @@ class Predictor:
         ``predict(..., refine=True)`` for the same network matte) or at full size (resized to the
         working size with INTER_AREA first). Photos above the working size are refined at that size
         and brought back with ``guided_upsample``. superseded: asked at every step of the solve;
-        True returns None. ``seconds`` covers the refinement alone.
+        True returns None. fuse: then combine with the solvers' fused matte, as ``predict`` does.
+        ``seconds`` covers the refinement alone.
         """
         start = time.perf_counter()
         img_work, tri_work = self._working(image, trimap, None)
@@ -325,10 +333,14 @@ class Predictor:
             raise ValueError(f"matte size {alpha.shape[::-1]} does not match trimap {trimap.shape[::-1]}"
                              f" nor the working size {tri_work.shape[::-1]}")
         refined = self._refined(img_work, tri_work, alpha.astype(np.float32, copy=False), superseded)
+        fused = fuse and self.fusion is not None
+        if fused and refined is not None:
+            refined = self._fused(img_work, tri_work, refined, superseded)
         if refined is None or (superseded is not None and superseded()):
             return None  # given way: before the guided upsampling too (0.5–1 s at 24 MP)
         return MatteResult(self._full_size(refined, img_work, image, trimap, False), self.name,
-                           time.perf_counter() - start, (tri_work.shape[1], tri_work.shape[0]), refined=True)
+                           time.perf_counter() - start, (tri_work.shape[1], tri_work.shape[0]), refined=True,
+                           fused=fused)
 
     def _working(self, image: np.ndarray, trimap: np.ndarray, max_pixels: int | None) -> tuple[np.ndarray, np.ndarray]:
         """image and trimap at the size the network runs at (unchanged at or below ``max_pixels``)."""
@@ -349,6 +361,25 @@ class Predictor:
             return guided_closed_form(img_work, tri_work, alpha, abort=superseded,
                                       **RefineSettings.from_card(self.card).as_kwargs())
         except RefineAborted:
+            return None
+
+    @property
+    def fusion(self):
+        """The installed fusion network (``quality.installed_fusion``) or None; loaded on first use."""
+        from .quality import installed_fusion
+
+        found = installed_fusion()
+        return None if found is None else found[0]
+
+    def _fused(self, img_work: np.ndarray, tri_work: np.ndarray, alpha: np.ndarray,
+               superseded: Callable[[], bool] | None) -> np.ndarray | None:
+        from .quality import export_rule, fuse_with_solvers, installed_fusion
+        from .solvers import SolveAborted
+
+        model, card = installed_fusion()
+        try:
+            return fuse_with_solvers(img_work, tri_work, alpha, model, export_rule(card), abort=superseded)
+        except SolveAborted:
             return None
 
     @staticmethod

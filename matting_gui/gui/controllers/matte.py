@@ -147,7 +147,7 @@ class MatteController(QObject):
 
     # ---------------------------------------------------------------- export
     def export(self, folder: Path, stem: str, request: OutputRequest, mirror: bool = True,
-               refine: bool = False, model: str | None = None) -> int | None:
+               refine: bool = False, model: str | None = None, fuse: bool = False) -> int | None:
         """Export the current photo, trimap and settings as they are now, with the network ``model``
         (default: the one shown); ``exported`` fires when the files are written (edits, undos or
         opening another photo meanwhile change nothing)."""
@@ -170,7 +170,7 @@ class MatteController(QObject):
         model = model or s.model
         self.export_job = ExportJob(self.service.new_id(), model, s.device, s.photo.rgb, s.doc.trimap.copy(),
                                     dataclasses.replace(s.adjust), Path(folder), stem, request, s.decontaminate,
-                                    background, s.photo.image.bit_depth, mirror, refine)
+                                    background, s.photo.image.bit_depth, mirror, refine, fuse=fuse)
         self.service.export(self.export_job)
         self._progress = QProgressDialog(f"Computing the full-resolution matte ({model}) and writing the files…",
                                          "Cancel", 0, 0, self._dialog_parent)

@@ -75,6 +75,12 @@ class ExportDialog(QDialog):
                                "(along the subject's edge): there the photo's local colours decide.\n"
                                "See the README's Results for what it changes on the validation photos.")
         form.addRow(self.refine)
+        self.fuse = QCheckBox("Solver fusion: weigh closed-form and KNN mattes with the fusion network (seconds)",
+                              checked=choices.get("fuse", True))
+        self.fuse.setToolTip("Computes the closed-form and KNN mattes of the unknown region; a small network trained\n"
+                             "on them decides per pixel which to trust, and the result is combined with the\n"
+                             "network's matte. Helps most on thin structures (README, Quality).")
+        form.addRow(self.fuse)
         self.problem = QLabel("")
         self.problem.setStyleSheet("color: #c0392b")
         form.addRow(self.problem)
@@ -110,7 +116,7 @@ class ExportDialog(QDialog):
 
     def options(self) -> dict:
         """The choices: folder, stem, matte, cutout, cutout_format, composite, composite_format,
-        quality, model, mirror, refine."""
+        quality, model, mirror, refine, fuse."""
         return {
             "folder": str(Path(self.folder.text()).expanduser()),
             "stem": self.stem.text().strip() or "export",
@@ -123,6 +129,7 @@ class ExportDialog(QDialog):
             "model": self.model.currentData(),
             "mirror": self.mirror.isChecked(),
             "refine": self.refine.isChecked(),
+            "fuse": self.fuse.isChecked(),
         }
 
     def request(self) -> OutputRequest:
@@ -134,21 +141,21 @@ class ExportDialog(QDialog):
 
 def ask_export(parent: QWidget, session, settings) -> tuple | None:
     """Show the dialog for the session's photo, starting from the choices remembered in ``settings``
-    (typed ``Settings``); remember the new ones. Returns (folder, stem, request, mirror, refine, model) or None."""
+    (typed ``Settings``); remember the new ones. Returns (folder, stem, request, mirror, refine, model, fuse) or None."""
     photo, st = session.photo, settings
     if photo is None:
         return None
     choices = {"folder": st.export_folder or str(photo.path.parent if photo.path else Path.home()),
                "stem": photo.path.stem if photo.path else "pasted", "mirror": st.export_mirror,
                "model": st.export_model if st.export_model in INSTALLED_MODELS else FINAL_MODEL,
-               "refine": st.export_refine, "cutout": st.export_cutout, "composite": st.export_composite,
+               "refine": st.export_refine, "fuse": st.export_fuse, "cutout": st.export_cutout, "composite": st.export_composite,
                "cutout_format": st.export_cutout_format, "composite_format": st.export_composite_format}
     dlg = ExportDialog(parent, choices, photo.image.bit_depth)
     if not dlg.exec():
         return None
     o = dlg.options()
     st.export_folder, st.export_mirror, st.export_refine = o["folder"], o["mirror"], o["refine"]
-    st.export_model = o["model"]
+    st.export_model, st.export_fuse = o["model"], o["fuse"]
     st.export_cutout, st.export_composite = o["cutout"], o["composite"]
     st.export_cutout_format, st.export_composite_format = o["cutout_format"], o["composite_format"]
-    return Path(o["folder"]), o["stem"], dlg.request(), o["mirror"], o["refine"], o["model"]
+    return Path(o["folder"]), o["stem"], dlg.request(), o["mirror"], o["refine"], o["model"], o["fuse"]

@@ -1,0 +1,77 @@
+"""Export's last step: the network's matte beside the colour-line solvers, weighed by the fusion network.
+
+The closed-form and KNN mattes of the photo (``solvers``) go through the fusion network
+(``nets.fusion``), which learned per pixel which solver to trust; the result is combined with the
+network's own (mirror-averaged, refined) matte by the rule stored in the fusion network's card
+(``export_rule``), chosen by cross-validation (docs/fusion.md):
+
+* ``fusion``: the fused solver matte alone;
+* ``mean``: the average of the network's and the fused matte;
+* ``median``: the per-pixel median of the network's, the fused and the closed-form matte.
+
+Known trimap pixels stay exact. Without installed fusion weights the network's matte is returned.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import numpy as np
+
+from matting_gui.core.files.paths import models_dir
+from matting_gui.core.inference.solvers import solver_mattes
+from matting_gui.core.nets.fusion import FusionNet, load_fusion, run_fusion
+
+RULES = ("fusion", "mean", "median")
+#: The rule used when a card names none.
+DEFAULT_RULE = "mean"
+FUSION_FILE = "fusion.safetensors"
+
+_cache: dict[tuple, tuple[FusionNet, dict]] = {}
+_lock = threading.Lock()
+
+
+def installed_fusion() -> tuple[FusionNet, dict] | None:
+    """The fusion network shipped in the models folder with its card; None when there is none
+    (``WeightsError`` when the file exists but cannot be used). Loaded once per file version."""
+    path = models_dir() / FUSION_FILE
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    with _lock:
+        if key not in _cache:
+            _cache.clear()
+            _cache[key] = load_fusion(path)
+        return _cache[key]
+
+
+def export_rule(card: dict) -> str:
+    """The combination rule a fusion card names (``export_rule``), else ``DEFAULT_RULE``."""
+    rule = card.get("export_rule", DEFAULT_RULE)
+    return rule if rule in RULES else DEFAULT_RULE
+
+
+def combine(network: np.ndarray, fused: np.ndarray, mattes: np.ndarray, rule: str) -> np.ndarray:
+    """Combine float32 (H, W) mattes in [0, 1] by ``rule`` (see the module docstring); mattes: the solver
+    mattes (K, H, W), closed-form first. Returns float32 (H, W) in [0, 1]."""
+    if rule == "fusion":
+        return fused
+    if rule == "mean":
+        return 0.5 * (network + fused)
+    if rule == "median":
+        return np.median(np.stack([network, fused, mattes[0]]), 0).astype(np.float32)
+    raise ValueError(f"unknown rule {rule!r}; choose one of {RULES}")
+
+
+def fuse_with_solvers(image: np.ndarray, trimap: np.ndarray, network: np.ndarray, fusion: FusionNet, rule: str,
+                      abort: Callable[[], bool] | None = None) -> np.ndarray:
+    """The export matte from the network's: image float32 (H, W, 3) in [0, 1], trimap uint8 (H, W),
+    network float32 (H, W) α in [0, 1]. Runs the solvers (seconds; ``abort`` is asked throughout and
+    raises ``solvers.SolveAborted``), the fusion network, then ``combine``. Known pixels exact."""
+    mattes = solver_mattes(image, trimap, fusion.config.solvers, abort=abort)
+    fused = run_fusion(fusion, image, trimap, mattes)
+    out = combine(network.astype(np.float32, copy=False), fused, mattes, rule)
+    return np.where(trimap >= 255, 1.0, np.where(trimap == 0, 0.0, out)).astype(np.float32)
