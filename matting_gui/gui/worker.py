@@ -179,7 +179,8 @@ class _Worker(QObject):
             return self._service.has_newer_work()
 
         if job.prior is not None:
-            res = pred.refine_matte(job.image, job.trimap, job.prior, superseded=anything_waiting)
+            # the settled matte: export's refinement and solver fusion of the live network's matte
+            res = pred.refine_matte(job.image, job.trimap, job.prior, superseded=anything_waiting, fuse=True)
         else:
             res = pred.predict(job.image, job.trimap, job.max_pixels, fast_upsample=preview,
                                int8=preview and pred.prefers_int8, superseded=stroke_over if live else None)

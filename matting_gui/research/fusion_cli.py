@@ -78,6 +78,8 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int)
     p.add_argument("--threads", type=int)
     p.add_argument("--width", type=int)
+    p.add_argument("--balance", action="store_true", default=None,
+                   help="each crop's loss is its own mean (else wide unknown regions weigh more)")
 
 
 def register_training(sub: argparse._SubParsersAction) -> None:

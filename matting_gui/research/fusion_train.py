@@ -37,6 +37,7 @@ class FusionTrainConfig:
     crop: int = 128
     lr: float = 1e-3
     grad_weight: float = 0.5  # weight of the L1 loss on the α gradients (the Gradient metric's concern)
+    balance: bool = False  # each crop's loss is its own mean (else pixels pooled: wide unknown regions weigh more)
     seed: int = 0
     threads: int = 1
     checkpoint_minutes: float = 3.0
@@ -81,16 +82,18 @@ def _gradients(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return a[..., :, 1:] - a[..., :, :-1], a[..., 1:, :] - a[..., :-1, :]
 
 
-def loss_fn(pred: torch.Tensor, alpha: torch.Tensor, unknown: torch.Tensor, grad_weight: float) -> torch.Tensor:
+def loss_fn(pred: torch.Tensor, alpha: torch.Tensor, unknown: torch.Tensor, grad_weight: float,
+            balance: bool = False) -> torch.Tensor:
     """L1 on the unknown pixels plus ``grad_weight`` × L1 of the horizontal and vertical differences there;
-    all (B, 1, S, S)."""
-    n = unknown.sum().clamp_min(1)
-    loss = ((pred - alpha).abs() * unknown).sum() / n
+    all (B, 1, S, S). balance: the mean of each crop's own mean (else one mean over all unknown pixels)."""
+    dims = (1, 2, 3) if balance else (0, 1, 2, 3)
+    n = unknown.sum(dims).clamp_min(1)
+    loss = ((pred - alpha).abs() * unknown).sum(dims) / n
     if grad_weight:
         for dp, da in zip(_gradients(pred), _gradients(alpha)):
             mask = unknown[..., : dp.shape[-2], : dp.shape[-1]]
-            loss = loss + grad_weight * ((dp - da).abs() * mask).sum() / n
-    return loss
+            loss = loss + grad_weight * ((dp - da).abs() * mask).sum(dims) / n
+    return loss.mean()
 
 
 def get_lr(step: int, cfg: FusionTrainConfig) -> float:
@@ -130,7 +133,7 @@ def train_fusion(cases: list[Case], cfg: FusionTrainConfig, out: Path, log_name:
                                            for _ in range(cfg.batch)]))
         k = batch.shape[1] - 2
         pred = model(batch[:, :k])
-        loss = loss_fn(pred, batch[:, k:k + 1], batch[:, k + 1:], cfg.grad_weight)
+        loss = loss_fn(pred, batch[:, k:k + 1], batch[:, k + 1:], cfg.grad_weight, cfg.balance)
         for group in opt.param_groups:
             group["lr"] = get_lr(step, cfg)
         opt.zero_grad()

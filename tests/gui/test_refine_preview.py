@@ -152,3 +152,20 @@ def test_a_refinement_gives_way_to_select_subject_and_comes_back_if_it_changes_n
         assert window.selection.select((0, 0, 12, 12))  # a corner of background: nothing found
     assert gave_way == [True, True] and probe.aborted == 2  # it gave way, and came back: nothing changed
     assert s.doc.revision == revision and s.matte_is_current and s.matte.stamp.refined
+
+
+def test_the_settled_matte_is_export_s_refinement_and_solver_fusion_of_the_live_matte(
+        qtbot, make_window, settings, photo, fusion_model):
+    """With a fusion network installed, the matte the editor settles on after an edit is the live network's
+    matte refined and fused with the solvers, exactly as Predictor.predict(refine=True, fuse=True) gives it."""
+    settings.remove("refine")
+    window = make_window()
+    window.show()
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=is_refined) as blocker:
+        assert window.open_photo(photo)
+    res = blocker.args[0].result
+    assert res.refined and res.fused
+    s = window.session
+    expected = Predictor("student", "cpu").predict(s.photo.rgb, s.doc.trimap, refine=True, fuse=True)
+    assert expected.fused
+    np.testing.assert_allclose(s.matte.raw, expected.alpha, atol=1e-4)
