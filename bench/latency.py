@@ -1,7 +1,7 @@
 """Latency and peak memory of a full alpha computation, student vs teacher vs closed-form.
 
     python bench/latency.py [--threads N] [--sizes 512,1mp,4mp,24mp] [--repeats 5]
-                            [--models student,student:int8,teacher,closed-form]
+                            [--models student,student:int8,teacher,teacher:export,closed-form]
                             [--export-sizes 24mp,110mp] [--export-model teacher]
 
 Each case runs in a fresh process (so peak RSS is its own) through the same
@@ -62,12 +62,15 @@ def _case(model: str, size: str, threads: int, repeats: int, queue) -> None:
         from matting_gui.core.inference.predictor import Predictor
         from matting_gui.core.nets.network import count_macs
 
-        name, _, precision = model.partition(":")  # "student:int8" → the static-int8 network
-        pred = Predictor(name, "cpu", threads=threads, precision=precision or "fp32")
-        res = pred.predict(image, trimap)
+        # "student:int8" → the static-int8 network; "teacher:export" → export's default pipeline (mirror,
+        # refine, solver fusion with the installed fusion network)
+        name, _, variant = model.partition(":")
+        pred = Predictor(name, "cpu", threads=threads, precision="int8" if variant == "int8" else "fp32")
+        steps = {"mirror": True, "refine": True, "fuse": True} if variant == "export" else {}
+        res = pred.predict(image, trimap, **steps)
         working = res.working_size
         macs = count_macs(pred.model, *[((v + 31) // 32) * 32 for v in working[::-1]])  # fp32 MACs
-        run = lambda: pred.predict(image, trimap)  # noqa: E731
+        run = lambda: pred.predict(image, trimap, **steps)  # noqa: E731
     run()  # warm-up
     times = []
     for _ in range(repeats):

@@ -1,6 +1,7 @@
 """Contact sheet of mattes on the 8 alphamatting.com test photos: docs/images/test_mattes.png.
 
-    python docs/make_test_sheet.py [--model student|teacher|PATH] [--trimap Trimap3] [--refine] [--out FILE]
+    python docs/make_test_sheet.py [--model student|teacher|PATH] [--trimap Trimap3]
+                                   [--pipeline export|network|refined] [--out FILE]
 
 Runs ``matting-cli matte`` (the same command a user runs) on
 ``$MATTING_DATA/alphamatting_test`` and tiles, per photo, the matte and the
@@ -22,13 +23,17 @@ import numpy as np
 from matting_gui.core.files.paths import data_root
 
 HERE = Path(__file__).resolve().parent
+#: matting-cli matte's flags for each pipeline (its default is export's)
+PIPELINES = {"export": [], "network": ["--fast"], "refined": ["--fast", "--refine"]}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="student")
     ap.add_argument("--trimap", default="Trimap3", help="Trimap1, Trimap2 or Trimap3 (the widest)")
-    ap.add_argument("--refine", action="store_true", help="closed-form refinement, as export does")
+    ap.add_argument("--pipeline", default="network", choices=sorted(PIPELINES),
+                    help="export: what the app exports (mirror, refine, solver fusion); network: the network alone; "
+                         "refined: the network refined with closed-form matting")
     ap.add_argument("--out", default=str(HERE / "images" / "test_mattes.png"))
     args = ap.parse_args()
     root = data_root() / "alphamatting_test"
@@ -38,7 +43,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     cmd = [sys.executable, "-m", "matting_gui.cli.main", "matte", *map(str, photos),
            "--trimap-dir", str(root / "trimap_lowres" / args.trimap), "--out", str(tmp),
-           "--model", args.model, "--composite", "#3a8a4a"] + (["--refine"] if args.refine else [])
+           "--model", args.model, "--composite", "#3a8a4a", *PIPELINES[args.pipeline]]
     subprocess.run(cmd, check=True)
     tiles = []
     for p in photos:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
+from matting_gui.console import print_error
+
 
 def cmd_solver_cache(args) -> int:
     """Solve every missing case of the solver-matte cache (resumable, progress bar)."""
@@ -40,14 +42,18 @@ def cmd_fusion_cv(args) -> int:
     import json
     from pathlib import Path
 
-    from .fusion_train import FOLDS, run_fold, summarise
+    from .fusion_train import FOLDS, V2_VAL, run_fold, summarise
 
     out = Path(args.out)
-    todo = [args.fold] if args.fold is not None else list(range(FOLDS))
+    count = len(V2_VAL) if args.network else FOLDS
+    if args.fold is not None and not 0 <= args.fold < count:
+        print_error(f"--fold must be 0 to {count - 1}")
+        return 2
+    todo = [args.fold] if args.fold is not None else list(range(count))
     for fold in todo:
         run_fold(fold, _train_config(args), out)
     rows = []
-    for fold in range(FOLDS):
+    for fold in range(count):
         scores = out / f"fold{fold}" / "scores.json"
         if scores.is_file():
             rows += json.loads(scores.read_text())
@@ -59,11 +65,13 @@ def cmd_fusion_train(args) -> int:
     """Train the shipped fusion network on every subject's cases."""
     from pathlib import Path
 
-    from .fusion_train import train_fusion
+    from .fusion_train import V2_VAL, train_fusion
     from .solver_cache import iter_cases
 
     model_dir = Path(args.out)
-    train_fusion(list(iter_cases()), _train_config(args), model_dir)
+    cfg = _train_config(args)
+    subjects = (set(V2_VAL) | {"thin"}) if cfg.network else None  # a network's matte is honest only there
+    train_fusion(list(iter_cases(subjects=subjects)), cfg, model_dir)
     print(f"wrote {model_dir / 'fusion.safetensors'}")
     return 0
 
@@ -78,8 +86,20 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int)
     p.add_argument("--threads", type=int)
     p.add_argument("--width", type=int)
+    p.add_argument("--network", help="also feed this model's stored export mattes (fusion-cv then folds over "
+                   "the subjects it never saw; build them with fusion-network-cache)")
     p.add_argument("--balance", action="store_true", default=None,
                    help="each crop's loss is its own mean (else wide unknown regions weigh more)")
+
+
+def cmd_network_cache(args) -> int:
+    """Store a model's export mattes for the cached cases of the subjects it never trained on."""
+    from .fusion_eval import build_network_cache
+    from .fusion_train import V2_VAL
+
+    done = build_network_cache(set(V2_VAL) | {"thin"}, args.model)
+    print(f"{done} {args.model} mattes computed now")
+    return 0
 
 
 def register_training(sub: argparse._SubParsersAction) -> None:
@@ -88,6 +108,10 @@ def register_training(sub: argparse._SubParsersAction) -> None:
     _add_train_args(p)
     p.add_argument("--fold", type=int, help="run only this fold (0-based); the summary covers every fold done")
     p.set_defaults(func=cmd_fusion_cv)
+    p = sub.add_parser("fusion-network-cache", help="store a model's export mattes for the solver cache's cases "
+                       "of the subjects it never trained on (resumable)")
+    p.add_argument("--model", default="teacher")
+    p.set_defaults(func=cmd_network_cache)
     p = sub.add_parser("fusion-train", help="train the fusion network on every subject (resumable)")
     _add_train_args(p)
     p.set_defaults(func=cmd_fusion_train)

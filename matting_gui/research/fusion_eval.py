@@ -17,10 +17,8 @@ import numpy as np
 from ..core.evaluation.metrics import evaluate_alpha
 from ..core.files.imagewrite import atomic_write_bytes
 from ..core.nets.fusion import load_fusion, run_fusion
-from .fusion_train import EVAL_CASES, FOLDS, folds
-from .solver_cache import iter_cases
-
-V2_VAL = ("GT01", "GT02", "GT10", "GT18", "GT26")
+from .fusion_train import EVAL_CASES, FOLDS, V2_VAL, folds
+from .solver_cache import iter_cases, network_cache, network_matte
 
 
 def _export_matte(predictor, key: str, image: np.ndarray, trimap: np.ndarray, folder: Path) -> np.ndarray:
@@ -34,6 +32,23 @@ def _export_matte(predictor, key: str, image: np.ndarray, trimap: np.ndarray, fo
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, buffer.getvalue())
     return alpha
+
+
+def build_network_cache(subjects: set[str], model: str = "teacher") -> int:
+    """Compute and store ``model``'s export matte for every cached case of ``subjects`` (resumable); returns
+    how many were computed now. Only subjects the network never trained on give honest mattes."""
+    from tqdm import tqdm
+
+    from ..core.inference.predictor import Predictor
+
+    predictor, done = None, 0
+    cases = [c for c in iter_cases(subjects=subjects) if network_matte(c.key, model) is None]
+    for case in tqdm(cases, desc=f"{model} mattes", unit="case"):
+        predictor = predictor or Predictor(model, device="cpu")
+        image, trimap, _, _ = case.float_inputs()
+        _export_matte(predictor, case.key, image, trimap, network_cache(model))
+        done += 1
+    return done
 
 
 def candidates(export: np.ndarray, fused: np.ndarray, mattes: np.ndarray) -> dict[str, np.ndarray]:

@@ -20,8 +20,13 @@ import torch
 
 from ..core.evaluation.metrics import evaluate_alpha
 from ..core.files.imagewrite import atomic_write_bytes
+from ..core.inference.solvers import SOLVERS
 from ..core.nets.fusion import FusionConfig, FusionNet, fusion_input, run_fusion, save_fusion
-from .solver_cache import Case, iter_cases
+from .solver_cache import Case, iter_cases, network_matte
+
+#: Split v2's validation subjects: the shipped networks never trained on them, so their mattes there are
+#: honest, and a fusion that reads the network's matte is cross-validated over them, one left out per fold.
+V2_VAL = ("GT01", "GT02", "GT10", "GT18", "GT26")
 
 FOLDS = 4
 #: The scored kinds of a held-out subject's cases (the photo itself, full size): official trimaps,
@@ -37,6 +42,7 @@ class FusionTrainConfig:
     crop: int = 128
     lr: float = 1e-3
     grad_weight: float = 0.5  # weight of the L1 loss on the α gradients (the Gradient metric's concern)
+    network: str = ""  # a model whose stored export mattes are a third input (only its unseen subjects train)
     balance: bool = False  # each crop's loss is its own mean (else pixels pooled: wide unknown regions weigh more)
     seed: int = 0
     threads: int = 1
@@ -96,6 +102,20 @@ def loss_fn(pred: torch.Tensor, alpha: torch.Tensor, unknown: torch.Tensor, grad
     return loss.mean()
 
 
+def _inputs_of(cfg: FusionTrainConfig) -> tuple[str, ...]:
+    return SOLVERS + (("network",) if cfg.network else ())
+
+
+def case_inputs(case: Case, network: str = "") -> tuple | None:
+    """``case.float_inputs()``, with the stored export matte of ``network`` appended to the mattes when
+    given (None when it has none stored)."""
+    image, trimap, alpha, mattes = case.float_inputs()
+    if not network:
+        return image, trimap, alpha, mattes
+    net = network_matte(case.key, network)
+    return None if net is None else (image, trimap, alpha, np.concatenate([mattes, net[None]]))
+
+
 def get_lr(step: int, cfg: FusionTrainConfig) -> float:
     """Learning rate at ``step`` (0-based): linear warm-up over 50 steps, then cosine to 5 % of ``cfg.lr``."""
     if step < 50:
@@ -114,7 +134,7 @@ def train_fusion(cases: list[Case], cfg: FusionTrainConfig, out: Path, log_name:
     torch.set_num_threads(cfg.threads)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
-    model = FusionNet(FusionConfig(width=cfg.width, dilations=tuple(cfg.dilations)))
+    model = FusionNet(FusionConfig(width=cfg.width, dilations=tuple(cfg.dilations), solvers=_inputs_of(cfg)))
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     rng = np.random.default_rng(cfg.seed)
     step = 0
@@ -124,7 +144,7 @@ def train_fusion(cases: list[Case], cfg: FusionTrainConfig, out: Path, log_name:
         opt.load_state_dict(state["opt"])
         step = int(state["step"])
         rng.bit_generator.state = json.loads(state["rng"])
-    data = [c.float_inputs() for c in cases]
+    data = [x for x in (case_inputs(c, cfg.network) for c in cases) if x is not None]
     last_save = time.monotonic()
     log = (out / log_name).open("a")
     model.train()
@@ -162,15 +182,16 @@ def _save_state(out: Path, model, opt, step: int, rng: np.random.Generator) -> N
     atomic_write_bytes(_state_path(out), buffer.getvalue())
 
 
-def score_cases(model: FusionNet | None, cases: list[Case]) -> list[dict]:
-    """Per held-out case: SAD, MSE, Gradient, Connectivity of closed-form, KNN and (model given) the fusion."""
+def score_cases(model: FusionNet | None, cases: list[Case], network: str = "") -> list[dict]:
+    """Per held-out case: SAD, MSE, Gradient, Connectivity of closed-form, KNN, (network given) that
+    network's export matte, and (model given) the fusion."""
     rows = []
     for case in cases:
         name = case.key.split("/", 1)[1]
-        if name not in EVAL_CASES:
+        if name not in EVAL_CASES or (inputs := case_inputs(case, network)) is None:
             continue
-        image, trimap, alpha, mattes = case.float_inputs()
-        methods = {"closed_form": mattes[0], "knn": mattes[1]}
+        image, trimap, alpha, mattes = inputs
+        methods = {"closed_form": mattes[0], "knn": mattes[1]} | ({"export": mattes[2]} if network else {})
         if model is not None:
             methods["fusion"] = run_fusion(model, image, trimap, mattes)
         for method, pred in methods.items():
@@ -182,15 +203,21 @@ def score_cases(model: FusionNet | None, cases: list[Case]) -> list[dict]:
 
 def run_fold(fold: int, cfg: FusionTrainConfig, out: Path, count: int = FOLDS) -> list[dict]:
     """Train on every fold but ``fold`` (plus the thin cases) and score ``fold``'s subjects; rows are
-    written to ``out/fold<k>/scores.json`` and returned."""
+    written to ``out/fold<k>/scores.json`` and returned. With ``cfg.network`` the folds are ``V2_VAL``'s
+    subjects one by one (``count`` is ignored)."""
     from .data.sources import load_split
 
-    groups = folds(load_split("all")["train"], count)
+    if cfg.network:  # only the subjects the network never saw, one held out per fold
+        groups = [[s] for s in V2_VAL]
+        allowed = set(V2_VAL) | {"thin"}
+    else:
+        groups = folds(load_split("all")["train"], count)
+        allowed = None
     held = set(groups[fold])
-    train = [c for c in iter_cases() if c.subject not in held]
+    train = [c for c in iter_cases() if c.subject not in held and (allowed is None or c.subject in allowed)]
     fold_dir = out / f"fold{fold}"
     model = train_fusion(train, cfg, fold_dir)
-    rows = [r | {"fold": fold} for r in score_cases(model, list(iter_cases(subjects=held)))]
+    rows = [r | {"fold": fold} for r in score_cases(model, list(iter_cases(subjects=held)), cfg.network)]
     atomic_write_bytes(fold_dir / "scores.json", (json.dumps(rows, indent=1) + "\n").encode())
     return rows
 

@@ -213,3 +213,17 @@ def iter_cases(root: Path | None = None, subjects: set[str] | None = None) -> It
     for path in sorted(root.glob("*/*.npz")):
         if subjects is None or path.parent.name in subjects:
             yield load_case(path)
+
+
+def network_cache(model: str = "teacher") -> Path:
+    """Where the export mattes of ``model`` are kept for the solver cache's cases (``<cache>/solver_cache/…``)."""
+    return cache_root().parent / f"network_{model}"
+
+
+def network_matte(case_key: str, model: str = "teacher") -> np.ndarray | None:
+    """The stored export matte (mirror, refine; no fusion) of ``model`` for a cached case, float32 (H, W), or None."""
+    path = network_cache(model) / f"{case_key.replace('/', '__')}.npz"
+    if not path.is_file():
+        return None
+    with np.load(path, allow_pickle=False) as data:
+        return data["alpha"].astype(np.float32) / 65535

@@ -3,7 +3,9 @@
 The closed-form and KNN mattes of the photo (``solvers``) go through the fusion network
 (``nets.fusion``), which learned per pixel which solver to trust; the result is combined with the
 network's own (mirror-averaged, refined) matte by the rule stored in the fusion network's card
-(``export_rule``), chosen by cross-validation (docs/fusion.md):
+(``export_rule``), chosen by cross-validation (docs/fusion.md). A fusion network may also take the
+network's matte as one of its inputs (``NETWORK`` in its config's solvers): it then weighs all three
+itself, and the rule ``fusion`` returns its output. The rules:
 
 * ``fusion``: the fused solver matte alone;
 * ``mean``: the average of the network's and the fused matte;
@@ -24,6 +26,8 @@ from matting_gui.core.inference.solvers import solver_mattes
 from matting_gui.core.nets.fusion import FusionNet, load_fusion, run_fusion
 
 RULES = ("fusion", "mean", "median")
+#: A fusion input that is no solver: the network's own (mirror-averaged, refined) matte.
+NETWORK = "network"
 #: The rule used when a card names none.
 DEFAULT_RULE = "mean"
 FUSION_FILE = "fusion.safetensors"
@@ -71,7 +75,10 @@ def fuse_with_solvers(image: np.ndarray, trimap: np.ndarray, network: np.ndarray
     """The export matte from the network's: image float32 (H, W, 3) in [0, 1], trimap uint8 (H, W),
     network float32 (H, W) α in [0, 1]. Runs the solvers (seconds; ``abort`` is asked throughout and
     raises ``solvers.SolveAborted``), the fusion network, then ``combine``. Known pixels exact."""
-    mattes = solver_mattes(image, trimap, fusion.config.solvers, abort=abort)
+    solvers = tuple(name for name in fusion.config.solvers if name != NETWORK)
+    computed = dict(zip(solvers, solver_mattes(image, trimap, solvers, abort=abort)))
+    computed[NETWORK] = network.astype(np.float32, copy=False)
+    mattes = np.stack([computed[name] for name in fusion.config.solvers])
     fused = run_fusion(fusion, image, trimap, mattes)
     out = combine(network.astype(np.float32, copy=False), fused, mattes, rule)
     return np.where(trimap >= 255, 1.0, np.where(trimap == 0, 0.0, out)).astype(np.float32)

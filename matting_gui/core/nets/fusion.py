@@ -34,7 +34,8 @@ RESIDUAL = 0.2
 @dataclasses.dataclass(frozen=True)
 class FusionConfig:
     """width: channels of every hidden layer; dilations: one 3×3 conv each (receptive field
-    1 + 2·Σ dilations px); solvers: the solver mattes it reads, in order (``inference.solvers``)."""
+    1 + 2·Σ dilations px); solvers: the mattes it reads, in order: solver names (``inference.solvers``)
+    and, optionally, ``network`` (the main network's matte)."""
 
     name: str = "fusion"
     width: int = 32
