@@ -80,6 +80,7 @@ class MatteJob:
     follow_up: bool = False  # a preview that the full matte follows, unless a newer job came meanwhile
     refine_after: bool = False  # the full matte is followed by its refinement, unless a newer job came
     prior: np.ndarray | None = None  # a refinement's job: the network's matte it refines (working size)
+    fuse: bool = False  # the refinement also fuses with the solvers, as export does with *Solver fusion*
 
 
 @dataclass
@@ -179,8 +180,8 @@ class _Worker(QObject):
             return self._service.has_newer_work()
 
         if job.prior is not None:
-            # the settled matte: export's refinement and solver fusion of the live network's matte
-            res = pred.refine_matte(job.image, job.trimap, job.prior, superseded=anything_waiting, fuse=True)
+            # the settled matte: export's refinement (and, with *Solver fusion*, fusion) of the live network's matte
+            res = pred.refine_matte(job.image, job.trimap, job.prior, superseded=anything_waiting, fuse=job.fuse)
         else:
             res = pred.predict(job.image, job.trimap, job.max_pixels, fast_upsample=preview,
                                int8=preview and pred.prefers_int8, superseded=stroke_over if live else None)

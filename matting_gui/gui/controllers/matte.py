@@ -38,6 +38,7 @@ class MatteController(QObject):
         super().__init__(dialog_parent)
         self.session, self.service, self._dialog_parent = session, service, dialog_parent
         self.export_job: ExportJob | None = None
+        self.fuse_settled = False  # the settled matte fuses with the solvers too (export's Solver fusion setting)
         self._loading: str | None = None  # the model whose "Loading…" message is up, until its first matte
         self._advised: str | None = None  # the hint last given, so that each new matte does not repeat it
         self._progress: QProgressDialog | None = None
@@ -100,7 +101,8 @@ class MatteController(QObject):
         want_fg = s.decontaminate and s.view_mode == "composite"
         refine_after = s.refine and not s.doc.in_stroke  # never while painting: the next preview comes at once
         job = MatteJob(self.service.new_id(), s.stamp(preview), s.photo.rgb, s.doc.trimap.copy(), s.device,
-                       PREVIEW_PIXELS if preview else None, want_fg, follow_up, refine_after)
+                       PREVIEW_PIXELS if preview else None, want_fg, follow_up, refine_after,
+                       fuse=self.fuse_settled)
         self.service.submit(job)
         return job.job_id
 

@@ -138,3 +138,33 @@ def thin_case(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarr
         if not (trimap == 255).any():  # threads nowhere opaque: their densest pixels as clicked seeds
             trimap[alpha >= min(0.999, float(alpha.max()) - 1e-3)] = 255
     return image, trimap, alpha
+
+
+def hair_over_lattice(size: int = 512, seed: int = 0, band: int = 90) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The validation case of long hair over background structure: a sheet of long strands falling over a
+    lattice tower (dark girders on a sky), with a wide painted unknown band (``band`` px, as users paint
+    over hair) and the head painted foreground. Returns (image float32 (size, size, 3), trimap uint8,
+    alpha float32); deterministic in ``seed``. A matte that calls the girders under the band foreground
+    has mistaken background structure for the subject."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    sky = np.stack([0.55 + 0.2 * yy, 0.7 + 0.15 * yy, 0.9 + 0.05 * yy], -1)
+    girders = np.zeros((size * SUPERSAMPLE, size * SUPERSAMPLE), np.uint8)
+    big = size * SUPERSAMPLE
+    for i in range(-8, 9):  # a tapering tower: legs, rungs and cross braces
+        x = int(big * (0.5 + i * 0.06))
+        cv2.line(girders, (x, 0), (int(big * 0.5 + (x - big * 0.5) * 0.6), big), 255, 3 * SUPERSAMPLE)
+    for y in range(0, big, big // 14):
+        cv2.line(girders, (0, y), (big, y), 255, 2 * SUPERSAMPLE)
+        cv2.line(girders, (0, y), (big, y + big // 14), 255, SUPERSAMPLE)
+    g = _down(girders, size)[..., None]
+    background = sky * (1 - g) + np.array([0.18, 0.16, 0.15], np.float32) * g
+    alpha = strands_alpha(rng, size, sheet=True)
+    hair = np.array([0.35, 0.22, 0.12], np.float32) * (0.8 + 0.4 * rng.random((size, size, 1)).astype(np.float32))
+    image = composite(np.clip(hair, 0, 1), alpha, background.astype(np.float32)).astype(np.float32)
+    trimap = np.zeros((size, size), np.uint8)
+    soft = alpha > 0.01
+    unknown = cv2.dilate(soft.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (band, band))) > 0
+    trimap[unknown] = 128
+    trimap[cv2.erode((alpha >= 0.999).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0] = 255
+    return image, trimap, alpha
