@@ -1,7 +1,7 @@
 """Latency and peak memory of a full alpha computation, student vs teacher vs closed-form.
 
     python bench/latency.py [--threads N] [--sizes 512,1mp,4mp,24mp] [--repeats 5]
-                            [--models student,student:int8,teacher,teacher:export,closed-form]
+                            [--models student,student:int8,teacher,teacher:export,teacher:fused,closed-form]
                             [--export-sizes 24mp,110mp] [--export-model teacher]
 
 Each case runs in a fresh process (so peak RSS is its own) through the same
@@ -60,13 +60,14 @@ def _case(model: str, size: str, threads: int, repeats: int, queue) -> None:
         working = (w, h)
     else:
         from matting_gui.core.inference.predictor import Predictor
+        from matting_gui.core.nets.model_files import EXPORT_STEPS
         from matting_gui.core.nets.network import count_macs
 
-        # "student:int8" → the static-int8 network; "teacher:export" → export's default pipeline (mirror,
-        # refine, solver fusion with the installed fusion network)
+        # "student:int8" → the static-int8 network; "teacher:export" → export's default steps (EXPORT_STEPS);
+        # "teacher:fused" → those plus solver fusion with the installed fusion network
         name, _, variant = model.partition(":")
         pred = Predictor(name, "cpu", threads=threads, precision="int8" if variant == "int8" else "fp32")
-        steps = {"mirror": True, "refine": True, "fuse": True} if variant == "export" else {}
+        steps = {"export": EXPORT_STEPS, "fused": EXPORT_STEPS | {"fuse": True}}.get(variant, {})
         res = pred.predict(image, trimap, **steps)
         working = res.working_size
         macs = count_macs(pred.model, *[((v + 31) // 32) * 32 for v in working[::-1]])  # fp32 MACs

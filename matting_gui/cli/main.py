@@ -27,7 +27,7 @@ from matting_gui.core.files.imageio import (
 from matting_gui.core.files.outputs import OutputRequest, output_paths, write_outputs
 from matting_gui.core.files.paths import printable, trimap_beside
 from matting_gui.core.inference.allocator import keep_freed_memory
-from matting_gui.core.nets.model_files import FINAL_MODEL, WeightsError
+from matting_gui.core.nets.model_files import EXPORT_STEPS, FINAL_MODEL, WeightsError
 
 
 def parse_colour(text: str) -> tuple[float, float, float] | None:
@@ -169,10 +169,12 @@ def cmd_matte(args) -> int:
 
 
 def _steps(args) -> dict[str, bool]:
-    """The export steps asked for: {'mirror', 'refine', 'fuse'} → on. A step named (--mirror, --no-fuse)
-    is as named; the others follow the command's default, turned off by --fast or on by --export."""
-    on = (args.steps_on and not getattr(args, "fast", False)) or getattr(args, "export", False)
-    return {key: on if getattr(args, key) is None else getattr(args, key) for key in ("mirror", "refine", "fuse")}
+    """The export steps asked for: {'mirror', 'refine', 'fuse'} → on. A step named (--mirror, --fuse) is as
+    named; the others are export's defaults (``quality.EXPORT_STEPS``) for ``matte`` and with --export, and off
+    for ``evaluate`` and with --fast."""
+    export = (args.steps_on and not getattr(args, "fast", False)) or getattr(args, "export", False)
+    return {key: (export and default) if getattr(args, key) is None else getattr(args, key)
+            for key, default in EXPORT_STEPS.items()}
 
 
 def _method_predict(args):
@@ -310,22 +312,25 @@ def build_parser() -> argparse.ArgumentParser:
                        help="CPU only: run a static-int8 copy of the network (~2x faster, a few %% worse SAD; see README)")
 
     def quality_args(p, on: bool):
-        """Export's steps; ``on``: each defaults to on (``matte``: what the app exports), else to off."""
-        state = "on" if on else "off"
+        """Export's steps; ``on``: each defaults to export's default (``matte``: what the app exports), else off."""
         p.set_defaults(steps_on=on)
+
+        def state(key: str) -> str:
+            return "on" if on and EXPORT_STEPS[key] else "off"
+
         p.add_argument("--mirror", action=argparse.BooleanOptionalAction,
-                       help=f"average with the matte of the mirrored image (2x time, lower error; default {state})")
+                       help=f"average with the matte of the mirrored image (2x time, lower error; default {state('mirror')})")
         p.add_argument("--refine", action=argparse.BooleanOptionalAction,
-                       help=f"closed-form matting where the network is unsure (seconds per MP; default {state})")
+                       help=f"closed-form matting where the network is unsure (seconds per MP; default {state('refine')})")
         p.add_argument("--fuse", action=argparse.BooleanOptionalAction,
                        help=f"combine with the closed-form and KNN mattes weighed by the fusion network (seconds "
-                            f"per MP; default {state})")
+                            f"per MP; default {state('fuse')})")
         if on:
             p.add_argument("--fast", action="store_true",
                            help="the network alone: each step off unless named (--fast --mirror: the mirror only)")
         else:
             p.add_argument("--export", action="store_true",
-                           help="what the app exports by default: each step on unless turned off (--no-fuse)")
+                           help="what the app exports by default (--mirror --refine); steps named win")
 
     p = sub.add_parser("matte", help="compute alpha mattes")
     p.add_argument("images", nargs="+")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from matting_gui.core.nets.model_files import FINAL_MODEL, INSTALLED_MODELS
+from matting_gui.core.nets.model_files import EXPORT_STEPS, FINAL_MODEL, INSTALLED_MODELS
 
 MAX_RECENT = 10
 
@@ -49,9 +49,9 @@ class Settings:
     band_radius = _Setting("band_radius", 12, int)
     last_folder = _Setting("last_folder", str(Path.home()))
     export_folder = _Setting("export_folder", "")
-    export_mirror = _Setting("export_mirror", True, bool)
-    export_refine = _Setting("export_refine", True, bool)
-    export_fuse = _Setting("export_fuse", True, bool)
+    export_mirror = _Setting("export_mirror", EXPORT_STEPS["mirror"], bool)
+    export_refine = _Setting("export_refine", EXPORT_STEPS["refine"], bool)
+    export_fuse = _Setting("export_fuse", EXPORT_STEPS["fuse"], bool)
     export_model = _Setting("export_model", FINAL_MODEL)
     export_cutout = _Setting("export_cutout", True, bool)
     export_composite = _Setting("export_composite", False, bool)

@@ -257,17 +257,20 @@ def test_trimap_without_foreground_mattes_with_a_warning(models, tmp_path, capsy
 
 
 def test_matte_computes_what_export_computes_by_default(models, fusion_model, tmp_path):
-    """No quality flags: mirror-averaged, refined and fused with the solvers (the installed fusion network),
-    exactly as Predictor.predict(mirror=True, refine=True, fuse=True); --no-fuse drops the last step."""
+    """No quality flags: export's defaults (mirror-averaged and refined, no solver fusion), exactly as
+    Predictor.predict(**EXPORT_STEPS); --fuse adds the fusion with the installed fusion network."""
     from matting_gui.core.files.imageio import read_image, read_trimap
     from matting_gui.core.inference.predictor import Predictor
+    from matting_gui.core.nets.model_files import EXPORT_STEPS
 
     args = ["matte", str(SAMPLE), "--trimap", str(SAMPLE_TRIMAP), "--threads", "2"]
     assert main(args + ["--out", str(tmp_path / "a")]) == 0
-    assert main(args + ["--out", str(tmp_path / "b"), "--no-fuse"]) == 0
-    default, unfused = (cv2.imread(str(tmp_path / d / "astronaut_matte.png"), cv2.IMREAD_UNCHANGED) for d in "ab")
-    result = Predictor("teacher").predict(read_image(SAMPLE).rgb, read_trimap(SAMPLE_TRIMAP), mirror=True,
-                                          refine=True, fuse=True)
-    assert result.fused
-    assert np.array_equal(default, np.round(result.alpha * 255).astype(np.uint8))
-    assert not np.array_equal(default, unfused)
+    assert main(args + ["--out", str(tmp_path / "b"), "--fuse"]) == 0
+    default, fused = (cv2.imread(str(tmp_path / d / "astronaut_matte.png"), cv2.IMREAD_UNCHANGED) for d in "ab")
+    predictor = Predictor("teacher")
+    image, trimap = read_image(SAMPLE).rgb, read_trimap(SAMPLE_TRIMAP)
+    for got, steps in ((default, EXPORT_STEPS), (fused, EXPORT_STEPS | {"fuse": True})):
+        result = predictor.predict(image, trimap, **steps)
+        assert result.fused == steps["fuse"] and result.mirrored and result.refined
+        assert np.array_equal(got, np.round(result.alpha * 255).astype(np.uint8))
+    assert not np.array_equal(default, fused)

@@ -156,9 +156,11 @@ def test_a_refinement_gives_way_to_select_subject_and_comes_back_if_it_changes_n
 
 def test_the_settled_matte_is_export_s_refinement_and_solver_fusion_of_the_live_matte(
         qtbot, make_window, settings, photo, fusion_model):
-    """With a fusion network installed, the matte the editor settles on after an edit is the live network's
-    matte refined and fused with the solvers, exactly as Predictor.predict(refine=True, fuse=True) gives it."""
+    """With a fusion network installed and export's Solver fusion on, the matte the editor settles on after an
+    edit is the live network's matte refined and fused with the solvers, exactly as
+    Predictor.predict(refine=True, fuse=True) gives it."""
     settings.remove("refine")
+    settings.setValue("export_fuse", "true")
     window = make_window()
     window.show()
     with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=is_refined) as blocker:

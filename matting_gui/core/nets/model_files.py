@@ -15,6 +15,10 @@ from matting_gui.core.files.paths import models_dir
 INSTALLED_MODELS = {"student": "student_fast", "teacher": "teacher_lite"}
 # The one that computes final mattes unless told otherwise: the app's export and `matting-cli matte`.
 FINAL_MODEL = "teacher"
+#: Export's steps by default (``Predictor.predict`` keywords), in the app and in ``matting-cli matte`` alike.
+#: Solver fusion is off: on the subjects the teacher never saw it did not beat export's matte in
+#: cross-validation (docs/fusion.md).
+EXPORT_STEPS = {"mirror": True, "refine": True, "fuse": False}
 
 
 class WeightsError(RuntimeError):

@@ -76,10 +76,11 @@ class ExportDialog(QDialog):
                                "See the README's Results for what it changes on the validation photos.")
         form.addRow(self.refine)
         self.fuse = QCheckBox("Solver fusion: weigh closed-form and KNN mattes with the fusion network (seconds)",
-                              checked=choices.get("fuse", True))
+                              checked=choices.get("fuse", False))
         self.fuse.setToolTip("Computes the closed-form and KNN mattes of the unknown region; a small network trained\n"
                              "on them decides per pixel which to trust, and the result is combined with the\n"
-                             "network's matte. Helps most on thin structures (README, Quality).")
+                             "network's matte. Off by default: it beat export only on thin procedural structures,\n"
+                             "not on real photos the networks never saw (docs/fusion.md).")
         form.addRow(self.fuse)
         self.problem = QLabel("")
         self.problem.setStyleSheet("color: #c0392b")
