@@ -77,14 +77,23 @@ def _arm_self_test(app, window, seconds: float) -> None:
     """Quit with 0 on the first matte shown, with 1 on an error message or after ``seconds``."""
     from PySide6.QtCore import QTimer
 
+    timer = QTimer(window, singleShot=True, interval=int(seconds * 1000))
+    ended = []
+
     def done(code: int, what: str) -> None:
-        print(f"self-test: {what}", flush=True)
+        if ended:  # the first outcome counts; the window's close may emit more
+            return
+        ended.append(code)
+        timer.stop()
+        icon = "set" if not app.windowIcon().isNull() else "missing"
+        print(f"self-test: {what} (window icon {icon})", flush=True)
         window.close()  # ends the matte worker, as quitting does
         app.exit(code)
 
     window.matteShown.connect(lambda _r: done(0, "first matte shown"))
     window.errorShown.connect(lambda msg: done(1, f"error: {msg}"))
-    QTimer.singleShot(int(seconds * 1000), lambda: done(1, f"no matte after {seconds:g} s"))
+    timer.timeout.connect(lambda: done(1, f"no matte after {seconds:g} s"))
+    timer.start()
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ class MainWindow(QMainWindow):
         self.service = service or MatteService(self)
         self.documents = DocumentController(s, self.settings, self.prompter, self)
         self.matte = MatteController(s, self.service, self)
-        self.matte.fuse_settled = self.settings.export_fuse
+        self.matte.settle_to(self.settings)
         self.selection = SelectionController(s, self)
         self.canvas = Canvas(self)
         self.setCentralWidget(self.canvas)
@@ -263,7 +263,7 @@ class MainWindow(QMainWindow):
     def export_dialog(self) -> None:
         """Ask what to export (starting from the last choices), then export in the background."""
         chosen = ask_export(self, self.session, self.settings)
-        self.matte.fuse_settled = self.settings.export_fuse
+        self.matte.settle_to(self.settings)
         if chosen is not None:
             self.matte.export(*chosen)
 

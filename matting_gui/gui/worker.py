@@ -30,6 +30,7 @@ from matting_gui.core.editing.trimap import check_trimap
 from matting_gui.core.files.outputs import OutputRequest, write_outputs
 from matting_gui.core.imaging.adjust import EdgeAdjustments, apply_adjustments
 from matting_gui.core.inference.predictor import MatteResult, Predictor
+from matting_gui.core.nets.model_files import EXPORT_STEPS
 
 
 class PredictorPool:
@@ -79,8 +80,10 @@ class MatteJob:
     want_foreground: bool = False  # full mattes only: decontaminated colours too
     follow_up: bool = False  # a preview that the full matte follows, unless a newer job came meanwhile
     refine_after: bool = False  # the full matte is followed by its refinement, unless a newer job came
-    prior: np.ndarray | None = None  # a refinement's job: the network's matte it refines (working size)
-    fuse: bool = False  # the refinement also fuses with the solvers, as export does with *Solver fusion*
+    prior: np.ndarray | None = None  # a settling job: the live network's matte it follows (working size)
+    # the settled matte is export's: computed by this network with these steps (mirror, refine, fuse)
+    settle_model: str | None = None
+    settle_steps: dict = field(default_factory=lambda: dict(EXPORT_STEPS))
 
 
 @dataclass
@@ -179,9 +182,9 @@ class _Worker(QObject):
         def anything_waiting() -> bool:  # a refinement (seconds) gives way to any newer job, and to closing
             return self._service.has_newer_work()
 
-        if job.prior is not None:
-            # the settled matte: export's refinement (and, with *Solver fusion*, fusion) of the live network's matte
-            res = pred.refine_matte(job.image, job.trimap, job.prior, superseded=anything_waiting, fuse=job.fuse)
+        if job.prior is not None:  # the settled matte: export's matte, given up for any newer job
+            settle = self._service.predictors.get(job.settle_model or job.stamp.model, job.device)
+            res = settle.predict(job.image, job.trimap, superseded=anything_waiting, **job.settle_steps)
         else:
             res = pred.predict(job.image, job.trimap, job.max_pixels, fast_upsample=preview,
                                int8=preview and pred.prefers_int8, superseded=stroke_over if live else None)

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from matting_gui.core.editing.trimap import FOREGROUND, UNKNOWN
 from matting_gui.core.inference import refine
 from matting_gui.core.inference.predictor import Predictor
+from matting_gui.core.nets.model_files import EXPORT_STEPS
 from matting_gui.gui.controllers import selection
 from tests.gui.driving import TIMEOUT, export_now, is_full, open_and_wait, stroke
 
@@ -33,8 +34,9 @@ def test_refine_edges_is_on_by_default_shows_the_network_matte_then_export_s_ref
     res = blocker.args[0]
     assert res.result.refined and res.job.stamp.revision == window.session.doc.revision
     s = window.session
-    expected = Predictor("student", "cpu").predict(s.photo.rgb, s.doc.trimap, refine=True).alpha
-    np.testing.assert_allclose(s.matte.raw, expected, atol=1e-4)  # what export's Refine edges gives
+    # the settled matte is export's: the export network (the teacher) with export's default steps
+    expected = Predictor("teacher", "cpu").predict(s.photo.rgb, s.doc.trimap, **EXPORT_STEPS).alpha
+    np.testing.assert_allclose(s.matte.raw, expected, atol=1e-4)
     assert np.abs(s.matte.raw - shown[0].result.alpha).max() > 0.01
     assert "refined" in window.status.model_label.text()
 
@@ -154,13 +156,12 @@ def test_a_refinement_gives_way_to_select_subject_and_comes_back_if_it_changes_n
     assert s.doc.revision == revision and s.matte_is_current and s.matte.stamp.refined
 
 
-def test_the_settled_matte_is_export_s_refinement_and_solver_fusion_of_the_live_matte(
-        qtbot, make_window, settings, photo, fusion_model):
-    """With a fusion network installed and export's Solver fusion on, the matte the editor settles on after an
-    edit is the live network's matte refined and fused with the solvers, exactly as
-    Predictor.predict(refine=True, fuse=True) gives it."""
+def test_the_settled_matte_follows_export_s_remembered_choices(qtbot, make_window, settings, photo, fusion_model):
+    """The matte the editor settles on after an edit is what export would write with its remembered choices:
+    here the student, no mirror, refined and fused with the solvers by the installed fusion network."""
     settings.remove("refine")
-    settings.setValue("export_fuse", "true")
+    for key, value in (("export_fuse", "true"), ("export_model", "student"), ("export_mirror", "false")):
+        settings.setValue(key, value)
     window = make_window()
     window.show()
     with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=is_refined) as blocker:
@@ -169,5 +170,5 @@ def test_the_settled_matte_is_export_s_refinement_and_solver_fusion_of_the_live_
     assert res.refined and res.fused
     s = window.session
     expected = Predictor("student", "cpu").predict(s.photo.rgb, s.doc.trimap, refine=True, fuse=True)
-    assert expected.fused
+    assert expected.fused and not res.mirrored
     np.testing.assert_allclose(s.matte.raw, expected.alpha, atol=1e-4)

@@ -115,20 +115,23 @@ def network_input(image: np.ndarray, trimap: np.ndarray, device: torch.device,
 
 
 def run_network(model: MattingNet, image: np.ndarray, trimap: np.ndarray, device: torch.device | None = None,
-                mirror: bool = False) -> np.ndarray:
+                mirror: bool = False, superseded: Callable[[], bool] | None = None) -> np.ndarray | None:
     """One forward pass at the image's own size.
 
     image: float32 (H, W, 3) in [0, 1]; trimap: uint8 (H, W) {0, 128, 255}.
     Pads (reflect) to a multiple of 32, crops back, and forces α to 0/1 where the
     trimap is known. mirror: also run the left–right mirrored input and average the two
     mattes (test-time augmentation: twice the compute; lower SAD and
-    Gradient error, see the README's results). Returns float32 (H, W) in [0, 1].
+    Gradient error, see the README's results). superseded: asked between the two mirrored passes; True
+    returns None. Returns float32 (H, W) in [0, 1].
     """
     device = device or next(model.parameters(), torch.empty(0)).device  # int8 graphs hold no Parameters
     h, w = trimap.shape
     tensor = network_input(image, trimap, device, trimap_encoding(model))
     with torch.inference_mode(), FX_TRACE_LOCK:
         out = model(tensor).alpha
+        if mirror and superseded is not None and superseded():
+            return None
         if mirror:  # two passes, not a batch of two: the same peak memory (measured: no slower on CPU)
             mirrored = tensor.flip(3)
             if device.type == "cpu":
@@ -299,7 +302,9 @@ class Predictor:
         use_int8 = (self.precision == "int8" if int8 is None else int8) and self._int8 is not None
         net = self._int8 if use_int8 else self.model
         with self._lock:  # the network only: refinement and upsampling run outside it
-            alpha = run_network(net, img_work, tri_work, self.device, mirror)
+            alpha = run_network(net, img_work, tri_work, self.device, mirror, superseded)
+        if alpha is None:
+            return None
         if refine and (alpha := self._refined(img_work, tri_work, alpha, superseded)) is None:
             return None
         fused = fuse and self.fusion is not None

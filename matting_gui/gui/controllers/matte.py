@@ -15,6 +15,7 @@ from matting_gui.core.editing.session import EditorSession
 from matting_gui.core.editing.trimap import trimap_problem
 from matting_gui.core.files.outputs import OutputRequest
 from matting_gui.core.files.paths import printable
+from matting_gui.core.nets.model_files import FINAL_MODEL, INSTALLED_MODELS
 from matting_gui.gui.worker import ExportCancelled, ExportJob, MatteJob, MatteJobResult, MatteService
 
 #: Photos above PREVIEW_PIXELS·1.5 get a reduced-size (int8 once ready) preview before the full matte.
@@ -38,7 +39,9 @@ class MatteController(QObject):
         super().__init__(dialog_parent)
         self.session, self.service, self._dialog_parent = session, service, dialog_parent
         self.export_job: ExportJob | None = None
-        self.fuse_settled = False  # the settled matte fuses with the solvers too (export's Solver fusion setting)
+        # the settled matte is export's: its network and steps (the export dialog's remembered choices)
+        self.settle_model: str | None = None
+        self.settle_steps: dict = {}
         self._loading: str | None = None  # the model whose "Loading…" message is up, until its first matte
         self._advised: str | None = None  # the hint last given, so that each new matte does not repeat it
         self._progress: QProgressDialog | None = None
@@ -102,7 +105,7 @@ class MatteController(QObject):
         refine_after = s.refine and not s.doc.in_stroke  # never while painting: the next preview comes at once
         job = MatteJob(self.service.new_id(), s.stamp(preview), s.photo.rgb, s.doc.trimap.copy(), s.device,
                        PREVIEW_PIXELS if preview else None, want_fg, follow_up, refine_after,
-                       fuse=self.fuse_settled)
+                       settle_model=self.settle_model, settle_steps=dict(self.settle_steps))
         self.service.submit(job)
         return job.job_id
 
@@ -146,6 +149,12 @@ class MatteController(QObject):
             self._end_export(None if isinstance(exc, ExportCancelled) else f"export failed: {message}")
         else:
             self.error.emit(f"matting failed: {message}")
+
+    def settle_to(self, settings) -> None:
+        """Settle each edit on what export would write with ``settings``' remembered choices (typed ``Settings``)."""
+        self.settle_model = settings.export_model if settings.export_model in INSTALLED_MODELS else FINAL_MODEL
+        self.settle_steps = {"mirror": settings.export_mirror, "refine": settings.export_refine,
+                             "fuse": settings.export_fuse}
 
     # ---------------------------------------------------------------- export
     def export(self, folder: Path, stem: str, request: OutputRequest, mirror: bool = True,
