@@ -1,7 +1,7 @@
 """Contact sheet of mattes on the 8 alphamatting.com test photos: docs/images/test_mattes.png.
 
     python docs/make_test_sheet.py [--model student|teacher|PATH] [--trimap Trimap3]
-                                   [--pipeline export|network|refined] [--out FILE]
+                                   [--pipeline export|fused|network|refined] [--out FILE]
 
 Runs ``matting-cli matte`` (the same command a user runs) on
 ``$MATTING_DATA/alphamatting_test`` and tiles, per photo, the matte and the
@@ -24,7 +24,7 @@ from matting_gui.core.files.paths import data_root
 
 HERE = Path(__file__).resolve().parent
 #: matting-cli matte's flags for each pipeline (its default is export's)
-PIPELINES = {"export": [], "network": ["--fast"], "refined": ["--fast", "--refine"]}
+PIPELINES = {"export": [], "fused": ["--fuse"], "network": ["--fast"], "refined": ["--fast", "--refine"]}
 
 
 def main() -> None:
