@@ -23,8 +23,8 @@ def test_weights_and_sample_are_package_data():
     for name in ("teacher", "student"):
         assert f"{name}.safetensors" in models and f"{name}.json" in models
         assert (REPO / "models" / f"{name}.safetensors").is_file()
-    resources = st["package-data"]["matting_gui.resources"]
-    assert "samples/*.png" in resources and "icons/*.png" in resources
+    assert "*.png" in st["package-data"]["matting_gui.resources.samples"]
+    assert "*.png" in st["package-data"]["matting_gui.resources.icons"]
 
 
 def test_bundled_folders_are_found_inside_an_installed_package(tmp_path, monkeypatch):
