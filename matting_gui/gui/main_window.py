@@ -77,10 +77,9 @@ class MainWindow(QMainWindow):
         self._update_document_state()
         self._show_recent()
         geometry = self.settings.geometry
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1200, 800)
+        self.restoreGeometry(geometry) if geometry is not None else self.resize(1200, 800)
+        if self.settings.rejected:  # values out of range in the settings file: their defaults are used
+            self.status.showMessage(f"settings out of range, defaults used: {', '.join(self.settings.rejected)}", 20000)
 
     # ================================================================ wiring
     def _slots(self) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 
@@ -16,22 +17,35 @@ def _flag(value) -> bool:
     return str(value).lower() in ("true", "1")
 
 
-class _Setting:
-    """A typed property over one QSettings key."""
+def _within(lo: float, hi: float):
+    """A check that a number is finite and in [lo, hi]."""
+    return lambda v: math.isfinite(v) and lo <= v <= hi
 
-    def __init__(self, key: str, default, kind=str):
-        self.key, self.default, self.kind = key, default, kind
+
+class _Setting:
+    """A typed property over one QSettings key. A stored value that cannot be read as ``kind``, or that
+    ``valid`` refuses (for numbers: also anything not finite), reads as the default and is listed in the
+    owner's ``rejected`` (once), so the app can say so."""
+
+    def __init__(self, key: str, default, kind=str, valid=None):
+        self.key, self.default, self.kind, self.valid = key, default, kind, valid
 
     def __get__(self, owner: Settings | None, _type=None):
         if owner is None:
             return self
-        value = owner.qsettings.value(self.key, None)
-        if value is None:
+        raw = owner.qsettings.value(self.key, None)
+        if raw is None:
             return self.default
         try:
-            return _flag(value) if self.kind is bool else self.kind(value)
-        except (TypeError, ValueError):
+            value = _flag(raw) if self.kind is bool else self.kind(raw)
+            if self.kind in (int, float) and not math.isfinite(value) or self.valid and not self.valid(value):
+                raise ValueError(raw)
+        except (TypeError, ValueError, OverflowError):
+            note = f"{self.key}={str(raw)[:40]}"
+            if note not in owner.rejected:
+                owner.rejected.append(note)
             return self.default
+        return value
 
     def __set__(self, owner: Settings, value) -> None:
         owner.qsettings.setValue(self.key, ("true" if value else "false") if self.kind is bool else value)
@@ -44,9 +58,9 @@ class Settings:
     device = _Setting("device", "cpu")
     refine = _Setting("refine", True, bool)
     view_mode = _Setting("view_mode", "trimap")
-    brush_radius = _Setting("brush_radius", 20.0, float)
-    brush_fraction = _Setting("brush_fraction", 0.0, float)  # radius / photo diagonal (0: not yet known)
-    band_radius = _Setting("band_radius", 12, int)
+    brush_radius = _Setting("brush_radius", 20.0, float, _within(0.5, 5000))
+    brush_fraction = _Setting("brush_fraction", 0.0, float, _within(0, 1))  # radius / photo diagonal (0: unknown)
+    band_radius = _Setting("band_radius", 12, int, _within(1, 500))
     last_folder = _Setting("last_folder", str(Path.home()))
     export_folder = _Setting("export_folder", "")
     export_mirror = _Setting("export_mirror", EXPORT_STEPS["mirror"], bool)
@@ -60,6 +74,7 @@ class Settings:
 
     def __init__(self, qsettings: QSettings | None = None):
         self.qsettings = qsettings or QSettings("matting-gui", "matting-gui")
+        self.rejected: list[str] = []  # "key=value" of stored values out of range: their defaults are used
 
     def restore(self, session, devices: list[str]) -> None:
         """Give ``session`` the saved model, device, live refinement, view mode and brush (unknown
