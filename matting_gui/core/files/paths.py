@@ -29,11 +29,13 @@ def cache_dir() -> Path:
     return path
 
 
-def user_data_dir() -> Path:
-    """Per-user data (``$MATTING_USER_DATA`` or ``~/.local/share/matting-gui``), created on demand:
-    where files that belong next to read-only bundled resources are saved instead."""
+def user_data_dir(create: bool = True) -> Path:
+    """Per-user data (``$MATTING_USER_DATA`` or ``~/.local/share/matting-gui``), created on demand unless
+    ``create`` is False (``OSError`` when it cannot be): where files that belong next to read-only
+    bundled resources are saved instead."""
     path = Path(os.environ.get("MATTING_USER_DATA", Path.home() / ".local" / "share" / "matting-gui")).expanduser()
-    path.mkdir(parents=True, exist_ok=True)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 

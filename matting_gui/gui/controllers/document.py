@@ -17,7 +17,7 @@ from matting_gui.core.editing.trimap import TrimapError, check_trimap_shape
 from matting_gui.core.editing.trimap_doc import INITIAL_VALUE
 from matting_gui.core.editing.view import ViewStyle, render, to_display_u8
 from matting_gui.core.files.imageio import DECODERS, MAX_PIXELS, ImageError, LoadedImage, read_image, read_trimap
-from matting_gui.core.files.imagewrite import write_trimap
+from matting_gui.core.files.imagewrite import atomic_write_bytes, write_trimap
 from matting_gui.core.files.paths import cache_dir, printable, resources_dir, trimap_beside, user_data_dir
 from matting_gui.gui.convert import qimage_to_rgb, render_target
 from matting_gui.gui.prompter import Prompter
@@ -76,8 +76,11 @@ def load_photo(path: Path, tri_path: Path | None, frame_key: tuple[str, ViewStyl
 def outside_resources(path: Path) -> Path:
     """``path``, or its namesake in the user's data folder when it lies in the bundled resources."""
     if path.resolve().is_relative_to(resources_dir().resolve()):
-        folder = user_data_dir() / "samples"
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder = user_data_dir() / "samples"
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:  # unusable data folder: a missing file there; saving says why it cannot be written
+            folder = user_data_dir(create=False) / "samples"
         return folder / path.name
     return path
 
@@ -115,6 +118,7 @@ class DocumentController(QObject):
         self._token = 0
         self._revision_at_open: int | None = None
         self._autosave_thread: threading.Thread | None = None
+        self._recovery_off = False  # the cache folder is unusable: no recovery files, said once
         self._loaded.connect(self._on_loaded)
         self.autosave_timer = QTimer(self, interval=AUTOSAVE_MS)
         self.autosave_timer.timeout.connect(self.autosave)
@@ -263,7 +267,16 @@ class DocumentController(QObject):
         if photo is None or photo.path is None:
             return None
         key = path_key(photo.path)
-        return cache_dir() / "recovery" / f"{key}.png", cache_dir() / "recovery" / f"{key}.json"
+        try:
+            folder = cache_dir() / "recovery"
+            if folder.exists() and not folder.is_dir():
+                raise NotADirectoryError(f"{folder} is not a folder")
+        except OSError as exc:  # a regular file where the cache folder belongs: recovery only is off
+            if not self._recovery_off:
+                self._recovery_off = True
+                self.error.emit(f"crash recovery is off: the cache folder is unusable ({printable(exc)})")
+            return None
+        return folder / f"{key}.png", folder / f"{key}.json"
 
     def autosave(self, wait: bool = False) -> Path | None:
         """Write the unsaved trimap to the recovery folder (offered after a crash), on a short-lived
@@ -282,7 +295,7 @@ class DocumentController(QObject):
             try:
                 png.parent.mkdir(parents=True, exist_ok=True)
                 write_trimap(png, trimap)
-                meta.write_text(json.dumps({"photo": photo, "time": time.time()}))
+                atomic_write_bytes(meta, json.dumps({"photo": photo, "time": time.time()}).encode())
             except OSError:
                 pass  # best effort; the document itself is untouched
 
@@ -297,11 +310,12 @@ class DocumentController(QObject):
         if self._autosave_thread is not None:
             self._autosave_thread.join()  # else a write in flight could recreate the file
         for p in self._recovery_paths() or ():
-            p.unlink(missing_ok=True)
+            if not p.is_dir():  # a folder planted at a recovery file's name is left alone
+                p.unlink(missing_ok=True)
 
     def _offer_recovery(self) -> None:
         paths = self._recovery_paths()
-        if paths is None or not paths[0].exists():
+        if paths is None or not paths[0].is_file():
             return
         png, tri_path = paths[0], self.session.trimap_path
         saved = tri_path.stat().st_mtime if tri_path and tri_path.exists() else 0
