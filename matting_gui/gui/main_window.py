@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         c.clicked.connect(self._clicked)
         c.zoomChanged.connect(self.status.show_zoom)
         d.opened.connect(self._photo_shown)
+        d.saved.connect(lambda _path: self._update_document_state())  # the title's * goes
         d.loading.connect(lambda path: c.setEnabled(path is None))
         c.boxDrawn.connect(lambda x, y, w, h: self.selection.select((x, y, w, h)))
         self.selection.started.connect(self.service.interrupt)  # its thread gets the CPU, not a refinement

@@ -264,3 +264,16 @@ def test_opening_a_photo_in_alpha_view_shows_it_and_clears_the_last_matte_status
 
     assert window.status.model_label.text() == "" and window.status.time_label.text() == ""
     assert np.allclose(qimage_to_rgb(window.canvas.image()), window.session.photo.rgb, atol=1 / 255 + 1e-6)
+
+
+def test_saving_clears_the_title_s_unsaved_mark(qtbot, window, photo, tmp_path):
+    """After Ctrl+S or Save As the window title loses its '*' at once (it kept it until the next edit)."""
+    open_and_wait(qtbot, window, photo)
+    stroke(qtbot, window, [(20, 20), (60, 20)])
+    assert window.windowTitle().startswith("photo.png*")
+    assert window.documents.save_trimap()
+    assert window.windowTitle().startswith("photo.png —")
+    stroke(qtbot, window, [(20, 40), (60, 40)])
+    window.prompter.files = [str(tmp_path / "other.png")]
+    assert window.save_trimap_as()
+    assert window.windowTitle().startswith("photo.png —")

@@ -109,6 +109,7 @@ class DocumentController(QObject):
     loading = Signal(object)  # the path being decoded in the background, or None when done
     error = Signal(str)
     status = Signal(str)
+    saved = Signal(object)  # the trimap was written to this path (the document is clean now)
     _loaded = Signal(int, object)  # load token, (path, LoadedPhoto or error message, explicit trimap)
 
     def __init__(self, session: EditorSession, settings: Settings, prompter: Prompter, parent: QObject | None = None):
@@ -259,6 +260,7 @@ class DocumentController(QObject):
         s.doc.mark_saved()
         self.remove_recovery()
         self.status.emit(f"Saved trimap to {printable(target)}")
+        self.saved.emit(target)
         return True
 
     # ---------------------------------------------------------------- recovery (autosave)
