@@ -199,7 +199,6 @@ class MainWindow(QMainWindow):
         self.canvas.hint = HINT if doc is not None and trimap_problem(doc.trimap) else ""
         self.canvas.update()
 
-
     # ================================================================ painting
     def _stroke_started(self, x: float, y: float) -> None:
         if self.session.doc is not None:
@@ -280,11 +279,13 @@ class MainWindow(QMainWindow):
         self._error_box.show(message)
         self.errorShown.emit(message)
 
-    def dragEnterEvent(self, e) -> None:  # noqa: N802
-        if e.mimeData().hasUrls():
-            e.acceptProposedAction()
+    def dragEnterEvent(self, e) -> None:  # noqa: N802 - a copy, never a move: no file manager moves the photo
+        if e.mimeData().hasUrls() and e.possibleActions() & Qt.DropAction.CopyAction:
+            e.setDropAction(Qt.DropAction.CopyAction)
+            e.accept()
 
     def dropEvent(self, e) -> None:  # noqa: N802
+        self.dragEnterEvent(e)  # accepted as a copy too
         urls = [u.toLocalFile() for u in e.mimeData().urls() if u.isLocalFile()]
         if urls:
             self.open_photo(urls[0])

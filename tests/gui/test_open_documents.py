@@ -277,3 +277,23 @@ def test_saving_clears_the_title_s_unsaved_mark(qtbot, window, photo, tmp_path):
     window.prompter.files = [str(tmp_path / "other.png")]
     assert window.save_trimap_as()
     assert window.windowTitle().startswith("photo.png —")
+
+
+def test_a_dropped_file_is_accepted_as_a_copy_never_a_move(qtbot, window, photo):
+    """A file manager offering Copy or Move (and proposing Move) is told Copy: the user's photo stays put."""
+    from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(photo))])
+    actions = Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
+    enter = QDragEnterEvent(QPoint(5, 5), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter.setDropAction(Qt.DropAction.MoveAction)
+    window.dragEnterEvent(enter)
+    assert enter.isAccepted() and enter.dropAction() == Qt.DropAction.CopyAction
+    drop = QDropEvent(QPoint(5, 5), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    drop.setDropAction(Qt.DropAction.MoveAction)
+    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=is_full):
+        window.dropEvent(drop)
+    assert drop.dropAction() == Qt.DropAction.CopyAction and photo.exists()
+    assert window.session.photo.path == photo
