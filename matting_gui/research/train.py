@@ -276,12 +276,14 @@ def main(cfg: TrainConfig) -> dict:
 
         progress = tqdm(total=cfg.steps, initial=step, unit="step", dynamic_ncols=True)
     losses: dict[str, float] = {}
-    # SIGTERM (a session ending, `kill PID`): finish the step, checkpoint, exit cleanly. Single
-    # process only: DDP ranks would have to agree on the step first.
+    # SIGTERM or SIGHUP (a session ending, `kill PID`, a closing terminal, `kill -TERM -- -PGID`): finish the
+    # step, checkpoint, exit cleanly (the workers ignore both). Single process only: DDP ranks would have to
+    # agree on the step first.
     terminate = threading.Event()
-    previous_handler = None
+    stop_signals = [sig for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if sig is not None]
+    previous_handlers: dict = {}
     if world == 1 and threading.current_thread() is threading.main_thread():
-        previous_handler = signal.signal(signal.SIGTERM, lambda *_: terminate.set())
+        previous_handlers = {sig: signal.signal(sig, lambda *_: terminate.set()) for sig in stop_signals}
     batches = iter(loader)
     while True:
         try:
@@ -343,8 +345,8 @@ def main(cfg: TrainConfig) -> dict:
         out_of_time = world == 1 and cfg.max_minutes and time.time() - total_start > cfg.max_minutes * 60
         if (cfg.stop_at and step >= cfg.stop_at) or terminate.is_set() or out_of_time:
             break
-    if previous_handler is not None:
-        signal.signal(signal.SIGTERM, previous_handler)
+    for sig, handler in previous_handlers.items():
+        signal.signal(sig, handler)
     if progress is not None:
         progress.close()
     summary: dict = {}

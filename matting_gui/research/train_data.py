@@ -76,8 +76,16 @@ def build_data(cfg: TrainConfig, encoding: str = "proximity"):
 
 
 def worker_init(_: int) -> None:
-    """DataLoader worker start: one torch and one OpenCV thread per worker."""
+    """DataLoader worker start: one torch and one OpenCV thread per worker, and deaf to SIGTERM, SIGINT and
+    SIGHUP: a stop sent to the whole process group (a closing terminal, a scheduler, Ctrl+C) is the main
+    process's to handle; it checkpoints, then ends its workers itself. A worker killed first would make
+    the DataLoader raise in the middle of the checkpoint."""
+    import signal
+
     import cv2
 
+    for sig in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            signal.signal(sig, signal.SIG_IGN)
     torch.set_num_threads(1)
     cv2.setNumThreads(1)

@@ -396,3 +396,36 @@ def test_splits_keep_validation_apart_except_the_final_one():
         assert not set(s["train"]) & set(s["val"]) and len(s["train"]) + len(s["val"]) == 19, name
     assert set(final["train"]) == set(v2["train"]) | set(v2["val"]) and final["val"] == v2["val"]
     assert set(SPLITS) == {"v1", "v2", "all"}
+
+
+def test_a_stop_of_the_whole_process_group_leaves_a_resumable_checkpoint(tmp_path):
+    """`kill -TERM -- -PGID` on a run with two DataLoader workers (a closing terminal, a job scheduler): the
+    workers ignore it, the trainer checkpoints and exits 0, and --resume continues from that step. Twice."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    for attempt in range(2):
+        out = tmp_path / f"run{attempt}"
+        code = ("from matting_gui.research.train import TrainConfig, main; "
+                f"main(TrainConfig(preset='student', out={str(out)!r}, steps=100000, batch=2, size=64, "
+                "data='synthetic', workers=2, warmup=2, log_every=1, val_every=0))")
+        proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True, start_new_session=True)
+        log = out / "log.jsonl"
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and proc.poll() is None:
+            if log.exists() and len(log.read_text().splitlines()) >= 2 + attempt:
+                break
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGTERM)
+        output, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 0, output
+        assert "on SIGTERM" in output and "Traceback" not in output
+        stopped = int(torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=True)["step"])
+        assert stopped >= 1
+        summary = main(TrainConfig(preset="student", out=str(out), steps=stopped + 1, batch=2, size=64,
+                                   data="synthetic", workers=0, warmup=2, log_every=1, val_every=0, resume=True))
+        assert summary["step"] == stopped + 1
