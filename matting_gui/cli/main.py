@@ -264,15 +264,22 @@ def cmd_info(args) -> int:
     found = sorted(models_dir().glob("*.safetensors")) if models_dir().is_dir() else []
     if not found:
         print("  (no trained weights: see README, 'Training')")
-    from matting_gui.core.nets.weights import load_network
+    from matting_gui.core.nets.fusion import FORMAT as FUSION_FORMAT
+    from matting_gui.core.nets.fusion import load_fusion
+    from matting_gui.core.nets.weights import load_network, read_header
 
     for path in found:
         try:
-            model, card = load_network(path)
-            training = card.get("training", {})
-            steps = training.get("total_cpu_steps_from_imagenet") or training.get("steps", "?")
-            print(f"  {path.name:<24} {card.get('name', '?'):<8} {card['parameters'] / 1e6:.2f} M params, {steps} steps"
-                  + (f", {training['kd']} distillation" if training.get("kd") not in (None, "none") else ""))
+            is_fusion = read_header(path)[0].get("format") == FUSION_FORMAT
+            model, card = load_fusion(path) if is_fusion else load_network(path)
+            training = card.get("training") if isinstance(card.get("training"), dict) else {}
+            recipe = training.get("recipe") if isinstance(training.get("recipe"), dict) else {}
+            steps = training.get("total_cpu_steps_from_imagenet") or training.get("steps") or recipe.get("steps", "?")
+            params = sum(p.numel() for p in model.parameters())
+            kd = training.get("kd") if isinstance(training.get("kd"), str) else "none"
+            role = " (solver fusion, an export option)" if is_fusion else ""
+            print(printable(f"  {path.name:<24} {str(card.get('name', '?')):<8} {params / 1e6:.2f} M params, "
+                            f"{steps} steps" + (f", {kd} distillation" if kd != "none" else "") + role))
         except WeightsError as exc:
             print(f"  {path.name:<24} unusable: {exc}")
     return 0

@@ -11,23 +11,63 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from matting_gui.core.files.imagewrite import atomic_write_bytes
+
 COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
            (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]  # matplotlib's tab10, RGB
 
 
+#: A log larger than this is no training log of ours (a few MB after days): refused before reading.
+MAX_LOG_BYTES = 256 * 2**20
+
+
+def _number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _val_row(row: dict) -> bool:
+    """A validation row: a numeric step and {kind: {'sad': number, ...}}."""
+    val = row.get("val")
+    return (_number(row.get("step")) and isinstance(val, dict)
+            and all(isinstance(v, dict) and _number(v.get("sad")) for v in val.values()))
+
+
 def read_log(path: str | Path) -> tuple[list[dict], list[dict]]:
-    """(training rows, validation rows) of a JSON-lines log."""
+    """(training rows, validation rows) of a JSON-lines log. Lines that are not such rows are skipped; a
+    path that is not a regular file (a FIFO, a device) or is over ``MAX_LOG_BYTES`` is a ``ValueError``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: not a regular file" if path.exists() else f"{path}: no such file")
+    if path.stat().st_size > MAX_LOG_BYTES:
+        raise ValueError(f"{path}: {path.stat().st_size / 2**20:.0f} MB is no training log (at most "
+                         f"{MAX_LOG_BYTES // 2**20} MB)")
     train, val = [], []
-    for line in Path(path).read_text().splitlines():
+    for line in path.read_text(errors="replace").splitlines():
         try:
             row = json.loads(line)
         except ValueError:
             continue
+        if not isinstance(row, dict):
+            continue
         if "val" in row:
-            val.append(row)
-        elif "total" in row:
+            if _val_row(row):
+                val.append(row)
+        elif _number(row.get("total")) and _number(row.get("step")):
             train.append(row)
     return train, val
+
+
+def _write_png(out_path: str | Path, img: np.ndarray) -> Path:
+    """Write ``img`` (uint8 BGR) as PNG atomically, never through a link at ``out_path``; the name must end
+    in .png and its folder must exist (``ValueError`` / ``OSError`` otherwise)."""
+    out_path = Path(out_path)
+    if out_path.suffix.lower() != ".png":
+        raise ValueError(f"{out_path}: the plot is a PNG; give a name ending in .png")
+    ok, data = cv2.imencode(".png", img)
+    if not ok:
+        raise ValueError(f"{out_path}: PNG encoding failed")
+    atomic_write_bytes(out_path, data.tobytes())
+    return out_path
 
 
 def _panel(series: dict[str, tuple[np.ndarray, np.ndarray]], title: str, w: int, h: int, log_y: bool) -> np.ndarray:
@@ -78,8 +118,9 @@ def plot_log(log_path: str | Path, out_path: str | Path, width: int = 900) -> Pa
     losses = {}
     keys = [k for k in ("total", "alpha", "comp", "grad", "kd_total") if train and k in train[0]]
     for k in keys:
-        steps = np.array([r["step"] for r in train], float)
-        vals = np.array([r[k] for r in train], float)
+        rows = [r for r in train if _number(r.get(k))]
+        steps = np.array([r["step"] for r in rows], float)
+        vals = np.array([r[k] for r in rows], float)
         sm = _smooth(vals)
         losses[k] = (steps[len(steps) - len(sm):], sm)
     vals = {}
@@ -90,9 +131,7 @@ def plot_log(log_path: str | Path, out_path: str | Path, width: int = 900) -> Pa
                                    np.array([r["val"][kind]["sad"] for r in rows], float))
     img = np.concatenate([_panel(losses, "training loss (smoothed)", width, 320, True),
                           _panel(vals, "validation SAD (lower is better)", width, 320, False)], axis=0)
-    out_path = Path(out_path)
-    cv2.imwrite(str(out_path), img)
-    return out_path
+    return _write_png(out_path, img)
 
 
 def plot_validation(logs: dict[str, str | Path], out_path: str | Path, width: int = 900) -> Path:
@@ -110,6 +149,4 @@ def plot_validation(logs: dict[str, str | Path], out_path: str | Path, width: in
                 series[label] = (np.array([r["step"] for r in rows], float),
                                  np.array([r["val"][kind]["sad"] for r in rows], float))
         panels.append(_panel(series, f"validation SAD, {kind}s (lower is better)", width, 320, False))
-    out_path = Path(out_path)
-    cv2.imwrite(str(out_path), np.concatenate(panels, axis=0))
-    return out_path
+    return _write_png(out_path, np.concatenate(panels, axis=0))

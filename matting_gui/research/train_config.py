@@ -14,6 +14,26 @@ from matting_gui.research.data.sources import SPLITS
 from matting_gui.research.data.validation import parse_val_kinds
 from matting_gui.research.distill import parse_stages
 
+#: The feature terms' default weights (see TrainConfig.kd_weights).
+KD_WEIGHTS = {"spatial": 1.0, "channel": 0.5, "batch": 5.0, "attention": 50.0, "decoder": 1.0}
+#: Bytes one training pixel costs at most, all in: the teacher's activations kept for the backward pass
+#: and their gradients (fp32), the student's, and the batch's input planes. An upper bound from the
+#: teacher_lite preset's encoder and decoder widths at each stride, summed as if at full resolution.
+BYTES_PER_TRAINING_PIXEL = 6_000
+
+
+def step_memory_bytes(batch: int, size: int) -> int:
+    """An upper estimate of one training step's memory for ``batch`` crops of ``size``² pixels."""
+    return batch * size * size * BYTES_PER_TRAINING_PIXEL
+
+
+def physical_memory_bytes() -> int:
+    """This machine's physical memory in bytes (0 where it cannot be read)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 0
+
 #: The fixed names a run writes in its folder.
 RUN_FILES = ("checkpoint.pt", "log.jsonl", "best.safetensors", "best.json", "final.safetensors", "final.json")
 
@@ -50,9 +70,7 @@ class TrainConfig:
     # (0.44 for an untrained student): measured against the teacher at step 1000, the raw
     # terms summed over 4 stages were spatial 0.51, channel 1.47, batch 0.096, attention 0.0105;
     # decoder (untrained student vs the final teacher, 16 training crops): 0.59, spatial 0.53 there.
-    kd_weights: dict = field(
-        default_factory=lambda: {"spatial": 1.0, "channel": 0.5, "batch": 5.0, "attention": 50.0, "decoder": 1.0}
-    )
+    kd_weights: dict = field(default_factory=lambda: dict(KD_WEIGHTS))
     init: str = ""  # start from these weights (.safetensors) instead of random
     data: str = "auto"  # auto | shared | synthetic (generated only: for tests)
     split: str = "v1"  # alphamatting train/validation split: v1 (4 easy val subjects) | v2 (hard ones, wide trimaps)
@@ -106,6 +124,16 @@ class TrainConfig:
                 raise ValueError(f"training config {name} = {value!r} is outside {low}..{high if high is not None else ''}")
         if self.size % 32:
             raise ValueError(f"size must be a multiple of 32, got {self.size}")
+        for kind, weight in self.kd_weights.items():
+            if kind not in KD_WEIGHTS:
+                raise ValueError(f"training config kd_weights: unknown kind {kind!r}; choose from {sorted(KD_WEIGHTS)}")
+            if not (type(weight) in (int, float) and math.isfinite(weight) and weight >= 0):
+                raise ValueError(f"training config kd_weights.{kind} = {weight!r} should be a number ≥ 0")
+        need = step_memory_bytes(self.batch, self.size)
+        have = physical_memory_bytes()
+        if have and need > have:
+            raise ValueError(f"training config batch {self.batch} × size {self.size}² needs about "
+                             f"{need / 2**30:.0f} GB per step; this machine has {have / 2**30:.0f} GB")
         if self.p_foliage + self.p_hair > 1:
             raise ValueError(f"p_foliage + p_hair = {self.p_foliage + self.p_hair:g} is more than every sample")
         try:
@@ -131,6 +159,9 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown training config keys: {unknown}")
         if "kd_weights" in data:  # a partial table overrides only the kinds it names
+            if not isinstance(data["kd_weights"], dict):
+                raise ValueError(f"training config kd_weights = {data['kd_weights']!r} should be a table of "
+                                 f"kind = weight, e.g. kd_weights = {{spatial = 1.0}}")
             data = data | {"kd_weights": cls().kd_weights | dict(data["kd_weights"])}
         return cls(**data)
 
