@@ -78,23 +78,30 @@ def _make_predictor(args):
         return None
 
 
-def _output_clash(images: list[Path], trimaps: list[Path], composite: str | None, out: Path) -> str | None:
-    """A one-line reason when the outputs of ``images`` in ``out`` would overwrite an input or each other."""
+def _output_clash(images: list[Path], trimaps: list[Path], composite: str | None, out: Path,
+                  trimap_dir: Path | None = None) -> str | None:
+    """A one-line reason when the outputs of ``images`` in ``out`` would overwrite an input (a photo, a
+    trimap, also any trimap in ``trimap_dir`` that a photo's stem could pick, the composite background) or
+    each other. Names are compared case-folded: on macOS and Windows ``IMG.png`` and ``img.jpg`` collide."""
     stems: dict[str, Path] = {}
     for path in images:
-        if path.stem in stems:
-            return (f"{stems[path.stem]} and {path} share the name {path.stem!r}: their outputs in {out} would "
+        key = path.stem.casefold()
+        if key in stems:
+            return (f"{stems[key]} and {path} share the name {path.stem!r}: their outputs in {out} would "
                     "overwrite each other; matte them into different --out folders")
-        stems[path.stem] = path
-    inputs = {p.resolve() for p in images + trimaps if p.exists()}
+        stems[key] = path
+    candidates = list(images) + list(trimaps)
+    if trimap_dir is not None and trimap_dir.is_dir():
+        candidates += [t for t in trimap_dir.iterdir() if t.stem.casefold() in stems]
     if composite and Path(composite).exists():
-        inputs.add(Path(composite).resolve())
+        candidates.append(Path(composite))
+    inputs = {str(p.resolve()).casefold() for p in candidates if p.exists()}
     every = OutputRequest(matte=True, cutout=True, composite=True)
-    for stem in stems:
-        for target in output_paths(out, stem, every).values():
-            target = target.resolve()
-            if target in inputs:
-                return f"{target}: is an input and would be overwritten by an output; choose another --out folder"
+    for path in stems.values():
+        for target in output_paths(out, path.stem, every).values():
+            if str(target.resolve()).casefold() in inputs:
+                return (f"{target.resolve()}: is an input and would be overwritten by an output; choose another "
+                        "--out folder")
     return None
 
 
@@ -125,7 +132,7 @@ def cmd_matte(args) -> int:
         trimaps = []  # matched by stem per image below
     else:
         trimaps = [trimap_beside(p) for p in images]
-    clash = _output_clash(images, trimaps, args.composite, out)
+    clash = _output_clash(images, trimaps, args.composite, out, Path(args.trimap_dir) if args.trimap_dir else None)
     if clash:
         print_error(clash)
         return 2

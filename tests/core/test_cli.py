@@ -274,3 +274,52 @@ def test_matte_computes_what_export_computes_by_default(models, fusion_model, tm
         assert result.fused == steps["fuse"] and result.mirrored and result.refined
         assert np.array_equal(got, np.round(result.alpha * 255).astype(np.uint8))
     assert not np.array_equal(default, fused)
+
+
+def test_trimap_dir_equal_to_out_is_refused_when_an_output_would_overwrite_a_trimap(models, tmp_path, capsys):
+    """`matte img/a.png img/a_matte.png --trimap-dir T --out T`: a.png's matte T/a_matte.png is a_matte.png's
+    trimap; the batch is refused before anything is written."""
+    from PIL import Image
+
+    img, tri = tmp_path / "img", tmp_path / "T"
+    img.mkdir()
+    tri.mkdir()
+    for stem in ("a", "a_matte"):
+        Image.fromarray((make_photo(48, 64) * 255).astype(np.uint8)).save(img / f"{stem}.png")
+        Image.fromarray(make_trimap(48, 64)).save(tri / f"{stem}.png")
+    before = (tri / "a_matte.png").read_bytes()
+    assert main(["matte", str(img / "a.png"), str(img / "a_matte.png"), "--trimap-dir", str(tri), "--out", str(tri),
+                 "--fast"]) == 2
+    assert "is an input" in capsys.readouterr().err and (tri / "a_matte.png").read_bytes() == before
+
+
+def test_names_differing_only_in_case_are_refused(models, tmp_path, capsys):
+    from PIL import Image
+
+    for name in ("IMG.png", "img.jpg"):
+        Image.fromarray((make_photo(48, 64) * 255).astype(np.uint8)).save(tmp_path / name)
+    assert main(["matte", str(tmp_path / "IMG.png"), str(tmp_path / "img.jpg"), "--trimap-dir", str(tmp_path),
+                 "--out", str(tmp_path / "o")]) == 2
+    assert "share the name" in capsys.readouterr().err
+
+
+def test_sigterm_ends_a_command_with_128_plus_its_number_and_no_temporary_file(tmp_path, monkeypatch, capsys):
+    """A stop signal unwinds like Ctrl+C: the write in progress removes its .part file, the exit code says why."""
+    import argparse
+    import os
+    import signal
+
+    from matting_gui.console import run
+    from matting_gui.core.files import imagewrite
+
+    def fsync_then_stopped(fd):
+        os.kill(os.getpid(), signal.SIGTERM)  # arrives while the file is being written
+
+    monkeypatch.setattr(imagewrite.os, "fsync", fsync_then_stopped)
+    parser = argparse.ArgumentParser()
+    parser.set_defaults(func=lambda _args: imagewrite.atomic_write_bytes(tmp_path / "out.png", b"x" * 1000))
+    before = signal.getsignal(signal.SIGTERM)
+    assert run(parser, []) == 128 + signal.SIGTERM
+    assert "stopped by SIGTERM" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # neither out.png nor a hidden .out.png.*.part
+    assert signal.getsignal(signal.SIGTERM) == before  # the command's handlers are its own
