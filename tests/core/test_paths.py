@@ -20,3 +20,12 @@ def test_printable_escapes_control_characters_and_undecodable_bytes():
     assert printable("a\nb\x1b[31m\x7f\x9b") == "a\\x0ab\\x1b[31m\\x7f\\x9b"
     assert printable(b"caf\xff".decode("utf-8", "surrogateescape")) == "caf\\udcff"
     assert printable("é ok") == "é ok"
+
+
+def test_printable_escapes_bidirectional_controls():
+    """U+202E (right-to-left override) would make 'photo\\u202egnp.exe' read as 'photoexe.png'."""
+    from matting_gui.core.files.paths import printable
+
+    assert printable("photo\u202egnp.exe") == "photo\\u202egnp.exe"
+    assert printable("a\u2066b\u2069c\u200fd") == "a\\u2066b\\u2069c\\u200fd"
+    assert printable("naïve – ok") == "naïve – ok"  # ordinary non-ASCII stays as it is

@@ -58,8 +58,11 @@ def resources_dir() -> Path:
     return _bundled("resources")
 
 
-#: Control characters (C0, DEL, C1: newlines, escape sequences) → visible escapes such as ``\x1b``.
+#: Control characters (C0, DEL, C1: newlines, escape sequences) → visible escapes such as ``\x1b``; and the
+#: bidirectional controls (U+202A–U+202E, U+2066–U+2069, U+200E/F, U+061C), which can make a name read
+#: backwards (``photo\u202egnp.exe``) → ``\u202e``.
 _CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)]}
+_CONTROL |= {c: f"\\u{c:04x}" for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C]}
 
 
 def printable(text: object) -> str:
