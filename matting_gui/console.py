@@ -10,6 +10,7 @@ import sys
 import threading
 
 from matting_gui.core.files.paths import printable
+from matting_gui.core.inference.allocator import keep_freed_memory
 
 
 def print_error(msg: str) -> None:
@@ -33,7 +34,9 @@ def run(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     """Parse ``argv`` and run the chosen sub-command's ``func``; returns the exit code. Shared by
     ``matting-cli`` and ``matting-lab``: a closed pipe ends quietly, Ctrl+C exits 130, SIGTERM and SIGHUP
     exit 128 + the signal's number once the write in progress has cleaned up (no ``.part`` file is left;
-    a command may install its own handler meanwhile, as training does to checkpoint)."""
+    a command may install its own handler meanwhile, as training does to checkpoint). Freed working memory
+    is kept for the next matte or step (``allocator.keep_freed_memory``), as the app does."""
+    keep_freed_memory()
     args = parser.parse_args(argv)
     previous = {}
     if threading.current_thread() is threading.main_thread():

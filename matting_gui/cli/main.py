@@ -26,7 +26,6 @@ from matting_gui.core.files.imageio import (
 )
 from matting_gui.core.files.outputs import OutputRequest, output_paths, write_outputs
 from matting_gui.core.files.paths import printable, trimap_beside
-from matting_gui.core.inference.allocator import keep_freed_memory
 from matting_gui.core.nets.model_files import EXPORT_STEPS, FINAL_MODEL, WeightsError
 
 
@@ -384,7 +383,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``matting-cli``; returns the exit code."""
-    keep_freed_memory()
     return run(build_parser(), argv)
 
 

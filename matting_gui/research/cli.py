@@ -15,7 +15,6 @@ from pathlib import Path
 from matting_gui import __version__
 from matting_gui.console import print_error, run
 from matting_gui.core.files.imageio import ImageError
-from matting_gui.core.inference.allocator import keep_freed_memory
 from matting_gui.core.nets.config import PRESETS
 from matting_gui.core.nets.model_files import WeightsError
 from matting_gui.research.data.sources import SPLITS
@@ -348,7 +347,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``matting-lab``; returns the exit code."""
-    keep_freed_memory()
     return run(build_parser(), argv)
 
 
