@@ -25,7 +25,7 @@ from matting_gui.core.files.imageio import (
     read_trimap,
 )
 from matting_gui.core.files.outputs import OutputRequest, output_paths, write_outputs
-from matting_gui.core.files.paths import printable, trimap_beside
+from matting_gui.core.files.paths import models_dir, printable, trimap_beside
 from matting_gui.core.nets.model_files import EXPORT_STEPS, FINAL_MODEL, WeightsError
 
 
@@ -67,9 +67,14 @@ def _progress(items, desc: str):
 
 
 def _make_predictor(args):
+    """The predictor of ``--model`` (and, with solver fusion asked for, a check that the fusion network
+    loads), or None after a one-line error."""
     from matting_gui.core.inference.predictor import Predictor
+    from matting_gui.core.inference.quality import FUSION_FILE, installed_fusion
 
     try:
+        if _steps(args)["fuse"] and installed_fusion() is None:
+            raise WeightsError(f"--fuse: no fusion network at {models_dir() / FUSION_FILE}")
         return Predictor(args.model, args.device, args.working_pixels, args.threads,
                          precision="int8" if args.int8 else "fp32")
     except (WeightsError, RuntimeError, ValueError) as exc:

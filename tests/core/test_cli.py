@@ -323,3 +323,17 @@ def test_sigterm_ends_a_command_with_128_plus_its_number_and_no_temporary_file(t
     assert "stopped by SIGTERM" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []  # neither out.png nor a hidden .out.png.*.part
     assert signal.getsignal(signal.SIGTERM) == before  # the command's handlers are its own
+
+
+def test_fuse_without_a_usable_fusion_network_is_a_one_line_error(models, tmp_path, capsys):
+    args = ["matte", str(SAMPLE), "--trimap", str(SAMPLE_TRIMAP), "--out", str(tmp_path / "o"), "--fuse"]
+    assert main(args) == 2
+    assert "no fusion network" in capsys.readouterr().err
+    (models / "fusion.safetensors").write_bytes(b"not weights")
+    try:
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert "fusion.safetensors" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    finally:
+        (models / "fusion.safetensors").unlink()
+    assert not (tmp_path / "o" / "astronaut_matte.png").exists()
