@@ -67,9 +67,9 @@ def check_trimap(trimap: np.ndarray) -> tuple[str | None, str | None]:
     """
     counts = cv2.calcHist([trimap], [0], None, [256], [0, 256]).ravel()
     if counts[1:255].sum() == 0:
-        return "has no unknown (gray) pixels, so there is nothing to matte", None
+        return "has no unknown pixels (blue in the app, 128 in a trimap file), so there is nothing to matte", None
     if counts[0] + counts[255] == 0:
-        return "has no known pixels (all gray); mark some foreground or background", None
+        return "has no known pixels (all unknown); mark some foreground or background", None
     if counts[255] == 0:
         return None, ("no foreground is painted: paint a Foreground stroke inside the subject, "
                       "or unknown areas far from it may come out as background")

@@ -25,7 +25,7 @@ class Toolbars:
             if name.startswith("tool:"):
                 tb.addAction(act)
         tb.addSeparator()
-        tb.addWidget(QLabel(" Brush "))
+        tb.addWidget(QLabel(" Brush radius "))  # a radius: the stroke is twice as wide
         self.brush = QSpinBox(minimum=int(MIN_BRUSH), maximum=int(MAX_BRUSH), suffix=" px")
         self.brush.setToolTip("Brush radius ([ and ])")
         self.brush.valueChanged.connect(lambda v: session.set_brush_radius(v))
