@@ -49,6 +49,8 @@ class KeyRouter(QObject):
             if not event.isAutoRepeat():
                 self.canvas.set_space_held(kind == QEvent.Type.KeyPress)
             return True  # never "clicks" a focused button or types a space into a spin box
+        if key == Qt.Key.Key_Escape and kind == QEvent.Type.KeyPress and not typing and self.canvas.cancel_box():
+            return True  # a Select-subject box being dragged: dropped, nothing selected
         if spin is not None and plain:
             if key == Qt.Key.Key_Escape and kind == QEvent.Type.KeyPress:
                 self.canvas.setFocus()

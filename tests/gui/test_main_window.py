@@ -399,3 +399,16 @@ def test_the_brush_keeps_its_size_relative_to_the_photo(qtbot, window, tmp_path)
     window.open_photo(small)
     assert window.session.brush_radius == pytest.approx(10) and window.toolbars.brush.value() == 10
     assert window.canvas.brush_radius == pytest.approx(10)
+
+
+def test_esc_cancels_a_select_subject_box_drag(qtbot, window, photo):
+    """Issue 48, item 10: Esc while dragging the Select-subject box drops it; releasing selects nothing."""
+    open_and_wait(qtbot, window, photo)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_S)
+    c, before = window.canvas, window.session.doc.trimap.copy()
+    with qtbot.assertNotEmitted(c.boxDrawn, wait=200):
+        qtbot.mousePress(c, Qt.MouseButton.LeftButton, pos=widget_point(window, 20, 10))
+        qtbot.mouseMove(c, widget_point(window, 90, 60))
+        qtbot.keyClick(c, Qt.Key.Key_Escape)
+        qtbot.mouseRelease(c, Qt.MouseButton.LeftButton, pos=widget_point(window, 130, 110))
+    assert np.array_equal(window.session.doc.trimap, before) and not window.session.doc.can_undo()

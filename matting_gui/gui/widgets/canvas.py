@@ -293,6 +293,14 @@ class Canvas(QWidget):
             self._last = ip
         self.update(self._cursor_area(old).united(self._cursor_area(pos)))
 
+    def cancel_box(self) -> bool:
+        """Drop a Select-subject box being dragged (Esc); True when there was one."""
+        if self._box_start is None:
+            return False
+        self._box_start = None
+        self.update()
+        return True
+
     def mouseReleaseEvent(self, e: QMouseEvent) -> None:  # noqa: N802
         if self._panning and e.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
             self._panning = False
