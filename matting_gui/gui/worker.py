@@ -80,7 +80,7 @@ class MatteJob:
     want_foreground: bool = False  # full mattes only: decontaminated colours too
     follow_up: bool = False  # a preview that the full matte follows, unless a newer job came meanwhile
     refine_after: bool = False  # the full matte is followed by its refinement, unless a newer job came
-    prior: np.ndarray | None = None  # a settling job: the live network's matte it follows (working size)
+    settling: bool = False  # the job that follows a full matte: export's matte of the same trimap
     # the settled matte is export's: computed by this network with these steps (mirror, refine, fuse)
     settle_model: str | None = None
     settle_steps: dict = field(default_factory=lambda: dict(EXPORT_STEPS))
@@ -160,11 +160,9 @@ class _Worker(QObject):
                                                    max_pixels=None, follow_up=False)
                         self._service.follow_up(full)
                     elif job.refine_after and not job.stamp.preview:
-                        r = result.result  # refined from the network's own matte at the size it ran at
-                        prior = r.alpha if r.working_alpha is None else r.working_alpha
-                        refined = dataclasses.replace(job, stamp=dataclasses.replace(job.stamp, refined=True),
-                                                      refine_after=False, prior=prior)
-                        self._service.follow_up(refined)
+                        settle = dataclasses.replace(job, stamp=dataclasses.replace(job.stamp, refined=True),
+                                                     refine_after=False, settling=True)
+                        self._service.follow_up(settle)
             except Exception as exc:  # noqa: BLE001 - every worker error must reach the user, not kill the thread
                 if not isinstance(exc, ExportCancelled | MemoryError):
                     traceback.print_exc()
@@ -182,7 +180,7 @@ class _Worker(QObject):
         def anything_waiting() -> bool:  # a refinement (seconds) gives way to any newer job, and to closing
             return self._service.has_newer_work()
 
-        if job.prior is not None:  # the settled matte: export's matte, given up for any newer job
+        if job.settling:  # the settled matte: export's matte, given up for any newer job
             settle = self._service.predictors.get(job.settle_model or job.stamp.model, job.device)
             res = settle.predict(job.image, job.trimap, superseded=anything_waiting, **job.settle_steps)
         else:

@@ -102,6 +102,18 @@ def cmd_network_cache(args) -> int:
     return 0
 
 
+def cmd_fusion_candidates(args) -> int:
+    """Score export's matte, the out-of-fold solver fusion and fixed blends on the teacher's unseen subjects."""
+    from pathlib import Path
+
+    from .fusion_eval import per_subject_table, score_with_network
+
+    rows = score_with_network(Path(args.cv), args.model)
+    for kind in ("official", "wide", "painted"):
+        print(f"\n{kind} trimaps, SAD\n\n{per_subject_table(rows, kind)}")
+    return 0
+
+
 def register_training(sub: argparse._SubParsersAction) -> None:
     """Add fusion-cv and fusion-train to ``matting-lab``'s parser."""
     p = sub.add_parser("fusion-cv", help="subject-disjoint cross-validation of the fusion network (resumable)")
@@ -112,6 +124,11 @@ def register_training(sub: argparse._SubParsersAction) -> None:
                        "of the subjects it never trained on (resumable)")
     p.add_argument("--model", default="teacher")
     p.set_defaults(func=cmd_network_cache)
+    p = sub.add_parser("fusion-candidates", help="export's matte beside the out-of-fold solver fusion and fixed "
+                       "blends, on the subjects the network never saw")
+    p.add_argument("--cv", required=True, help="the run folder of the solver-only fusion-cv")
+    p.add_argument("--model", default="teacher")
+    p.set_defaults(func=cmd_fusion_candidates)
     p = sub.add_parser("fusion-train", help="train the fusion network on every subject (resumable)")
     _add_train_args(p)
     p.set_defaults(func=cmd_fusion_train)

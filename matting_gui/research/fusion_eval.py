@@ -3,7 +3,8 @@
 The shipped teacher trained on split v2's 14 training subjects, so its mattes are unseen-photo
 mattes only on v2's five validation subjects (``V2_VAL``). Candidates that use the teacher are
 scored there alone, each fusion matte coming from the cross-validation fold that held its subject
-out. The teacher's export mattes are cached beside the folds (``<cv>/export/``), as they take seconds.
+out. The teacher's export mattes (mirror, refine) are computed once per case and stored beside the
+solver cache (``build_network_cache``; ``matting-lab fusion-network-cache``), as they take seconds.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 from ..core.evaluation.metrics import evaluate_alpha
 from ..core.files.imagewrite import atomic_write_bytes
 from ..core.nets.fusion import load_fusion, run_fusion
+from ..core.nets.model_files import EXPORT_STEPS
 from .fusion_train import EVAL_CASES, FOLDS, V2_VAL, folds
 from .solver_cache import iter_cases, network_cache, network_matte
 
@@ -26,7 +28,7 @@ def _export_matte(predictor, key: str, image: np.ndarray, trimap: np.ndarray, fo
     if path.is_file():
         with np.load(path, allow_pickle=False) as data:
             return data["alpha"].astype(np.float32) / 65535
-    alpha = predictor.predict(image, trimap, mirror=True, refine=True).alpha
+    alpha = predictor.predict(image, trimap, **EXPORT_STEPS).alpha
     buffer = io.BytesIO()
     np.savez_compressed(buffer, alpha=np.round(alpha * 65535).astype(np.uint16))
     folder.mkdir(parents=True, exist_ok=True)
@@ -64,14 +66,14 @@ def candidates(export: np.ndarray, fused: np.ndarray, mattes: np.ndarray) -> dic
 
 
 def score_with_network(cv_dir: Path, model: str = "teacher", subjects: tuple[str, ...] = V2_VAL) -> list[dict]:
-    """Rows (subject, case, kind, fold, method, sad, mse, grad, conn) of every candidate on ``subjects``."""
-    from ..core.inference.predictor import Predictor
+    """Rows (subject, case, kind, fold, method, sad, mse, grad, conn) of every candidate on ``subjects``, the
+    fusion from ``cv_dir``'s solver-only folds (``fusion-cv``); written to ``cv_dir/scores_with_<model>.json``."""
     from .data.sources import load_split
 
+    build_network_cache(set(subjects), model)  # the cases not stored yet (none after fusion-network-cache)
     groups = folds(load_split("all")["train"], FOLDS)
     fold_of = {s: f for f, g in enumerate(groups) for s in g}
     fusions = {f: load_fusion(cv_dir / f"fold{f}" / "fusion.safetensors")[0] for f in range(FOLDS)}
-    predictor = Predictor(model, device="cpu")
     rows = []
     for case in iter_cases(subjects=set(subjects)):
         name = case.key.split("/", 1)[1]
@@ -79,7 +81,7 @@ def score_with_network(cv_dir: Path, model: str = "teacher", subjects: tuple[str
             continue
         image, trimap, alpha, mattes = case.float_inputs()
         fold = fold_of[case.subject]
-        export = _export_matte(predictor, case.key, image, trimap, cv_dir / f"export_{model}")
+        export = network_matte(case.key, model)
         fused = run_fusion(fusions[fold], image, trimap, mattes)
         for method, pred in candidates(export, fused, mattes).items():
             s = evaluate_alpha(pred, alpha, trimap)

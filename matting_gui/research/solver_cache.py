@@ -91,7 +91,7 @@ def _trimap(recipe: str, official: dict[str, np.ndarray], alpha: np.ndarray, rng
 
 def subject_jobs(stems: list[str]) -> list[tuple[str, str, tuple]]:
     """(key, subject, case spec) of every real-subject case, in a fixed order."""
-    return [(f"{stem}/{name}", stem, spec) for stem in stems for spec in SUBJECT_CASES for name in [spec[0]]]
+    return [(f"{stem}/{spec[0]}", stem, spec) for stem in stems for spec in SUBJECT_CASES]
 
 
 def _build_subject_case(stem: str, spec: tuple, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

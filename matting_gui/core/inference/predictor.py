@@ -318,7 +318,7 @@ class Predictor:
                            working_alpha=None if alpha.shape == trimap.shape else alpha)
 
     def refine_matte(self, image: np.ndarray, trimap: np.ndarray, alpha: np.ndarray,
-                     superseded: Callable[[], bool] | None = None, fuse: bool = False) -> MatteResult | None:
+                     superseded: Callable[[], bool] | None = None) -> MatteResult | None:
         """``predict(..., refine=True)``'s refinement of a matte already computed, without running the
         network again (the app refines the full matte it shows).
 
@@ -327,8 +327,7 @@ class Predictor:
         ``predict(..., refine=True)`` for the same network matte) or at full size (resized to the
         working size with INTER_AREA first). Photos above the working size are refined at that size
         and brought back with ``guided_upsample``. superseded: asked at every step of the solve;
-        True returns None. fuse: then combine with the solvers' fused matte, as ``predict`` does.
-        ``seconds`` covers the refinement alone.
+        True returns None. ``seconds`` covers the refinement alone.
         """
         start = time.perf_counter()
         img_work, tri_work = self._working(image, trimap, None)
@@ -338,14 +337,10 @@ class Predictor:
             raise ValueError(f"matte size {alpha.shape[::-1]} does not match trimap {trimap.shape[::-1]}"
                              f" nor the working size {tri_work.shape[::-1]}")
         refined = self._refined(img_work, tri_work, alpha.astype(np.float32, copy=False), superseded)
-        fused = fuse and self.fusion is not None
-        if fused and refined is not None:
-            refined = self._fused(img_work, tri_work, refined, superseded)
         if refined is None or (superseded is not None and superseded()):
             return None  # given way: before the guided upsampling too (0.5–1 s at 24 MP)
         return MatteResult(self._full_size(refined, img_work, image, trimap, False), self.name,
-                           time.perf_counter() - start, (tri_work.shape[1], tri_work.shape[0]), refined=True,
-                           fused=fused)
+                           time.perf_counter() - start, (tri_work.shape[1], tri_work.shape[0]), refined=True)
 
     def _working(self, image: np.ndarray, trimap: np.ndarray, max_pixels: int | None) -> tuple[np.ndarray, np.ndarray]:
         """image and trimap at the size the network runs at (unchanged at or below ``max_pixels``)."""

@@ -15,7 +15,6 @@ from collections.abc import Callable
 
 import cv2
 import numpy as np
-import scipy.sparse
 
 #: The solvers a fusion network may be trained on, in its input-channel order.
 SOLVERS = ("closed_form", "knn")
@@ -46,10 +45,9 @@ def unknown_box(trimap: np.ndarray, margin: int = MARGIN) -> tuple[int, int, int
 
 def _solve(method: str, image: np.ndarray, trimap: np.ndarray, abort: Callable[[], bool] | None) -> np.ndarray:
     """One pymatting solve on float64 image (h, w, 3) and uint8 trimap (h, w) → float32 (h, w) in [0, 1]."""
-    from pymatting import cf_laplacian, cg, jacobi, knn_laplacian
-    from pymatting.util.util import trimap_split
+    from pymatting import cf_laplacian, cg, jacobi, knn_laplacian, make_linear_system
 
-    from matting_gui.core.inference.refine import quiet_ichol, run_abortable
+    from .refine import quiet_ichol, run_abortable
 
     def check(*_) -> None:
         if abort is not None and abort():
@@ -59,19 +57,15 @@ def _solve(method: str, image: np.ndarray, trimap: np.ndarray, abort: Callable[[
         return step() if abort is None else run_abortable(abort, step)
 
     tri = trimap.astype(np.float64) / 255.0
-    is_fg, is_bg, is_known, is_unknown = trimap_split(tri)
     check()
     if method == "closed_form":
-        lap = run(lambda: cf_laplacian(image, is_known=is_known.reshape(tri.shape)))
+        lap = run(lambda: cf_laplacian(image, is_known=(tri <= 0.1) | (tri >= 0.9)))
     elif method == "knn":
         lap = run(lambda: knn_laplacian(image))
     else:
         raise ValueError(f"unknown solver {method!r}; choose one of {SOLVERS}")
     check()
-    # pymatting's make_linear_system: known pixels pinned by a large diagonal weight
-    lam = 100.0
-    a = (lap + lam * scipy.sparse.diags(is_known.astype(np.float64))).tocsr()
-    b = lam * is_fg.astype(np.float64)
+    a, b = make_linear_system(lap, tri)  # known pixels pinned by pymatting's penalty (λ = 100)
     precondition = quiet_ichol if method == "closed_form" else jacobi
     m = run(lambda: precondition(a))
     check()

@@ -15,7 +15,7 @@ from matting_gui.core.editing.session import EditorSession
 from matting_gui.core.editing.trimap import trimap_problem
 from matting_gui.core.files.outputs import OutputRequest
 from matting_gui.core.files.paths import printable
-from matting_gui.core.nets.model_files import FINAL_MODEL, INSTALLED_MODELS
+from matting_gui.core.nets.model_files import EXPORT_STEPS, FINAL_MODEL, INSTALLED_MODELS
 from matting_gui.gui.worker import ExportCancelled, ExportJob, MatteJob, MatteJobResult, MatteService
 
 #: Photos above PREVIEW_PIXELS·1.5 get a reduced-size (int8 once ready) preview before the full matte.
@@ -40,8 +40,8 @@ class MatteController(QObject):
         self.session, self.service, self._dialog_parent = session, service, dialog_parent
         self.export_job: ExportJob | None = None
         # the settled matte is export's: its network and steps (the export dialog's remembered choices)
-        self.settle_model: str | None = None
-        self.settle_steps: dict = {}
+        self.settle_model: str | None = None  # None: the live network
+        self.settle_steps: dict = dict(EXPORT_STEPS)
         self._loading: str | None = None  # the model whose "Loading…" message is up, until its first matte
         self._advised: str | None = None  # the hint last given, so that each new matte does not repeat it
         self._progress: QProgressDialog | None = None
