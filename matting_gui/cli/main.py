@@ -15,8 +15,9 @@ from importlib import metadata
 from pathlib import Path
 
 from matting_gui import __version__
+from matting_gui.cli.batch import FILE_FAILURES, file_failure, find_by_stem, output_clash, parse_colour
 from matting_gui.console import print_error, run
-from matting_gui.core.editing.trimap import TrimapError, trimap_advice, validate_trimap
+from matting_gui.core.editing.trimap import trimap_advice, validate_trimap
 from matting_gui.core.files.imageio import (
     SUPPORTED_SUFFIXES,
     ImageError,
@@ -24,40 +25,9 @@ from matting_gui.core.files.imageio import (
     read_image,
     read_trimap,
 )
-from matting_gui.core.files.outputs import OutputRequest, output_paths, write_outputs
+from matting_gui.core.files.outputs import OutputRequest, write_outputs
 from matting_gui.core.files.paths import models_dir, printable, trimap_beside
 from matting_gui.core.nets.model_files import EXPORT_STEPS, FINAL_MODEL, WeightsError
-
-
-def parse_colour(text: str) -> tuple[float, float, float] | None:
-    """'#rrggbb', 'r,g,b' (0-255) or a name (white, black, red, green, blue, gray) → RGB in [0, 1]; else None."""
-    names = {"white": (255, 255, 255), "black": (0, 0, 0), "red": (255, 0, 0), "green": (0, 255, 0),
-             "blue": (0, 0, 255), "gray": (128, 128, 128), "grey": (128, 128, 128)}
-    t = text.strip().lower()
-    rgb = None
-    if t in names:
-        rgb = names[t]
-    elif t.startswith("#") and len(t) == 7:
-        try:
-            rgb = tuple(int(t[i : i + 2], 16) for i in (1, 3, 5))
-        except ValueError:
-            return None
-    elif t.count(",") == 2:
-        try:
-            rgb = tuple(int(v) for v in t.split(","))
-        except ValueError:
-            return None
-        if not all(0 <= v <= 255 for v in rgb):
-            return None
-    return None if rgb is None else tuple(v / 255.0 for v in rgb)
-
-
-def _find_by_stem(folder: Path, stem: str) -> Path | None:
-    for suffix in SUPPORTED_SUFFIXES + tuple(s.upper() for s in SUPPORTED_SUFFIXES):
-        p = folder / f"{stem}{suffix}"
-        if p.exists():
-            return p
-    return None
 
 
 def _progress(items, desc: str):
@@ -80,33 +50,6 @@ def _make_predictor(args):
     except (WeightsError, RuntimeError, ValueError) as exc:
         print_error(str(exc))
         return None
-
-
-def _output_clash(images: list[Path], trimaps: list[Path], composite: str | None, out: Path,
-                  trimap_dir: Path | None = None) -> str | None:
-    """A one-line reason when the outputs of ``images`` in ``out`` would overwrite an input (a photo, a
-    trimap, also any trimap in ``trimap_dir`` that a photo's stem could pick, the composite background) or
-    each other. Names are compared case-folded: on macOS and Windows ``IMG.png`` and ``img.jpg`` collide."""
-    stems: dict[str, Path] = {}
-    for path in images:
-        key = path.stem.casefold()
-        if key in stems:
-            return (f"{stems[key]} and {path} share the name {path.stem!r}: their outputs in {out} would "
-                    "overwrite each other; matte them into different --out folders")
-        stems[key] = path
-    candidates = list(images) + list(trimaps)
-    if trimap_dir is not None and trimap_dir.is_dir():
-        candidates += [t for t in trimap_dir.iterdir() if t.stem.casefold() in stems]
-    if composite and Path(composite).exists():
-        candidates.append(Path(composite))
-    inputs = {str(p.resolve()).casefold() for p in candidates if p.exists()}
-    every = OutputRequest(matte=True, cutout=True, composite=True)
-    for path in stems.values():
-        for target in output_paths(out, path.stem, every).values():
-            if str(target.resolve()).casefold() in inputs:
-                return (f"{target.resolve()}: is an input and would be overwritten by an output; choose another "
-                        "--out folder")
-    return None
 
 
 def cmd_matte(args) -> int:
@@ -136,7 +79,7 @@ def cmd_matte(args) -> int:
         trimaps = []  # matched by stem per image below
     else:
         trimaps = [trimap_beside(p) for p in images]
-    clash = _output_clash(images, trimaps, args.composite, out, Path(args.trimap_dir) if args.trimap_dir else None)
+    clash = output_clash(images, trimaps, args.composite, out, Path(args.trimap_dir) if args.trimap_dir else None)
     if clash:
         print_error(clash)
         return 2
@@ -148,7 +91,7 @@ def cmd_matte(args) -> int:
         try:
             loaded = read_image(path)  # first: a file that is no photo is reported as such
             if args.trimap_dir:
-                tri_path = _find_by_stem(Path(args.trimap_dir), path.stem)
+                tri_path = find_by_stem(Path(args.trimap_dir), path.stem)
                 if tri_path is None:
                     raise ImageError(f"{path}: no trimap named {path.stem}.* in {args.trimap_dir}")
             else:
@@ -156,7 +99,8 @@ def cmd_matte(args) -> int:
                 if not args.trimap and not tri_path.is_file():
                     raise ImageError(f"{path}: no trimap: give --trimap or --trimap-dir, or save one beside it as "
                                      f"{tri_path.name} (as the app does)")
-            trimap = validate_trimap(read_trimap(tri_path), loaded.rgb.shape, str(tri_path))
+            trimap = validate_trimap(read_trimap(tri_path, photo_shape=loaded.rgb.shape, notes=loaded.notes),
+                                     loaded.rgb.shape, str(tri_path))
             result = predictor.predict(loaded.rgb, trimap, **_steps(args))
             request = OutputRequest(matte=True, cutout=args.cutout, composite=background is not None)
             colours = loaded.rgb
@@ -170,9 +114,9 @@ def cmd_matte(args) -> int:
             notes = loaded.notes + ([f"warning: {advice}"] if advice else [])
             note = f" ({'; '.join(notes)})" if notes else ""
             print(printable(f"{path.name}: {result.model_name} {result.seconds * 1000:.0f} ms{note}"), file=sys.stderr)
-        except (ImageError, TrimapError, OSError, ValueError) as exc:
+        except FILE_FAILURES as exc:
             failed += 1
-            print_error(str(exc) or f"{path}: {type(exc).__name__}")  # _err escapes newlines: the whole message, one line
+            print_error(file_failure(path, exc))  # print_error escapes newlines: the whole message, one line
     if failed:
         print_error(f"{failed} of {len(images)} images failed")
         return 1
@@ -221,17 +165,17 @@ def cmd_evaluate(args) -> int:
     rows, split, failed = {}, {}, 0
     for path in _progress(images, "evaluate"):
         try:
-            tp, ap = _find_by_stem(Path(args.trimaps), path.stem), _find_by_stem(Path(args.alphas), path.stem)
+            tp, ap = find_by_stem(Path(args.trimaps), path.stem), find_by_stem(Path(args.alphas), path.stem)
             if tp is None or ap is None:
                 raise ImageError(f"{path}: missing trimap or ground-truth alpha for stem {path.stem}")
             img = read_image(path).rgb
-            tri = validate_trimap(read_trimap(tp), img.shape, str(tp))
+            tri = validate_trimap(read_trimap(tp, photo_shape=img.shape), img.shape, str(tp))
             pred, gt = predict(img, tri), read_alpha(ap)
             rows[path.stem] = evaluate_alpha(pred, gt, tri)
             split[path.stem] = sad_by_truth(pred, gt, tri)
-        except (ImageError, TrimapError, OSError, ValueError) as exc:
+        except FILE_FAILURES as exc:
             failed += 1
-            print_error(str(exc))
+            print_error(file_failure(path, exc))
     mean = mean_scores(list(rows.values()))
     split["mean"] = {k: sum(v[k] for v in split.values()) / max(1, len(split)) for k in ("opaque", "clear", "partial")}
     extra = args.by_truth
@@ -248,7 +192,7 @@ def cmd_evaluate(args) -> int:
     if args.json:
         payload = {"model": name, "mean": mean.as_dict(), "images": {k: v.as_dict() for k, v in rows.items()},
                    "sad_by_truth": split}
-        from matting_gui.core.files.imagewrite import atomic_write_bytes
+        from matting_gui.core.files.safe_write import atomic_write_bytes
 
         atomic_write_bytes(args.json, (json.dumps(payload, indent=2) + "\n").encode())
     return 1 if failed else 0

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from matting_gui import __version__
-from matting_gui.core.files.imagewrite import atomic_write_bytes
 from matting_gui.core.files.paths import models_dir, resources_dir
+from matting_gui.core.files.safe_write import atomic_write_bytes
 
 ICON = "icons/matting-gui.png"
 APP_ID = "matting-gui"

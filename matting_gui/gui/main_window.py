@@ -162,7 +162,7 @@ class MainWindow(QMainWindow):
         s = self.session
         start = s.trimap_path or (sidecar_trimap(s.photo.path) if s.photo.path else None)
         path = self.prompter.save_png("Save trimap", str(start or Path.home() / "trimap.png"))
-        return self.documents.save_trimap(Path(path)) if path else False
+        return self.documents.save_trimap(Path(path), asked=True) if path else False
 
     def _photo_shown(self, frame: QImage | None, key) -> None:
         """A photo became the session's: new display buffer, fitted view, fresh status. ``frame``: its

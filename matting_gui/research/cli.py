@@ -142,7 +142,7 @@ def cmd_kd_diagnostics(args) -> int:
     """Measure each student against the teacher: fit, headroom, error correlation, feature similarity."""
     import torch
 
-    from matting_gui.core.files.imagewrite import atomic_write_bytes
+    from matting_gui.core.files.safe_write import atomic_write_bytes
     from matting_gui.research.kd_diagnostics import markdown, run
     from matting_gui.research.report import default_models
 
@@ -214,10 +214,10 @@ def claim_lock(lock: Path) -> Path | None:
     training the same variant.
     """
     lock.parent.mkdir(parents=True, exist_ok=True)
+    from matting_gui.core.files.safe_write import create_new
+
     for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
+        if not create_new(lock, str(os.getpid())):
             try:
                 pid = int(lock.read_text().strip() or 0)
                 os.kill(pid, 0)  # raises if no such process
@@ -227,8 +227,6 @@ def claim_lock(lock: Path) -> Path | None:
             except PermissionError:
                 pass  # alive, someone else's
             return None
-        with os.fdopen(fd, "w") as f:
-            f.write(str(os.getpid()))
         return lock
     return None
 

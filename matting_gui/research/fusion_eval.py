@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.evaluation.metrics import evaluate_alpha
-from ..core.files.imagewrite import atomic_write_bytes
+from ..core.files.safe_write import atomic_write_bytes
 from ..core.nets.fusion import load_fusion, run_fusion
 from ..core.nets.model_files import EXPORT_STEPS
 from .fusion_train import EVAL_CASES, FOLDS, V2_VAL, folds

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from ..core.evaluation.metrics import evaluate_alpha
-from ..core.files.imagewrite import atomic_write_bytes
+from ..core.files.safe_write import append_text, atomic_write_bytes
 from ..core.inference.solvers import SOLVERS
 from ..core.nets.fusion import FusionConfig, FusionNet, fusion_input, run_fusion, save_fusion
 from .solver_cache import Case, iter_cases, network_matte
@@ -146,7 +146,6 @@ def train_fusion(cases: list[Case], cfg: FusionTrainConfig, out: Path, log_name:
         rng.bit_generator.state = json.loads(state["rng"])
     data = [x for x in (case_inputs(c, cfg.network) for c in cases) if x is not None]
     last_save = time.monotonic()
-    log = (out / log_name).open("a")
     model.train()
     while step < cfg.steps:
         batch = torch.from_numpy(np.stack([_crop(data[int(rng.integers(len(data)))], rng, cfg.crop)
@@ -161,12 +160,10 @@ def train_fusion(cases: list[Case], cfg: FusionTrainConfig, out: Path, log_name:
         opt.step()
         step += 1
         if step % 25 == 0:
-            log.write(json.dumps({"step": step, "loss": round(loss.item(), 5)}) + "\n")
-            log.flush()
+            append_text(out / log_name, json.dumps({"step": step, "loss": round(loss.item(), 5)}) + "\n")
         if time.monotonic() - last_save > cfg.checkpoint_minutes * 60 or step == cfg.steps:
             _save_state(out, model, opt, step, rng)
             last_save = time.monotonic()
-    log.close()
     model.eval()
     save_fusion(out / "fusion.safetensors", model, {"train": dataclasses.asdict(cfg), "steps": step,
                                                      "cases": len(cases)})

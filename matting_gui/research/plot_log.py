@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from matting_gui.core.files.imagewrite import atomic_write_bytes
+from matting_gui.core.files.safe_write import atomic_write_bytes
 
 COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
            (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]  # matplotlib's tab10, RGB

@@ -205,6 +205,6 @@ def markdown(rows: list[dict]) -> str:
 
 def write_json(rows: list[dict], path: str | Path) -> None:
     """Write the report rows as JSON, atomically."""
-    from matting_gui.core.files.imagewrite import atomic_write_bytes
+    from matting_gui.core.files.safe_write import atomic_write_bytes
 
     atomic_write_bytes(path, (json.dumps(rows, indent=2) + "\n").encode())

@@ -4,31 +4,17 @@ atomic checkpoint saves and the JSON-lines log."""
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import torch
 
-
-def unique_temp(path: Path) -> Path:
-    """A new, unique file beside ``path`` (mkstemp: never an existing name, never through a link)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; a checkpoint or log is an ordinary file
-    return Path(tmp)
+from matting_gui.core.files.safe_write import append_text, atomic_write_bytes, atomic_write_with
 
 
 def atomic_torch_save(obj: dict, path: Path) -> None:
-    """``torch.save`` to a temp file beside ``path``, then an atomic rename over it."""
-    tmp = unique_temp(path)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)  # replaces a link planted at ``path`` itself, never its target
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """``torch.save`` to a temp file beside ``path``, then an atomic rename over it (``safe_write``)."""
+    atomic_write_with(path, lambda tmp: torch.save(obj, tmp))
 
 
 class RunLog:
@@ -42,10 +28,7 @@ class RunLog:
         """Append one JSON record (rank 0 only)."""
         if not self.enabled:
             return
-        # O_NOFOLLOW: a link planted at log.jsonl is refused, not written through
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, "a") as f:
-            f.write(json.dumps(record) + "\n")
+        append_text(self.path, json.dumps(record) + "\n")  # a link planted at log.jsonl is refused
 
     def truncate_after(self, step: int) -> None:
         """Drop records of steps after ``step`` (written after the checkpoint a resume starts from).
@@ -62,9 +45,7 @@ class RunLog:
                 record_step = 0
             if isinstance(record_step, int) and record_step <= step:
                 kept.append(line)
-        tmp = unique_temp(self.path)
-        tmp.write_text("".join(f"{line}\n" for line in kept))
-        os.replace(tmp, self.path)
+        atomic_write_bytes(self.path, "".join(f"{line}\n" for line in kept).encode())
 
     def say(self, text: str) -> None:
         """Print a progress line to stderr (rank 0 only)."""

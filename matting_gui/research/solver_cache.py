@@ -23,8 +23,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from matting_gui.core.files.imagewrite import atomic_write_bytes
 from matting_gui.core.files.paths import cache_dir
+from matting_gui.core.files.safe_write import atomic_write_bytes
 from matting_gui.core.imaging.compose import composite, cover_resize
 from matting_gui.core.inference.solvers import SOLVERS, solver_mattes
 from matting_gui.research.data.painted import painted_trimap, widen_trimap

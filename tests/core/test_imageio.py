@@ -7,7 +7,8 @@ import pytest
 from PIL import Image, ImageOps
 
 from matting_gui.core.files.imageio import ImageError, read_alpha, read_image, read_trimap
-from matting_gui.core.files.imagewrite import atomic_write_bytes, write_alpha, write_rgb, write_rgba
+from matting_gui.core.files.imagewrite import write_alpha, write_rgb, write_rgba
+from matting_gui.core.files.safe_write import atomic_write_bytes
 
 
 def _rgb8(h=20, w=30):

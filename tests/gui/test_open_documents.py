@@ -297,3 +297,29 @@ def test_a_dropped_file_is_accepted_as_a_copy_never_a_move(qtbot, window, photo)
         window.dropEvent(drop)
     assert drop.dropAction() == Qt.DropAction.CopyAction and photo.exists()
     assert window.session.photo.path == photo
+
+
+def test_a_sidecar_that_cannot_be_used_is_explained_and_never_overwritten_unasked(qtbot, window, tmp_path):
+    """A sidecar whose EXIF orientation makes it mismatch was ignored without a word, and Ctrl+S then
+    replaced it."""
+    path = tmp_path / "p.png"
+    Image.fromarray((make_photo(120, 160) * 255).astype(np.uint8)).save(path)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored 160x120 like the photo, oriented 120x160
+    sidecar = tmp_path / "p_trimap.png"
+    Image.fromarray(make_trimap(120, 160)).save(sidecar, exif=exif)
+    before = sidecar.read_bytes()
+    with qtbot.waitSignal(window.errorShown, timeout=TIMEOUT) as blocker:
+        assert window.open_photo(path)
+    assert "EXIF orientation 6" in blocker.args[0] and "was not loaded" in blocker.args[0]
+    window.session.set_tool("foreground")
+    stroke(qtbot, window, [(80, 60), (82, 60)])
+    window.prompter.yes = False
+    assert not window.documents.save_trimap()
+    assert window.prompter.asked[-1] == "Replace file?" and sidecar.read_bytes() == before
+    window.prompter.yes = True
+    assert window.documents.save_trimap()
+    assert sidecar.read_bytes() != before and "*" not in window.windowTitle()
+    asked = len(window.prompter.asked)
+    stroke(qtbot, window, [(70, 60), (72, 60)])
+    assert window.documents.save_trimap() and len(window.prompter.asked) == asked  # its own file now: no question

@@ -20,6 +20,8 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from .pngcheck import PngDataError, check_png_data
+
 #: Largest image accepted by default (pixels). A 24 MP photo is fine; a PNG that
 #: declares 40000x40000 is treated as a decompression bomb. Override per call.
 MAX_PIXELS = 120_000_000
@@ -69,6 +71,11 @@ class LoadedImage:
         return self.rgb.shape[1], self.rgb.shape[0]
 
 
+class _OpenCvTiff(ImageError):
+    """A TIFF Pillow has no mode for (3- or 4-channel float samples): its header was read and its size
+    checked, and only OpenCV decodes it (read_image). Elsewhere it is an unsupported format."""
+
+
 def _open(path: Path, max_pixels: int) -> Image.Image:
     if not path.exists():
         raise ImageError(f"{path}: file not found")
@@ -76,29 +83,61 @@ def _open(path: Path, max_pixels: int) -> Image.Image:
         raise ImageError(f"{path}: is a folder, not an image")
     if path.stat().st_size == 0:
         raise ImageError(f"{path}: file is empty (0 bytes)")
+    unsupported = f"{path}: not a supported image format (PNG, JPEG, TIFF, WebP or BMP)"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             img = Image.open(path, formats=DECODERS)
     except UnidentifiedImageError:
-        raise ImageError(f"{path}: not a supported image format (PNG, JPEG, TIFF, WebP or BMP)") from None
+        size = _tiff_size(path)
+        if size is None:
+            raise ImageError(unsupported) from None
+        _check_size(path, *size, max_pixels)
+        raise _OpenCvTiff(unsupported) from None
     except DECODE_ERRORS as exc:
         raise ImageError(f"{path}: cannot be read ({_one_line(exc)})") from None
-    w, h = img.size
-    if w * h > max_pixels:
+    try:
+        _check_size(path, *img.size, max_pixels)
+    except ImageError:
         img.close()
+        raise
+    return img
+
+
+def _check_size(path: Path, w: int, h: int, max_pixels: int) -> None:
+    """Refuse a declared size over ``max_pixels``, an empty one, and a file far larger than its pixels need."""
+    if w * h > max_pixels:
         raise ImageError(
             f"{path}: declared size {w}x{h} ({w * h / 1e6:.0f} MP) exceeds the limit of "
             f"{max_pixels / 1e6:.0f} MP (possible decompression bomb)"
         )
     if w < 1 or h < 1:
-        img.close()
         raise ImageError(f"{path}: has no pixels ({w}x{h})")
     if path.stat().st_size > w * h * 8 + FILE_SLACK_BYTES:
-        img.close()
         raise ImageError(f"{path}: file is far larger ({path.stat().st_size / 1e6:.0f} MB) than a {w}x{h} image "
                          "can need; refusing to read it")
-    return img
+
+
+def _tiff_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from the first directory of a TIFF with 32- or 64-bit float samples, which Pillow
+    cannot open; None for anything else (or a directory that cannot be parsed)."""
+    from PIL import TiffImagePlugin
+
+    try:
+        with path.open("rb") as f:
+            head = f.read(8)
+            if head[:4] not in (b"II*\x00", b"MM\x00*"):
+                return None
+            ifd = TiffImagePlugin.ImageFileDirectory_v2(head)
+            f.seek(ifd.next)
+            ifd.load(f)
+        formats = ifd.get(339, (1,))
+        formats = formats if isinstance(formats, tuple) else (formats,)
+        if 3 not in formats:  # SampleFormat 3: IEEE float
+            return None
+        return int(ifd[256]), int(ifd[257])
+    except DECODE_ERRORS:
+        return None
 
 
 @contextmanager
@@ -167,7 +206,12 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> LoadedI
     truncated or oversized files.
     """
     path = Path(path)
-    img = _open(path, max_pixels)
+    try:
+        img = _open(path, max_pixels)
+    except _OpenCvTiff:  # 3- or 4-channel float samples: scaled like other 32-bit ones
+        with _decoding(path):
+            rgb, depth = _read_with_opencv(path)
+        return LoadedImage(path, np.ascontiguousarray(rgb), depth, "RGB;float")
     notes: list[str] = []
     with _decoding(path), img:
         mode = img.mode
@@ -230,16 +274,39 @@ def _scaled_wide_samples(path: Path, arr: np.ndarray) -> np.ndarray:
 def _decode_with_opencv(path: Path) -> np.ndarray:
     """The file's samples, (H, W) or (H, W, C) in BGR(A) order. A PNG's EXIF orientation is not
     applied; a TIFF's orientation tag is (OpenCV's TIFF decoder does so whatever the flags)."""
+    return _bounded_imdecode(path, cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)
+
+
+def _bounded_imdecode(path: Path, flags: int) -> np.ndarray:
+    """``cv2.imdecode`` of the file, a PNG's image data first checked against its declared size
+    (``pngcheck``: libpng would inflate all of a stream that goes on past the last row)."""
     data = np.fromfile(path, np.uint8)  # bounded: _open refused files far larger than their pixels
-    arr = cv2.imdecode(data, cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)
+    try:
+        check_png_data(data.data)
+    except PngDataError as exc:
+        raise ImageError(f"{path}: {exc}") from None
+    wide = bytes(data[:8]) == b"\x89PNG\r\n\x1a\n" and int.from_bytes(bytes(data[16:20]), "big") > 1_000_000
+    arr = _wide_png(path) if wide else cv2.imdecode(data, flags)  # libpng refuses rows over 1,000,000 px
     if arr is None:
         raise ImageError(f"{path}: cannot be decoded")
     return arr
 
 
+def _wide_png(path: Path) -> np.ndarray | None:
+    """A gray (8/16-bit) or 8-bit colour PNG too wide for OpenCV's libpng, decoded by Pillow, in
+    ``cv2.imdecode``'s layout (BGR order); None for anything else."""
+    with Image.open(path, formats=("PNG",)) as img:
+        if img.width <= 1_000_000 or img.mode not in ("L", "I;16", "RGB", "RGBA"):
+            return None
+        arr = np.asarray(img)
+    return arr if arr.ndim == 2 else np.ascontiguousarray(arr[..., [2, 1, 0, 3][: arr.shape[2]]])
+
+
 def _read_with_opencv(path: Path) -> tuple[np.ndarray, int]:
     """(RGB float32 (H, W, 3) in [0, 1], source bit depth) of a 16-bit PNG or any TIFF."""
     arr = _decode_with_opencv(path)
+    if arr.dtype == np.float64:  # colour conversion takes 32-bit floats at most
+        arr = arr.astype(np.float32)
     if arr.ndim == 3 and arr.shape[2] == 4:
         arr = cv2.cvtColor(arr, cv2.COLOR_BGRA2RGB)
     elif arr.ndim == 3 and arr.shape[2] == 3:
@@ -255,39 +322,59 @@ def _read_with_opencv(path: Path) -> tuple[np.ndarray, int]:
     return _scaled_wide_samples(path, arr), 16
 
 
-def read_trimap(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+def read_trimap(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, photo_shape: tuple[int, ...] | None = None,
+                notes: list[str] | None = None) -> np.ndarray:
     """Read a trimap as uint8 (H, W): 0 background, 255 foreground, other = unknown.
 
     Gray (8/16-bit) files are used as they are; RGB(A) files only when their colour
-    channels are identical (a gray trimap saved as RGB), else ``ImageError``.
+    channels are identical (a gray trimap saved as RGB), else ``ImageError``. The file's own EXIF
+    orientation is applied, as it is to photos; ``notes`` (when given) is told so. photo_shape
+    (H, W[, C]): the photo it belongs to; a trimap of another size is an ``ImageError`` that names
+    both sizes, and the orientation when it is the reason (stored one way, oriented the other).
     """
     path = Path(path)
     img = _open(path, max_pixels)
     with _decoding(path), img:
         orientation = img.getexif().get(0x0112, 1)
+        orientation = orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1
+        apply = orientation
         if img.format == "TIFF" and img.mode != "CMYK":  # as in read_image: OpenCV orients TIFFs itself
             arr = _decode_with_opencv(path)
-            orientation = 1
+            apply = 1
             if arr.ndim == 3:
                 if not all(np.array_equal(arr[..., 0], arr[..., c]) for c in range(1, min(3, arr.shape[2]))):
                     raise ImageError(f"{path}: trimap is a colour image; expected gray (0 = bg, 128 = unknown, 255 = fg)")
                 arr = arr[..., 0]
             img = Image.fromarray(np.ascontiguousarray(arr))
         img.load()
-        if img.mode in ("I;16", "I;16B", "I;16L"):
-            arr = np.asarray(img, dtype=np.float64)
-            gray = np.round(arr / 65535.0 * 255.0).clip(0, 255).astype(np.uint8)
-        elif img.mode in ("I", "F"):  # 32-bit: its own range decides (0/128/255, 16-bit or [0, 1])
-            gray = np.round(_scaled_wide_samples(path, np.asarray(img)) * 255.0).astype(np.uint8)
-        elif img.mode in ("L", "1", "P", "LA"):
-            gray = np.asarray(img.convert("L"), dtype=np.uint8)
-        else:
-            rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
-            if not (np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2])):
-                raise ImageError(f"{path}: trimap is a colour image; expected gray (0 = bg, 128 = unknown, 255 = fg)")
-            gray = rgb[..., 0]
+        gray = _trimap_samples(path, img)
     # oriented like the photo it belongs to (read_image applies the same EXIF orientation)
-    return np.ascontiguousarray(_apply_orientation(gray, orientation if isinstance(orientation, int) else 1))
+    gray = np.ascontiguousarray(_apply_orientation(gray, apply))
+    if photo_shape is not None and gray.shape != tuple(photo_shape[:2]):
+        h, w = gray.shape
+        why = ""
+        if orientation != 1:
+            stored = f"{h}x{w}" if orientation >= 5 else f"{w}x{h}"
+            why = f" after its EXIF orientation {orientation} (stored as {stored}, turned by the tag)"
+        raise ImageError(f"{path}: trimap size {w}x{h}{why} does not match the image ({photo_shape[1]}x{photo_shape[0]})")
+    if orientation != 1 and notes is not None:
+        notes.append(f"trimap's EXIF orientation {orientation} applied")
+    return gray
+
+
+def _trimap_samples(path: Path, img: Image.Image) -> np.ndarray:
+    """A decoded trimap image's samples as uint8 (H, W), before orientation."""
+    if img.mode in ("I;16", "I;16B", "I;16L"):
+        arr = np.asarray(img, dtype=np.float64)
+        return np.round(arr / 65535.0 * 255.0).clip(0, 255).astype(np.uint8)
+    if img.mode in ("I", "F"):  # 32-bit: its own range decides (0/128/255, 16-bit or [0, 1])
+        return np.round(_scaled_wide_samples(path, np.asarray(img)) * 255.0).astype(np.uint8)
+    if img.mode in ("L", "1", "P", "LA"):
+        return np.asarray(img.convert("L"), dtype=np.uint8)
+    rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
+    if not (np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2])):
+        raise ImageError(f"{path}: trimap is a colour image; expected gray (0 = bg, 128 = unknown, 255 = fg)")
+    return rgb[..., 0]
 
 
 def read_alpha(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndarray:
@@ -298,11 +385,9 @@ def read_alpha(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndar
     path = Path(path)
     _open(path, max_pixels).close()
     try:
-        arr = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_UNCHANGED)
+        arr = _bounded_imdecode(path, cv2.IMREAD_UNCHANGED)
     except (cv2.error, MemoryError) as exc:
         raise ImageError(f"{path}: cannot be decoded as an alpha matte ({_one_line(exc)})") from None
-    if arr is None:
-        raise ImageError(f"{path}: cannot be decoded as an alpha matte")
     if arr.ndim == 3:
         arr = arr[..., 0]
     scale = 65535.0 if arr.dtype == np.uint16 else 255.0

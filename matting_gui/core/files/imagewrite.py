@@ -1,5 +1,5 @@
-"""Writing images, mattes and trimaps atomically: a temporary file in the target folder is
-renamed over the final name only once it is complete. Float images in [0, 1] are converted to
+"""Writing images, mattes and trimaps, each encoded in memory and written by ``safe_write``'s one
+rule: a temporary file in the target folder, renamed over the final name only once it is complete. Float images in [0, 1] are converted to
 8- or 16-bit integers in strips (``STRIP_ROWS`` rows at a time), so no full-size float copy
 is made even at 100 MP.
 """
@@ -7,67 +7,47 @@ is made even at 100 MP.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from matting_gui.core.files.imageio import STRIP_ROWS, ImageError
+from matting_gui.core.files.safe_write import atomic_write_bytes
 
-
-def _umask() -> int:
-    """The process umask, read without changing it (os.umask would, briefly, for every thread)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except OSError:
-        pass
-    return 0o022
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp file in the same folder, fsync, rename).
-
-    On any failure the temp file is removed and an ``OSError`` with a one-line
-    reason is raised; an existing file at ``path`` is left untouched.
-    """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OSError(f"{path}: folder {folder} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:80]}.", suffix=".part", dir=folder)
-    except OSError as exc:
-        raise OSError(f"{path}: cannot write in {folder} ({exc.strerror or exc})") from None
-    try:
-        # mkstemp creates 0600 files; give the result the permissions a plain open() would
-        os.chmod(tmp, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise OSError(f"{path}: write failed ({exc.strerror or exc})") from None
-        raise
+#: libpng's default limit on a row, which OpenCV's PNG encoder keeps; wider PNGs go through Pillow.
+PNG_MAX_WIDTH = 1_000_000
 
 
 def _encode(path: Path, arr: np.ndarray, params: list[int] | None = None) -> bytes:
     ext = path.suffix.lower()
     if ext not in (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"):
         raise ImageError(f"{path}: unsupported output format {ext or '(none)'}")
+    if ext == ".png" and arr.shape[1] > PNG_MAX_WIDTH:
+        return _encode_wide_png(path, arr)
     ok, buf = cv2.imencode(ext, arr, params or [])
     if not ok:
         raise ImageError(f"{path}: encoding failed")
     return buf.tobytes()
+
+
+def _encode_wide_png(path: Path, arr: np.ndarray) -> bytes:
+    """A PNG wider than libpng's row limit (a 1×4,000,000 strip's matte), encoded by Pillow: gray 8/16-bit,
+    BGR or BGRA 8-bit ``arr`` as ``_encode`` takes it."""
+    import io
+
+    from PIL import Image
+
+    if arr.ndim == 2:
+        img = Image.fromarray(arr.astype(np.uint16) if arr.dtype == np.uint16 else arr,
+                              "I;16" if arr.dtype == np.uint16 else "L")
+    elif arr.dtype == np.uint8 and arr.shape[2] in (3, 4):
+        img = Image.fromarray(np.ascontiguousarray(arr[..., [2, 1, 0, 3][: arr.shape[2]]]))
+    else:
+        raise ImageError(f"{path}: a 16-bit colour PNG cannot be over {PNG_MAX_WIDTH:,} px wide; export 8-bit")
+    buffer = io.BytesIO()
+    img.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
 
 
 def to_uint(arr: np.ndarray, bit_depth: int = 8, out: np.ndarray | None = None) -> np.ndarray:

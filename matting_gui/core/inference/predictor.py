@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import math
 import os
 import threading
 import time
@@ -21,6 +20,8 @@ from matting_gui.core.imaging.upsample import guided_upsample
 from matting_gui.core.nets.model_files import INSTALLED_MODELS
 from matting_gui.core.nets.network import FX_TRACE_LOCK, MattingNet, fuse_for_inference
 from matting_gui.core.nets.weights import load_network
+
+from .working import working_size
 
 #: int8 builds still running; joined at exit (a thread killed inside a torch op aborts the process)
 _BUILDS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
@@ -346,11 +347,9 @@ class Predictor:
         """image and trimap at the size the network runs at (unchanged at or below ``max_pixels``)."""
         if image.shape[:2] != trimap.shape:
             raise ValueError(f"trimap size {trimap.shape[::-1]} does not match image {image.shape[1::-1]}")
-        h, w = trimap.shape
-        scale = min(1.0, math.sqrt((max_pixels or self.working_pixels) / (h * w)))
-        if scale >= 1.0:
+        sh, sw = working_size(*trimap.shape, max_pixels or self.working_pixels)  # a 1×N strip too
+        if (sh, sw) == trimap.shape:
             return image, trimap
-        sw, sh = max(32, round(w * scale)), max(32, round(h * scale))
         return self._reduced(image, sw, sh), cv2.resize(trimap, (sw, sh), interpolation=cv2.INTER_NEAREST)
 
     def _refined(self, img_work: np.ndarray, tri_work: np.ndarray, alpha: np.ndarray,

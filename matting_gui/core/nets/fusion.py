@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from matting_gui.core.files.imagewrite import atomic_write_bytes
+from matting_gui.core.files.safe_write import atomic_write_bytes
 from matting_gui.core.nets.model_files import WeightsError, card_path
 from matting_gui.core.nets.weights import read_card, read_header, read_state
 

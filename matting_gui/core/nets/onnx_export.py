@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from matting_gui.core.files.imagewrite import atomic_write_bytes
+from matting_gui.core.files.safe_write import atomic_write_bytes
 from matting_gui.core.nets.network import AlphaOnly, fuse_for_inference
 from matting_gui.core.nets.weights import load_network
 

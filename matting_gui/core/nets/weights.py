@@ -17,7 +17,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 from safetensors.torch import save as save_bytes
 
-from matting_gui.core.files.imagewrite import atomic_write_bytes
+from matting_gui.core.files.safe_write import atomic_write_bytes
 from matting_gui.core.nets.config import NetConfig
 from matting_gui.core.nets.model_files import WeightsError, card_path, resolve_model
 from matting_gui.core.nets.network import MattingNet, build_network, count_macs, count_parameters

@@ -17,8 +17,9 @@ from matting_gui.core.editing.trimap import TrimapError, check_trimap_shape
 from matting_gui.core.editing.trimap_doc import INITIAL_VALUE
 from matting_gui.core.editing.view import ViewStyle, render, to_display_u8
 from matting_gui.core.files.imageio import DECODERS, MAX_PIXELS, ImageError, LoadedImage, read_image, read_trimap
-from matting_gui.core.files.imagewrite import atomic_write_bytes, write_trimap
+from matting_gui.core.files.imagewrite import write_trimap
 from matting_gui.core.files.paths import cache_dir, printable, resources_dir, trimap_beside, user_data_dir
+from matting_gui.core.files.safe_write import atomic_write_bytes
 from matting_gui.gui.convert import qimage_to_rgb, render_target
 from matting_gui.gui.prompter import Prompter
 from matting_gui.gui.settings import Settings
@@ -45,7 +46,7 @@ class LoadedPhoto:
 
 def read_trimap_for(path: Path, shape: tuple[int, ...]) -> np.ndarray:
     """A trimap file that fits a photo of ``shape``: uint8 (H, W) {0, 128, 255}; ImageError or TrimapError."""
-    return check_trimap_shape(read_trimap(path), shape, str(path))
+    return check_trimap_shape(read_trimap(path, photo_shape=shape), shape, str(path))
 
 
 def load_photo(path: Path, tri_path: Path | None, frame_key: tuple[str, ViewStyle] | None = None) -> LoadedPhoto:
@@ -220,8 +221,9 @@ class DocumentController(QObject):
             self.status.emit(f"Opening {printable(path.name)}…" if path else "")
 
     def _finish(self, path: Path, photo: LoadedPhoto, explicit: bool, frame_key) -> None:
-        if photo.trimap_error and explicit:  # asked for: tell; a stale sidecar is just ignored
-            self.error.emit(photo.trimap_error)
+        if photo.trimap_error:  # a sidecar too: say why it was not loaded (and Save will not overwrite it unasked)
+            self.error.emit(photo.trimap_error if explicit else
+                            f"{photo.trimap_error}; that trimap was not loaded, and saving asks before replacing it")
         self.session.open(photo.image, path, photo.trimap, photo.trimap_path, photo.display)
         self.settings.last_folder = str(path.parent)
         self.settings.add_recent(path)
@@ -239,18 +241,25 @@ class DocumentController(QObject):
         self.session.doc.replace(tri)
         return True
 
-    def save_trimap(self, target: Path | None = None) -> bool:
-        """Save to ``target``, else where it came from, else beside the photo (pasted: ask)."""
+    def save_trimap(self, target: Path | None = None, asked: bool = False) -> bool:
+        """Save to ``target``, else where it came from, else beside the photo (pasted: ask). A file there
+        that this trimap did not come from is replaced only once the user agrees (asked: a save dialog's
+        overwrite question already did, for ``target`` itself)."""
         s = self.session
         if s.doc is None:
             return False
+        chosen = target if asked else None
         target = target or s.trimap_path or (sidecar_trimap(s.photo.path) if s.photo.path else None)
         if target is None:
-            chosen = self.prompter.save_png("Save trimap", str(Path.home() / "trimap.png"))
-            if not chosen:
+            picked = self.prompter.save_png("Save trimap", str(Path.home() / "trimap.png"))
+            if not picked:
                 return False
-            target = Path(chosen)
+            target = chosen = Path(picked)
         target = outside_resources(target if target.suffix.lower() == ".png" else target.with_suffix(".png"))
+        if (target.exists() or target.is_symlink()) and target != chosen and target != s.trimap_path \
+                and not self.prompter.confirm("Replace file?", f"{printable(target)} already exists and this trimap "
+                                              "was not loaded from it. Replace it?"):
+            return False
         try:
             write_trimap(target, s.doc.trimap)
         except (OSError, ImageError) as exc:

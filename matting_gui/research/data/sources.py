@@ -18,8 +18,8 @@ import cv2
 import numpy as np
 
 from matting_gui.core.files.imageio import read_alpha, read_image, read_trimap
-from matting_gui.core.files.imagewrite import atomic_write_bytes
 from matting_gui.core.files.paths import cache_dir, data_root
+from matting_gui.core.files.safe_write import atomic_write_bytes
 from matting_gui.core.imaging.compose import estimate_foreground
 
 SPLIT_FILES = {"v1": Path(__file__).with_name("alphamatting_split.json"),
