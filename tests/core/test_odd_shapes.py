@@ -148,3 +148,25 @@ def test_trimap_orientation_is_named_when_it_causes_a_mismatch(models, tmp_path,
     assert "trimap size 48x64 after its EXIF orientation 6 (stored as 64x48" in err and "the image (64x48)" in err
     assert "b.png: " in err and "trimap's EXIF orientation 6 applied" in err
     assert read_alpha(tmp_path / "o" / "b_matte.png").shape == (48, 64)
+
+
+def test_a_refinement_that_cannot_fit_fails_its_file_with_one_line(models, tmp_path, capsys, monkeypatch):
+    import matting_gui.core.inference.refine as refine
+
+    real = refine.guided_closed_form
+    calls = []
+
+    def first_runs_out(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise MemoryError
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(refine, "guided_closed_form", first_runs_out)
+    for stem in ("a", "b"):
+        Image.fromarray((make_photo(48, 64) * 255).astype(np.uint8)).save(tmp_path / f"{stem}.png")
+        Image.fromarray(make_trimap(48, 64)).save(tmp_path / f"{stem}_trimap.png")
+    code = main(["matte", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 1 and "a.png: not enough memory to matte it" in err and "Traceback" not in err
+    assert read_alpha(tmp_path / "o" / "b_matte.png").shape == (48, 64)
