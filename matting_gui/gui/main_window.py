@@ -15,7 +15,8 @@ from matting_gui.core.editing.view import VIEW_MODES
 from matting_gui.core.files.paths import printable
 from matting_gui.core.nets.model_files import INSTALLED_MODELS
 from matting_gui.gui.actions import build_actions, build_menus, show_about, show_shortcuts
-from matting_gui.gui.controllers.document import DocumentController, sidecar_trimap
+from matting_gui.gui.controllers.document import DocumentController
+from matting_gui.gui.controllers.export import ExportController
 from matting_gui.gui.controllers.matte import MatteController
 from matting_gui.gui.controllers.selection import SelectionController
 from matting_gui.gui.convert import render_target, writable_rgb_view
@@ -53,7 +54,8 @@ class MainWindow(QMainWindow):
         self._error_box = ErrorBox(self)
         self.service = service or MatteService(self)
         self.documents = DocumentController(s, self.settings, self.prompter, self)
-        self.matte = MatteController(s, self.service, self)
+        self.exports = ExportController(s, self.service, self.prompter, self)
+        self.matte = MatteController(s, self.service, self.exports, self)
         self.matte.settle_to(self.settings)
         self.selection = SelectionController(s, self)
         self.canvas = Canvas(self)
@@ -85,9 +87,9 @@ class MainWindow(QMainWindow):
     def _slots(self) -> dict:
         s, c = self.session, self.canvas
         slots = {
-            "open": self.open_dialog, "sample": self.open_sample, "paste": self.documents.paste,
-            "load_trimap": self.load_trimap_dialog, "save": self.documents.save_trimap, "save_as": self.save_trimap_as,
-            "export": self.export_dialog, "quit": self.close, "undo": lambda: s.doc and s.doc.undo(),
+            "open": self.documents.open_dialog, "sample": self.open_sample, "paste": self.documents.paste,
+            "load_trimap": self.documents.load_trimap_dialog, "save": self.documents.save_trimap,
+            "save_as": self.documents.save_trimap_as, "export": self.export_dialog, "quit": self.close, "undo": lambda: s.doc and s.doc.undo(),
             "redo": lambda: s.doc and s.doc.redo(), "auto_band": self.auto_band,
             "reset": lambda: s.doc and s.doc.replace(s.doc.trimap * 0),
             "zoom_in": lambda: c.zoom_by(1.25), "zoom_out": lambda: c.zoom_by(0.8), "fit": c.fit,
@@ -115,15 +117,18 @@ class MainWindow(QMainWindow):
         c.boxDrawn.connect(lambda x, y, w, h: self.selection.select((x, y, w, h)))
         self.selection.started.connect(self.service.interrupt)  # its thread gets the CPU, not a refinement
         self.selection.ended.connect(lambda changed: changed or self.matte.request())  # else: the refinement back
-        for signal in (d.error, m.error, self.selection.error):
+        for signal in (d.error, m.error, self.selection.error, self.exports.error):
             signal.connect(self.show_error)
-        for signal in (d.status, m.status, self.selection.status):
+        for signal in (d.status, m.status, self.selection.status, self.exports.status):
             signal.connect(self.status.show_message)
+        self.exports.running.connect(self.status.show_export)  # at once, in the window: nothing modal
+        self.status.export_cancel.clicked.connect(self.exports.cancel)
+        self.exports.idle.connect(lambda: self.exports.close_when_done and self.close())
         m.described.connect(self.status.show_matte)
         m.notice.connect(self._notice)
         m.advice.connect(self._notice)
         m.shown.connect(self.matteShown)
-        m.exported.connect(self.exported)
+        self.exports.exported.connect(self.exported)
         self.service.busy.connect(self.status.busy_bar.setVisible)
         s.trimap_changed.connect(self._trimap_changed)
         s.matte_changed.connect(lambda: s.shown_mode != "trimap" and self.refresh_display())
@@ -136,12 +141,6 @@ class MainWindow(QMainWindow):
         self.toolbars.band.valueChanged.connect(lambda v: setattr(self.settings, "band_radius", v))
 
     # ================================================================ documents
-    def open_dialog(self) -> None:
-        """Ask for a photo and open it (Ctrl+O)."""
-        path = self.prompter.open_image("Open photo", self.settings.last_folder)
-        if path:
-            self.open_photo(path)
-
     def open_photo(self, path: str | Path, trimap: str | Path | None = None, ask: bool = True) -> bool:
         """Open a photo and its trimap; see ``DocumentController.open_photo``."""
         return self.documents.open_photo(path, trimap, ask, (self.session.shown_mode, self.session.style))
@@ -149,20 +148,6 @@ class MainWindow(QMainWindow):
     def open_sample(self) -> bool:
         """Open the bundled sample (with the user's saved trimap of it, if any)."""
         return self.documents.open_sample((self.session.shown_mode, self.session.style))
-
-    def load_trimap_dialog(self) -> None:
-        """Ask for a trimap file and load it onto the open photo."""
-        photo = self.session.photo
-        path = self.prompter.open_image("Load trimap", str(photo.path.parent if photo.path else Path.home()))
-        if path:
-            self.documents.load_trimap(path)
-
-    def save_trimap_as(self) -> bool:
-        """Ask where to save the trimap (default: beside the photo); True if it was written."""
-        s = self.session
-        start = s.trimap_path or (sidecar_trimap(s.photo.path) if s.photo.path else None)
-        path = self.prompter.save_png("Save trimap", str(start or Path.home() / "trimap.png"))
-        return self.documents.save_trimap(Path(path), asked=True) if path else False
 
     def _photo_shown(self, frame: QImage | None, key) -> None:
         """A photo became the session's: new display buffer, fitted view, fresh status. ``frame``: its
@@ -264,7 +249,7 @@ class MainWindow(QMainWindow):
         chosen = ask_export(self, self.session, self.settings)
         self.matte.settle_to(self.settings)
         if chosen is not None:
-            self.matte.export(*chosen)
+            self.exports.export(*chosen)
 
     # ================================================================ messages and window events
     def _notice(self, message: str) -> None:
@@ -290,8 +275,8 @@ class MainWindow(QMainWindow):
         if urls:
             self.open_photo(urls[0])
 
-    def closeEvent(self, e: QCloseEvent) -> None:  # noqa: N802
-        if not self.documents.ask_unsaved():
+    def closeEvent(self, e: QCloseEvent) -> None:  # noqa: N802 - a running export asks first: wait, cancel or stay
+        if not (self.exports.may_close() and self.documents.ask_unsaved()):
             e.ignore()
             return
         self.settings.geometry = self.saveGeometry()

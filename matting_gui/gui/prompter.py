@@ -23,6 +23,17 @@ class Prompter:
         answer = buttons(box.exec())
         return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
 
+    def export_running(self) -> str:
+        """'wait', 'cancel' or 'stay': what closing the window does to a running export."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Export running",
+                          "An export is still running. Close the window when it ends, or cancel it and close now?",
+                          QMessageBox.StandardButton.NoButton, self.parent)
+        wait = box.addButton("Close when done", QMessageBox.ButtonRole.AcceptRole)
+        cancel = box.addButton("Cancel export and close", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        return {wait: "wait", cancel: "cancel"}.get(box.clickedButton(), "stay")
+
     def confirm(self, title: str, text: str) -> bool:
         """A yes/no question; True for yes."""
         return QMessageBox.question(self.parent, title, text) == QMessageBox.StandardButton.Yes

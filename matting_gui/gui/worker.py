@@ -222,6 +222,7 @@ class MatteService(QObject):
     errored = Signal(int, object)
     notice = Signal(int, str)
     busy = Signal(bool)
+    submitted = Signal(object)  # an interactive MatteJob, as it is queued (UI thread)
     _wake = Signal()
 
     def __init__(self, parent: QObject | None = None, predictors: PredictorPool | None = None):
@@ -256,6 +257,7 @@ class MatteService(QObject):
             self._pending = job
             self._interrupted = False
         self._wake.emit()
+        self.submitted.emit(job)
 
     def follow_up(self, job: MatteJob) -> None:
         """Queue ``job`` unless a newer interactive job is already waiting (worker thread)."""

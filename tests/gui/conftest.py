@@ -12,10 +12,15 @@ class FakePrompter:
 
     def __init__(self):
         self.choice, self.yes, self.files, self.asked = "discard", True, [], []
+        self.export_choice = "cancel"  # closing during an export: 'wait', 'cancel' or 'stay'
 
     def save_choice(self):
         self.asked.append("Unsaved trimap")
         return self.choice
+
+    def export_running(self):
+        self.asked.append("Export running")
+        return self.export_choice
 
     def confirm(self, title, text):
         self.asked.append(title)

@@ -25,7 +25,7 @@ def export_now(window, folder, stem="x", mirror=False, refine=False, model=None,
     None: the network the editor shows."""
     from matting_gui.core.files.outputs import OutputRequest
 
-    return window.matte.export(folder, stem, OutputRequest(**files), mirror=mirror, refine=refine, model=model,
+    return window.exports.export(folder, stem, OutputRequest(**files), mirror=mirror, refine=refine, model=model,
                                fuse=fuse)
 
 

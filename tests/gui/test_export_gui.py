@@ -129,8 +129,8 @@ def test_cancelled_export_writes_nothing(qtbot, window, photo, tmp_path):
     out.mkdir()
     with qtbot.waitSignal(window.service.errored, timeout=TIMEOUT):  # the worker stops it: ExportCancelled
         export_now(window, out)
-        window.matte.cancel_export()  # what the progress dialog's Cancel button does
-    assert list(out.iterdir()) == [] and window.matte.export_job is None
+        window.status.export_cancel.click()  # the Cancel button of the export strip
+    assert list(out.iterdir()) == [] and window.exports.job is None
 
 
 def test_the_edges_panel_decontaminate_box_drives_view_and_export(qtbot, window, photo, tmp_path):
@@ -194,4 +194,94 @@ def test_an_export_uses_what_it_started_with_whatever_happens_meanwhile(qtbot, w
     matte = np.asarray(Image.open(out / "first_matte.png"))
     assert matte.shape == (120, 160)  # the photo it started with, not the one opened meanwhile
     assert matte[60, 80] < 255 and np.all(matte[expected == FOREGROUND] == 255)  # with the stroke undone later
-    assert window.matte.export_job is None and window.session.photo.path == other
+    assert window.exports.job is None and window.session.photo.path == other
+
+
+@pytest.fixture
+def held_export(monkeypatch):
+    """Exports wait (in the worker) after computing the matte until ``release`` is set: long enough to
+    act while one runs. The cancellation check that follows still sees a Cancel."""
+    import threading
+
+    import matting_gui.gui.worker as worker
+
+    release = threading.Event()
+    real = worker.apply_adjustments
+
+    def held(alpha, adjust):
+        release.wait(TIMEOUT / 1000)
+        return real(alpha, adjust)
+
+    monkeypatch.setattr(worker, "apply_adjustments", held)
+    yield release
+    release.set()
+
+
+def test_export_progress_shows_at_once_in_the_window_and_editing_goes_on(qtbot, window, photo, tmp_path,
+                                                                         held_export):
+    """The progress dialog came 4–9 s after OK, was modal, and hid the unsaved-trimap prompt; Undo did nothing."""
+    from PySide6.QtWidgets import QApplication
+
+    open_and_wait(qtbot, window, photo)
+    window.session.set_tool("unknown")
+    stroke(qtbot, window, [(70, 60), (90, 60)])
+    assert export_now(window, tmp_path / "out", "snap") is not None
+    assert window.status.export_strip.isVisible() and "Exporting photo.png" in window.status.export_label.text()
+    assert QApplication.activeModalWidget() is None  # nothing modal: the editor takes input
+    window.actions["undo"].trigger()
+    assert not window.session.doc.can_undo()  # undone while the export runs
+    with qtbot.waitSignal(window.exported, timeout=TIMEOUT):
+        held_export.set()
+    assert not window.status.export_strip.isVisible()
+    assert (tmp_path / "out" / "snap_matte.png").exists()
+
+
+@pytest.mark.parametrize("choice", ["stay", "wait", "cancel"])
+def test_closing_during_an_export_asks_whether_to_wait_or_cancel(qtbot, window, photo, tmp_path, held_export,
+                                                                 choice):
+    open_and_wait(qtbot, window, photo)
+    out = tmp_path / "out"
+    export_now(window, out, "x")
+    window.prompter.export_choice = choice
+    assert not window.close() if choice != "cancel" else window.close()
+    assert "Export running" in window.prompter.asked
+    if choice == "stay":
+        assert window.isVisible() and window.exports.job is not None
+        with qtbot.waitSignal(window.exported, timeout=TIMEOUT):
+            held_export.set()
+        assert window.isVisible()
+    elif choice == "wait":
+        assert window.isVisible()
+        with qtbot.waitSignal(window.exported, timeout=TIMEOUT):
+            held_export.set()
+        qtbot.waitUntil(lambda: not window.isVisible(), timeout=TIMEOUT)  # closed once the files were written
+        assert (out / "x_matte.png").exists()
+    else:
+        assert not window.isVisible() and not (out / "x_matte.png").exists()  # cancelled: nothing written
+
+
+def test_export_dialog_checks_names_and_folder_when_ok_is_pressed(qtbot, window, photo, tmp_path, monkeypatch):
+    """An unwritable destination was reported only after the whole computation (36 s at 24 MP)."""
+    import matting_gui.core.files.outputs as outputs
+    from matting_gui.gui.widgets.export_dialog import ExportDialog
+
+    open_and_wait(qtbot, window, photo)
+    dlg = ExportDialog(window, {"folder": str(tmp_path), "stem": "a/b"})
+    qtbot.addWidget(dlg)
+    dlg.accept()
+    assert dlg.result() == 0 and "is not a file name" in dlg.problem.text()
+    dlg.stem.setText("taken")
+    (tmp_path / "taken_matte.png").mkdir()
+    dlg.accept()
+    assert dlg.result() == 0 and "taken_matte.png is a folder" in dlg.problem.text()
+    dlg.stem.setText("fine")
+
+    def read_only(*args, **kwargs):  # what a read-only volume or a folder without write permission answers
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(outputs.tempfile, "TemporaryFile", read_only)
+    dlg.accept()
+    assert dlg.result() == 0 and "cannot write in" in dlg.problem.text() and "Permission denied" in dlg.problem.text()
+    monkeypatch.undo()
+    dlg.accept()
+    assert dlg.result() == 1

@@ -275,7 +275,7 @@ def test_saving_clears_the_title_s_unsaved_mark(qtbot, window, photo, tmp_path):
     assert window.windowTitle().startswith("photo.png —")
     stroke(qtbot, window, [(20, 40), (60, 40)])
     window.prompter.files = [str(tmp_path / "other.png")]
-    assert window.save_trimap_as()
+    assert window.documents.save_trimap_as()
     assert window.windowTitle().startswith("photo.png —")
 
 

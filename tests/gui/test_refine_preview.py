@@ -13,7 +13,7 @@ from matting_gui.core.inference import refine
 from matting_gui.core.inference.predictor import Predictor
 from matting_gui.core.nets.model_files import EXPORT_STEPS
 from matting_gui.gui.controllers import selection
-from tests.gui.driving import TIMEOUT, export_now, is_full, open_and_wait, stroke
+from tests.gui.driving import TIMEOUT, export_now, open_and_wait, stroke
 
 
 def is_refined(res):
@@ -44,9 +44,15 @@ def test_refine_edges_is_on_by_default_shows_the_network_matte_then_export_s_ref
         stroke(qtbot, window, [(20, 20), (60, 20)])  # every edit: the network's matte, then refined
     assert s.matte.stamp.refined and s.matte_is_current
 
-    with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=is_full):
-        qtbot.keyClick(window, Qt.Key.Key_R)  # off: the network's own matte comes back
+    network_matte = shown[-2].result.alpha  # the stroke's network matte, before its refinement
+    submitted = []
+    window.service.submitted.connect(submitted.append)
+    qtbot.keyClick(window, Qt.Key.Key_R)  # off: the network's own matte comes back at once, not recomputed
     assert not s.refine and not s.matte.stamp.refined and not window.actions["refine"].isChecked()
+    assert np.array_equal(s.matte.raw, network_matte) and s.matte_is_current
+    assert "refined" not in window.status.model_label.text() and "full" in window.status.model_label.text()
+    qtbot.wait(300)  # longer than the edit debounce: a recomputation would have been submitted by now
+    assert submitted == []
     assert not make_window().session.refine  # remembered off in a new session ...
     with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=is_refined):
         qtbot.keyClick(window, Qt.Key.Key_R)

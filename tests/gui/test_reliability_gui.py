@@ -83,8 +83,10 @@ def test_missing_and_corrupt_weights_reported(qtbot, window, photo, models):
     finally:
         (models / "teacher.safetensors").unlink(missing_ok=True)
         (models / "teacher.bak").rename(models / "teacher.safetensors")
+    window.actions["model:student"].trigger()  # its matte of this trimap is still on screen: kept, not recomputed
+    assert window.session.matte.stamp.model == "student" and window.session.matte_is_current
     with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT):
-        window.actions["model:student"].trigger()
+        window.matte.request()
 
 
 def test_disk_full_on_export_keeps_trimap_and_matte(qtbot, window, photo, tmp_path, monkeypatch):
@@ -100,7 +102,7 @@ def test_disk_full_on_export_keeps_trimap_and_matte(qtbot, window, photo, tmp_pa
     out = tmp_path / "out"
     out.mkdir()
     with qtbot.waitSignal(window.errorShown, timeout=60000) as blocker:
-        window.matte.export(out, "x", OutputRequest(matte=True, cutout=True))
+        window.exports.export(out, "x", OutputRequest(matte=True, cutout=True))
     assert "No space left on device" in blocker.args[0]
     assert list(out.iterdir()) == []
     assert np.array_equal(window.session.doc.trimap, tri) and window.session.doc.dirty
@@ -169,7 +171,7 @@ def test_strange_file_names_open_save_and_export(qtbot, window, tmp_path):
     assert os.path.exists(os.fsencode(str(window.session.trimap_path)))
     assert "photo\\udcff" in window.windowTitle()  # undecodable byte shown escaped
     with qtbot.waitSignal(window.exported, timeout=60000) as blocker:
-        window.matte.export(folder, "photo", OutputRequest())
+        window.exports.export(folder, "photo", OutputRequest())
     assert all(p.exists() for p in blocker.args[0])
 
 

@@ -107,6 +107,7 @@ class EditorSession:
         self.device = "cpu"
         self.refine = False  # refine each full matte once it is shown (export's Refine edges, live; the app's setting, on by default)
         self._serial = 0
+        self._network_matte: Matte | None = None  # the last full, unrefined matte shown (kept under the refined one)
         self._background = None  # background_for(...) of the current photo and style, cached
         self.photo_opened = Event()  # ()
         self.trimap_changed = Event()  # (rect (x, y, w, h), kind): TrimapDocument.changed, forwarded
@@ -175,6 +176,8 @@ class EditorSession:
         if not self.accepts(stamp):
             return False
         self.matte = Matte(stamp, raw, apply_adjustments(raw, self.adjust), foreground)
+        if not (stamp.preview or stamp.refined):
+            self._network_matte = self.matte
         self.matte_changed.emit()
         return True
 
@@ -269,9 +272,17 @@ class EditorSession:
 
     def set_refine(self, on: bool) -> None:
         """Refine every full matte with closed-form matting where the network is unsure, as export's
-        *Refine edges* does (seconds per megapixel; the network's matte shows first)."""
+        *Refine edges* does (seconds per megapixel; the network's matte shows first). Turned off while
+        a refined matte shows, the network's own matte of the same trimap comes back at once."""
         self.refine = bool(on)
+        kept, shown = self._network_matte, self.matte
+        restore = (not on and shown is not None and shown.stamp.refined and kept is not None
+                   and kept.stamp == dataclasses.replace(shown.stamp, refined=False))
+        if restore:
+            self.matte = Matte(kept.stamp, kept.raw, apply_adjustments(kept.raw, self.adjust), kept.foreground)
         self.model_changed.emit()
+        if restore:
+            self.matte_changed.emit()
 
     # ---------------------------------------------------------------- drawing
     def render(self, out: np.ndarray, rect: tuple[int, int, int, int] | None = None) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,37 @@ def output_paths(folder: Path, stem: str, request: OutputRequest) -> dict[str, P
              "cutout": folder / f"{stem}_cutout.{request.cutout_format}",
              "composite": folder / f"{stem}_composite.{request.composite_format}"}
     return {kind: path for kind, path in paths.items() if getattr(request, kind)}
+
+
+def destination_problem(folder: Path, stem: str, request: OutputRequest, create: bool = False) -> str | None:
+    """Why the files of ``request`` cannot be written as ``folder/<stem>_…``, in one line, or None: a
+    name that is no plain file name, a folder that is a file or lies below one, a folder (or, not yet
+    made, its nearest existing parent) that refuses a new file, an output name taken by a folder.
+    The check writes and removes a probe file, so a read-only volume is caught too. create: make the
+    folder (with its parents) first, as the export will. Checked before any computation starts."""
+    folder = Path(folder)
+    if not stem.strip() or stem in (".", "..") or any(c in stem for c in "/\\\0"):
+        return f"{stem!r} is not a file name (no slashes, not empty)"
+    if folder.exists() and not folder.is_dir():
+        return f"{folder} is a file, not a folder"
+    probe_dir = folder if folder.is_dir() else next((p for p in folder.parents if p.exists()), Path("."))
+    if not probe_dir.is_dir():
+        return f"{probe_dir} is a file, not a folder"
+    if create and not folder.is_dir():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return f"cannot create {folder} ({exc.strerror or exc})"
+        probe_dir = folder
+    try:
+        with tempfile.TemporaryFile(dir=probe_dir):
+            pass
+    except OSError as exc:
+        return f"cannot write in {probe_dir} ({exc.strerror or exc})"
+    for path in output_paths(folder, stem, request).values():
+        if path.is_dir():
+            return f"{path} is a folder; choose another file name"
+    return None
 
 
 def write_outputs(folder: Path, stem: str, request: OutputRequest, alpha: np.ndarray, colours: np.ndarray,

@@ -167,6 +167,26 @@ class DocumentController(QObject):
         self._finish(path, photo, trimap is not None, None)
         return True
 
+    def open_dialog(self) -> None:
+        """Ask for a photo and open it (Ctrl+O), its first view rendered for the session's view."""
+        path = self.prompter.open_image("Open photo", self.settings.last_folder)
+        if path:
+            self.open_photo(path, frame_key=(self.session.shown_mode, self.session.style))
+
+    def load_trimap_dialog(self) -> None:
+        """Ask for a trimap file and load it onto the open photo."""
+        photo = self.session.photo
+        path = self.prompter.open_image("Load trimap", str(photo.path.parent if photo.path else Path.home()))
+        if path:
+            self.load_trimap(path)
+
+    def save_trimap_as(self) -> bool:
+        """Ask where to save the trimap (default: beside the photo); True if it was written."""
+        s = self.session
+        start = s.trimap_path or (sidecar_trimap(s.photo.path) if s.photo.path else None)
+        path = self.prompter.save_png("Save trimap", str(start or Path.home() / "trimap.png"))
+        return self.save_trimap(Path(path), asked=True) if path else False
+
     def open_sample(self, frame_key=None) -> bool:
         """The bundled sample photo, with the user's own trimap of it once saved."""
         saved = sidecar_trimap(SAMPLE_PHOTO)

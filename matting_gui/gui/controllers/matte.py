@@ -1,22 +1,16 @@
 """When mattes are computed, and what happens to them: live previews while painting, the full
-matte after an edit (then its refinement, with *Refine edges* on), and exports (with a progress
-dialog that can cancel)."""
+matte after an edit, then the settled one (export's matte, with *Refine edges* on). Exports have
+their own controller (``export``)."""
 
 from __future__ import annotations
 
-import dataclasses
-from pathlib import Path
-
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QProgressDialog, QWidget
+from PySide6.QtCore import QObject, Signal
 from superqt.utils import QSignalDebouncer, QSignalThrottler
 
 from matting_gui.core.editing.session import EditorSession
-from matting_gui.core.editing.trimap import trimap_problem
-from matting_gui.core.files.outputs import OutputRequest
-from matting_gui.core.files.paths import printable
 from matting_gui.core.nets.model_files import EXPORT_STEPS, FINAL_MODEL, INSTALLED_MODELS
-from matting_gui.gui.worker import ExportCancelled, ExportJob, MatteJob, MatteJobResult, MatteService
+from matting_gui.gui.controllers.export import ExportController
+from matting_gui.gui.worker import MatteJob, MatteJobResult, MatteService
 
 #: Photos above PREVIEW_PIXELS·1.5 get a reduced-size (int8 once ready) preview before the full matte.
 PREVIEW_PIXELS = 512 * 512
@@ -25,26 +19,25 @@ THROTTLE_MS = 50  # while a stroke is painted, a new preview request at most thi
 
 
 class MatteController(QObject):
-    """Schedules matte jobs for the session and shows their results; runs exports."""
+    """Schedules matte jobs for the session and shows their results (the exports' jobs are ``exports``')."""
 
     shown = Signal(object)  # MatteJobResult now on screen
-    exported = Signal(list)  # paths written
     error = Signal(str)
     notice = Signal(str)  # why no matte was computed (an incomplete trimap)
     advice = Signal(str)  # a hint on the trimap of the matte just shown (once, until the hint changes)
     status = Signal(str)
     described = Signal(str, str)  # the matte on screen: "model · kind size", "time"
 
-    def __init__(self, session: EditorSession, service: MatteService, dialog_parent: QWidget):
-        super().__init__(dialog_parent)
-        self.session, self.service, self._dialog_parent = session, service, dialog_parent
-        self.export_job: ExportJob | None = None
+    def __init__(self, session: EditorSession, service: MatteService, exports: ExportController,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.session, self.service, self.exports = session, service, exports
         # the settled matte is export's: its network and steps (the export dialog's remembered choices)
         self.settle_model: str | None = None  # None: the live network
         self.settle_steps: dict = dict(EXPORT_STEPS)
         self._loading: str | None = None  # the model whose "Loading…" message is up, until its first matte
-        self._advised: str | None = None  # the hint last given, so that each new matte does not repeat it
-        self._progress: QProgressDialog | None = None
+        self._advised: str | None = None
+        self._descriptions: dict = {}  # stamp → (what, time) of the current trimap's mattes, for the status bar  # the hint last given, so that each new matte does not repeat it
         self._debounce = QSignalDebouncer(parent=self)  # edits: compute once they pause
         self._debounce.setTimeout(DEBOUNCE_MS)
         self._debounce.triggered.connect(self.request)
@@ -52,7 +45,6 @@ class MatteController(QObject):
         self._throttle.setTimeout(THROTTLE_MS)
         self._throttle.triggered.connect(self._stroke_preview)
         service.finished.connect(self._on_result)
-        service.exported.connect(self._on_exported)
         service.errored.connect(self._on_error)
         service.notice.connect(self._on_notice)
         session.trimap_changed.connect(self._on_trimap_changed)
@@ -83,6 +75,11 @@ class MatteController(QObject):
 
     def _on_model_changed(self) -> None:
         s = self.session
+        shown = s.matte.stamp if s.matte is not None else None
+        if shown in self._descriptions and s.matte_is_current and shown.model == s.model and not shown.refined \
+                and not s.refine:  # Refine edges off: the network's matte is back on screen, nothing to compute
+            self.described.emit(*self._descriptions[shown])
+            return
         if not self.service.predictors.loaded(s.model, s.device):
             self.status.emit(f"Loading the {s.model} model…")  # the first matte of a model waits for it (1–2 s)
             self._loading = s.model
@@ -116,8 +113,10 @@ class MatteController(QObject):
         stamp = res.job.stamp
         kind = ("preview" if stamp.preview else "refined" if stamp.refined else "full") + (
             " int8" if r.precision == "int8" else "")
-        self.described.emit(f"{r.model_name} · {kind} {r.working_size[0]}×{r.working_size[1]}", f"{r.seconds * 1000:.0f} ms")
-        if self._loading == res.job.stamp.model and self.export_job is None:
+        text = (f"{r.model_name} · {kind} {r.working_size[0]}×{r.working_size[1]}", f"{r.seconds * 1000:.0f} ms")
+        self._descriptions = {k: v for k, v in self._descriptions.items() if k.revision == stamp.revision} | {stamp: text}
+        self.described.emit(*text)
+        if self._loading == res.job.stamp.model:
             self._loading = None
             self.status.emit("")  # loaded: the message would otherwise claim it for six more seconds
         if not res.job.stamp.preview:
@@ -133,86 +132,23 @@ class MatteController(QObject):
             self.request()
 
     def _on_notice(self, job_id: int, message: str) -> None:
-        if self.export_job is not None and job_id == self.export_job.job_id:
-            self._end_export(f"cannot export: {message}")
+        if self.exports.owns(job_id):
             return
         self.notice.emit(f"nothing to matte yet: {message}. Paint the edge with the Unknown brush, or paint the "
                          "subject with the Foreground brush and press Auto band (Ctrl+B)")
 
     def _on_error(self, job_id: int, exc: BaseException) -> None:
+        if self.exports.owns(job_id):
+            return
         self._loading = None
         if isinstance(exc, MemoryError):
             message = "out of memory while computing the matte; try a smaller working size"
         else:
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if self.export_job is not None and job_id == self.export_job.job_id:
-            self._end_export(None if isinstance(exc, ExportCancelled) else f"export failed: {message}")
-        else:
-            self.error.emit(f"matting failed: {message}")
+        self.error.emit(f"matting failed: {message}")
 
     def settle_to(self, settings) -> None:
         """Settle each edit on what export would write with ``settings``' remembered choices (typed ``Settings``)."""
         self.settle_model = settings.export_model if settings.export_model in INSTALLED_MODELS else FINAL_MODEL
         self.settle_steps = {"mirror": settings.export_mirror, "refine": settings.export_refine,
                              "fuse": settings.export_fuse}
-
-    # ---------------------------------------------------------------- export
-    def export(self, folder: Path, stem: str, request: OutputRequest, mirror: bool = True,
-               refine: bool = False, model: str | None = None, fuse: bool = False) -> int | None:
-        """Export the current photo, trimap and settings as they are now, with the network ``model``
-        (default: the one shown); ``exported`` fires when the files are written (edits, undos or
-        opening another photo meanwhile change nothing)."""
-        s = self.session
-        if s.photo is None:
-            return None
-        problem = trimap_problem(s.doc.trimap)
-        if problem:
-            self.error.emit(f"cannot export: the trimap {problem}")
-            return None
-        if self.export_job is not None:
-            self.error.emit("an export is still running: wait for it or cancel it")
-            return None
-        try:
-            Path(folder).mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            self.error.emit(f"export failed: cannot create {printable(folder)} ({exc.strerror})")
-            return None
-        background = s.background() if request.composite else None
-        model = model or s.model
-        self.export_job = ExportJob(self.service.new_id(), model, s.device, s.photo.rgb, s.doc.trimap.copy(),
-                                    dataclasses.replace(s.adjust), Path(folder), stem, request, s.decontaminate,
-                                    background, s.photo.image.bit_depth, mirror, refine, fuse=fuse)
-        self.service.export(self.export_job)
-        self._progress = QProgressDialog(f"Computing the full-resolution matte ({model}) and writing the files…",
-                                         "Cancel", 0, 0, self._dialog_parent)
-        self._progress.setWindowTitle("Export")
-        self._progress.setWindowModality(Qt.WindowModality.WindowModal)
-        self._progress.setMinimumDuration(300)  # quick exports never flash a dialog
-        self._progress.canceled.connect(self.cancel_export)
-        self.status.emit("Exporting…")
-        return self.export_job.job_id
-
-    def cancel_export(self) -> None:
-        """Cancel the running export: nothing is written unless its files are already being written."""
-        if self.export_job is not None:
-            self.export_job.cancelled.set()
-            self.status.emit("Cancelling the export…")
-
-    def _on_exported(self, job: ExportJob, paths: list) -> None:
-        if job is self.export_job:
-            self._end_export(None)
-            self.status.emit(f"Exported {len(paths)} file(s) to {printable(job.folder)}")
-            self.exported.emit(paths)
-
-    def _end_export(self, message: str | None) -> None:
-        cancelled = self.export_job is not None and self.export_job.cancelled.is_set()
-        self.export_job = None
-        if self._progress is not None:
-            self._progress.canceled.disconnect(self.cancel_export)
-            self._progress.close()
-            self._progress.deleteLater()
-            self._progress = None
-        if message:
-            self.error.emit(message)
-        elif cancelled:
-            self.status.emit("Export cancelled: nothing was written")

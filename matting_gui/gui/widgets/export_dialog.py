@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from matting_gui.core.files.outputs import COMPOSITE_FORMATS, CUTOUT_FORMATS, OutputRequest
+from matting_gui.core.files.outputs import COMPOSITE_FORMATS, CUTOUT_FORMATS, OutputRequest, destination_problem
 from matting_gui.core.nets.model_files import FINAL_MODEL, INSTALLED_MODELS
 
 #: What each network is for, as the dialog names it; the export's default is FINAL_MODEL.
@@ -96,19 +96,15 @@ class ExportDialog(QDialog):
             self.folder.setText(d)
 
     def folder_problem(self) -> str | None:
-        """Why the folder cannot be used (a file, or a parent that is not a folder), or None.
+        """Why the files cannot be written where the dialog says (``outputs.destination_problem``: a bad
+        name, a folder that is a file or refuses new files, an output name taken by a folder), or None.
         A folder that does not exist yet is fine: export creates it."""
-        path = Path(self.folder.text()).expanduser()
         if not self.folder.text().strip():
             return "choose a folder"
-        if path.exists() and not path.is_dir():
-            return f"{path} is a file, not a folder"
-        parent = next((p for p in path.parents if p.exists()), None)
-        if parent is not None and not parent.is_dir():
-            return f"{parent} is a file, not a folder"
-        return None
+        o = self.options()
+        return destination_problem(Path(o["folder"]), self.stem.text().strip() or "export", self.request())
 
-    def accept(self) -> None:  # noqa: D102 - QDialog API: refuses an unusable folder with a message
+    def accept(self) -> None:  # noqa: D102 - QDialog API: refuses an unusable destination at once, with the reason
         problem = self.folder_problem()
         if problem:
             self.problem.setText(problem)

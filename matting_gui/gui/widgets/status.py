@@ -4,7 +4,7 @@ error box."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar, QStatusBar, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton, QStatusBar, QWidget
 
 
 class StatusBar(QStatusBar):
@@ -15,9 +15,24 @@ class StatusBar(QStatusBar):
         self.busy_bar = QProgressBar(maximumWidth=90, maximum=0, visible=False)  # indeterminate
         self.info_label = QLabel("Open a photo (Ctrl+O) or the sample (Help → Open sample)")
         self.model_label, self.time_label, self.zoom_label = QLabel(""), QLabel(""), QLabel("100%")
+        # a running export: what it computes, a busy bar and Cancel, shown at once (never a modal dialog)
+        self.export_strip = QWidget(visible=False)
+        strip = QHBoxLayout(self.export_strip)
+        strip.setContentsMargins(0, 0, 0, 0)
+        self.export_label = QLabel("")
+        self.export_cancel = QPushButton("Cancel export")
+        strip.addWidget(self.export_label)
+        strip.addWidget(QProgressBar(maximumWidth=90, maximum=0))
+        strip.addWidget(self.export_cancel)
         self.addWidget(self.info_label, 1)
-        for w in (self.model_label, self.time_label, self.busy_bar, self.zoom_label):
+        for w in (self.export_strip, self.model_label, self.time_label, self.busy_bar, self.zoom_label):
             self.addPermanentWidget(w)
+
+    def show_export(self, text: str) -> None:
+        """A running export's description ("Exporting photo.jpg (teacher)…"); empty text hides the strip."""
+        self.export_label.setText(text)
+        self.export_cancel.setEnabled(text.startswith("Exporting"))
+        self.export_strip.setVisible(bool(text))
 
     def show_matte(self, what: str, time: str) -> None:
         """The matte on screen: e.g. ("student · full 512×512", "349 ms"); empty strings clear it."""
