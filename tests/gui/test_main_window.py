@@ -412,3 +412,21 @@ def test_esc_cancels_a_select_subject_box_drag(qtbot, window, photo):
         qtbot.keyClick(c, Qt.Key.Key_Escape)
         qtbot.mouseRelease(c, Qt.MouseButton.LeftButton, pos=widget_point(window, 130, 110))
     assert np.array_equal(window.session.doc.trimap, before) and not window.session.doc.can_undo()
+
+
+def test_a_nearly_empty_selection_is_said_not_silent(qtbot, window, photo, monkeypatch):
+    """Select subject on a gray photo selected 0.9 % of the box without a word."""
+    from matting_gui.gui.controllers import selection
+
+    open_and_wait(qtbot, window, photo)
+
+    def almost_nothing(image, box=None):
+        tri = np.zeros(image.shape[:2], np.uint8)
+        tri[60:62, 80:82] = FOREGROUND
+        return tri
+
+    monkeypatch.setattr(selection, "select_subject", almost_nothing)
+    with qtbot.waitSignal(window.errorShown, timeout=TIMEOUT) as blocker:
+        assert window.selection.select((20, 20, 120, 80))
+    assert "found almost nothing in the box (0.0% of it" in blocker.args[0]
+    assert window.session.doc.trimap[60, 80] == FOREGROUND and window.session.doc.can_undo()  # applied, undoable

@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from superqt.utils import create_worker
 
-from matting_gui.core.editing.select_subject import select_subject
+from matting_gui.core.editing.select_subject import NEARLY_EMPTY, select_subject, selected_share
 from matting_gui.core.editing.session import EditorSession
 
 
@@ -34,7 +34,7 @@ class SelectionController(QObject):
             return False
         serial = s.photo.serial
         self.worker = create_worker(select_subject, s.photo.rgb, box, _ignore_errors=True)  # errors: our handler
-        self.worker.returned.connect(lambda trimap: self._apply(serial, trimap))
+        self.worker.returned.connect(lambda trimap: self._apply(serial, trimap, box))
         self.worker.errored.connect(lambda exc: self.error.emit(f"select subject: {exc}"))
         self.worker.finished.connect(lambda: (self.status.emit(""), self.ended.emit(self._changed)))
         self._changed = False
@@ -43,10 +43,14 @@ class SelectionController(QObject):
         self.worker.start()
         return True
 
-    def _apply(self, serial: int, trimap) -> None:
+    def _apply(self, serial: int, trimap, box) -> None:
         if self.session.photo is not None and self.session.photo.serial == serial:  # else another photo is open
             self._changed = self.session.doc.replace(trimap)
             self.selected.emit()
+            share = selected_share(trimap, box)
+            if share < NEARLY_EMPTY:  # applied (one undo step), but never silently
+                self.error.emit(f"Select subject found almost nothing in the box ({share:.1%} of it is foreground): "
+                                "drag a tighter box around the subject, or paint it with the Foreground brush")
 
     def auto_band(self, width: int) -> bool:
         """Put an unknown band of ``width`` px around the painted foreground, computed in a thread."""
