@@ -31,7 +31,7 @@ TOOL_SPECS = (
     ActionSpec("tool:foreground", "Foreground", ("F", "1"), "Foreground brush", True, "tool"),
     ActionSpec("tool:background", "Background", ("B", "2"), "Background brush", True, "tool"),
     ActionSpec("tool:unknown", "Unknown", ("U", "3"), "Unknown brush: the band where the network decides", True, "tool"),
-    ActionSpec("tool:fill", "Fill", ("G",), "Fill a closed region with foreground (Alt+click: background)", True, "tool"),
+    ActionSpec("tool:fill", "Fill", ("G",), "Fill a closed region with foreground (right-click or Shift+click: background)", True, "tool"),
     ActionSpec("tool:select", "Select subject", ("S",), "Select subject: drag a box around it", True, "tool"),
 )
 ACTIONS = (

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage
+from PySide6.QtGui import QCloseEvent, QImage
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
 from matting_gui.core.editing.session import TOOL_VALUES, TOOLS, EditorSession
@@ -189,11 +189,10 @@ class MainWindow(QMainWindow):
         if self.session.doc is not None:
             self.session.doc.begin_stroke(TOOL_VALUES[self.session.tool])
 
-    def _clicked(self, x: float, y: float) -> None:
+    def _clicked(self, x: float, y: float, background: bool) -> None:
         s = self.session
         if s.doc is not None and s.tool == "fill":
-            alt = QGuiApplication.keyboardModifiers() == Qt.KeyboardModifier.AltModifier
-            s.doc.fill(int(x), int(y), BACKGROUND if alt else FOREGROUND)
+            s.doc.fill(int(x), int(y), BACKGROUND if background else FOREGROUND)
 
     def auto_band(self) -> None:
         """Put an unknown band of the toolbar's width around the painted foreground (in a thread)."""

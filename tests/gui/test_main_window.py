@@ -430,3 +430,18 @@ def test_a_nearly_empty_selection_is_said_not_silent(qtbot, window, photo, monke
         assert window.selection.select((20, 20, 120, 80))
     assert "found almost nothing in the box (0.0% of it" in blocker.args[0]
     assert window.session.doc.trimap[60, 80] == FOREGROUND and window.session.doc.can_undo()  # applied, undoable
+
+
+@pytest.mark.parametrize("button,modifier", [(Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier),
+                                             (Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier),
+                                             (Qt.MouseButton.LeftButton, Qt.KeyboardModifier.AltModifier)])
+def test_fill_with_background_without_alt(qtbot, window, photo, button, modifier):
+    """Alt+click never reached the app where the window manager takes it (openbox): a right click and
+    Shift+click fill with background too."""
+    open_and_wait(qtbot, window, photo)
+    window.session.set_tool("fill")
+    assert window.session.doc.trimap[60, 80] == FOREGROUND
+    qtbot.mouseClick(window.canvas, button, modifier, pos=widget_point(window, 80, 60))
+    assert window.session.doc.trimap[60, 80] == BACKGROUND
+    qtbot.mouseClick(window.canvas, Qt.MouseButton.LeftButton, pos=widget_point(window, 80, 60))
+    assert window.session.doc.trimap[60, 80] == FOREGROUND  # a plain click: foreground

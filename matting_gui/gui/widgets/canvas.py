@@ -58,7 +58,7 @@ class Canvas(QWidget):
     strokeStarted = Signal(float, float)
     strokeMoved = Signal(float, float, float, float)  # from x, y → to x, y (image px)
     strokeFinished = Signal()
-    clicked = Signal(float, float)  # for click tools (fill)
+    clicked = Signal(float, float, bool)  # for click tools (fill): x, y, the other value (background)
     boxDrawn = Signal(float, float, float, float)  # for the box tool (select subject): x, y, w, h (image px)
     zoomChanged = Signal(float)
 
@@ -254,12 +254,19 @@ class Canvas(QWidget):
             self._pan_start = pos
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
             return
-        if e.button() != Qt.MouseButton.LeftButton or self._image is None:
+        if self._image is None:
+            return
+        if self.click_tool and e.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
+            # the other value: a right click or Shift+click, which window managers leave alone; Alt+click
+            # too, where the desktop lets it through (openbox and many others take it to move the window)
+            other = e.button() == Qt.MouseButton.RightButton or bool(
+                e.modifiers() & (Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.AltModifier))
+            ip = self.widget_to_image(pos)
+            self.clicked.emit(ip.x(), ip.y(), other)
+            return
+        if e.button() != Qt.MouseButton.LeftButton:
             return
         ip = self.widget_to_image(pos)
-        if self.click_tool:
-            self.clicked.emit(ip.x(), ip.y())
-            return
         if self.box_tool:
             self._box_start = ip
             return
