@@ -31,6 +31,7 @@ from matting_gui.gui.widgets.toolbars import Toolbars
 from matting_gui.gui.worker import MatteService
 
 HINT = "Drag a box with Select subject (S), or paint the subject (F) and press Auto band (Ctrl+B) — F1: all keys"
+SAMPLE_HINT = "The sample comes with its trimap painted: paint over it, or Edit → Reset trimap to start anew — F1: all keys"
 
 
 class MainWindow(QMainWindow):
@@ -181,7 +182,8 @@ class MainWindow(QMainWindow):
         self.actions["redo"].setEnabled(doc is not None and doc.can_redo())
         for name in ("save", "save_as", "export", "auto_band", "reset", "load_trimap"):
             self.actions[name].setEnabled(doc is not None)
-        self.canvas.hint = HINT if doc is not None and trimap_problem(doc.trimap) else ""
+        problem = doc is not None and trimap_problem(doc.trimap)
+        self.canvas.hint = HINT if problem else SAMPLE_HINT if self.documents.showing_sample_trimap() else ""
         self.canvas.update()
 
     # ================================================================ painting

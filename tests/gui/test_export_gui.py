@@ -162,9 +162,11 @@ def test_saving_the_sample_never_touches_the_bundled_files(qtbot, window, monkey
     shipped = SAMPLE_TRIMAP.read_bytes()
     with qtbot.waitSignal(window.matteShown, timeout=60000):
         window.open_sample()
+    assert "sample comes with its trimap painted" in window.canvas.hint  # the first-step hint would never show
     window.session.doc.begin_stroke(UNKNOWN)
     window.session.doc.paint_segment(10, 10, 40, 10, 6)
     window.session.doc.end_stroke()
+    assert window.canvas.hint == ""  # edited: the hint has said its piece
     edited = window.session.doc.trimap.copy()
     assert window.documents.save_trimap()
     assert SAMPLE_TRIMAP.read_bytes() == shipped
@@ -172,7 +174,7 @@ def test_saving_the_sample_never_touches_the_bundled_files(qtbot, window, monkey
     assert np.array_equal(read_trimap(saved), edited)
     with qtbot.waitSignal(window.matteShown, timeout=60000):
         window.open_sample()
-    assert np.array_equal(window.session.doc.trimap, edited)
+    assert np.array_equal(window.session.doc.trimap, edited) and window.canvas.hint == ""  # the user's own trimap
 
 
 def test_an_export_uses_what_it_started_with_whatever_happens_meanwhile(qtbot, window, photo, tmp_path):

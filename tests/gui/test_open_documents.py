@@ -6,8 +6,10 @@ import threading
 import numpy as np
 import pytest
 from PIL import Image
+from PySide6.QtCore import QRectF
 
 from matting_gui.core.editing.trimap import BACKGROUND, FOREGROUND, UNKNOWN
+from matting_gui.gui.widgets.canvas import HINT_BAND
 from tests.conftest import make_photo, make_trimap
 from tests.gui.driving import TIMEOUT, export_now, is_full, open_and_wait, stroke
 
@@ -140,6 +142,9 @@ def test_incomplete_trimap_gives_a_notice_not_an_error(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.noticeShown, timeout=TIMEOUT) as blocker:
         window.open_photo(p)  # all background: nothing to matte yet
     assert "no unknown" in blocker.args[0] and "Auto band" in blocker.args[0]
+    status = window.status  # the whole notice fits the status bar beside its permanent labels (it was cut off)
+    taken = sum(w.width() for w in (status.model_label, status.time_label, status.zoom_label) if w.isVisible())
+    assert status.fontMetrics().horizontalAdvance(window.statusBar().currentMessage()) < window.width() - taken - 40
     assert window.last_error is None
     with qtbot.waitSignal(window.errorShown, timeout=TIMEOUT) as blocker:
         export_now(window, tmp_path)
@@ -323,3 +328,15 @@ def test_a_sidecar_that_cannot_be_used_is_explained_and_never_overwritten_unaske
     asked = len(window.prompter.asked)
     stroke(qtbot, window, [(70, 60), (72, 60)])
     assert window.documents.save_trimap() and len(window.prompter.asked) == asked  # its own file now: no question
+
+
+def test_the_hint_strip_never_covers_the_fitted_photo(qtbot, window, tmp_path):
+    for h, w in ((60, 80), (400, 100), (100, 400)):  # landscape, portrait, panorama
+        p = tmp_path / f"plain{h}x{w}.png"
+        Image.fromarray((make_photo(h, w) * 255).astype(np.uint8)).save(p)
+        with qtbot.waitSignal(window.noticeShown, timeout=TIMEOUT):
+            window.open_photo(p)  # all background: the first-step hint shows
+        c = window.canvas
+        assert c.hint
+        bottom = c.image_to_widget_rect(QRectF(0, 0, w, h)).bottom()
+        assert bottom <= c.height() - HINT_BAND + 4  # the strip starts below the photo

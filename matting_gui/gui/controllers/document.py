@@ -192,6 +192,12 @@ class DocumentController(QObject):
         saved = sidecar_trimap(SAMPLE_PHOTO)
         return self.open_photo(SAMPLE_PHOTO, saved if saved.exists() else SAMPLE_TRIMAP, frame_key=frame_key)
 
+    def showing_sample_trimap(self) -> bool:
+        """True while the bundled sample shows its bundled, pre-painted trimap, unedited."""
+        s = self.session
+        return (s.doc is not None and not s.doc.dirty and s.trimap_path is not None
+                and s.trimap_path.resolve() == SAMPLE_TRIMAP.resolve())
+
     def paste(self) -> bool:
         """Open the clipboard's image as a new, unnamed photo."""
         img = QGuiApplication.clipboard().image()

@@ -134,8 +134,9 @@ class MatteController(QObject):
     def _on_notice(self, job_id: int, message: str) -> None:
         if self.exports.owns(job_id):
             return
-        self.notice.emit(f"nothing to matte yet: {message}. Paint the edge with the Unknown brush, or paint the "
-                         "subject with the Foreground brush and press Auto band (Ctrl+B)")
+        what = ("no unknown pixels: paint the edge (U), or the subject (F) then Auto band (Ctrl+B)"
+                if "no unknown" in message else "all unknown: mark some foreground (F) or background (B)")
+        self.notice.emit(f"Nothing to matte yet — {what}")  # short: it must fit the status bar
 
     def _on_error(self, job_id: int, exc: BaseException) -> None:
         if self.exports.owns(job_id):

@@ -53,6 +53,10 @@ class _Level:
         return x0, y0, x1 - x0, y1 - y0
 
 
+#: Rows kept free below a fitted image for the hint strip, so that the strip never covers the photo.
+HINT_BAND = 36
+
+
 class Canvas(QWidget):
     """Zoomable, pannable view of the display image that reports brush strokes in image pixels."""
     strokeStarted = Signal(float, float)
@@ -142,7 +146,7 @@ class Canvas(QWidget):
         if self._image is None or self._image.isNull():
             return
         iw, ih = self._image.width(), self._image.height()
-        z = min(max(1, self.width() - 20) / iw, max(1, self.height() - 20) / ih)
+        z = min(max(1, self.width() - 20) / iw, max(1, self.height() - 20 - HINT_BAND) / ih)
         self._set_zoom(z, QPointF(self.width() / 2, self.height() / 2), centre=True)
 
     def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
@@ -154,7 +158,7 @@ class Canvas(QWidget):
         if centre and self._image is not None:
             self.zoom = zoom
             self.offset = QPointF((self.width() - self._image.width() * zoom) / 2,
-                                  (self.height() - self._image.height() * zoom) / 2)
+                                  (self.height() - HINT_BAND - self._image.height() * zoom) / 2)
         else:
             img_pt = self.widget_to_image(anchor)
             self.zoom = zoom
@@ -219,7 +223,7 @@ class Canvas(QWidget):
             p.drawPath(outline)
         if self.hint and self._image is not None:
             p.setPen(QColor(255, 255, 255))
-            r = QRectF(0, self.height() - 36, self.width(), 28)
+            r = QRectF(0, self.height() - HINT_BAND + 4, self.width(), HINT_BAND - 8)
             p.fillRect(r, QColor(0, 0, 0, 150))
             p.drawText(r, Qt.AlignmentFlag.AlignCenter, self.hint)
         if self._box_start is not None and self._mouse is not None:
