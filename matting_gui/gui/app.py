@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setWindowIcon(QIcon(str(icon_path())))
     window = MainWindow()
     window.show()
+    _timing("window shown")
     if args.self_test is not None:
         _arm_self_test(app, window, args.self_test)
     if args.sample:
@@ -64,13 +65,23 @@ def main(argv: list[str] | None = None) -> int:
     elif args.photo:
         window.open_photo(args.photo, args.trimap)
     code = app.exec()
-    if window.service.running():
-        # the worker is inside a step nothing can interrupt (pymatting's first JIT compile takes ~45 s):
-        # every file is written by now, and destroying a running QThread would abort the process
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    return code
+    _timing("event loop ended")
+    # The window has closed: every file is written (atomically) and the settings are synced. Leave at
+    # once, without waiting for background work nobody needs now: a matte step nothing can interrupt
+    # (pymatting's first JIT compile, ~45 s), the int8 copy's build (seconds after a model loads; a
+    # thread killed inside a torch op at interpreter shutdown aborts the process instead).
+    window.settings.qsettings.sync()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _timing(event: str) -> None:
+    """With MATTING_TIMINGS set, print ``timing: <event> <wall clock>`` (bench/startup.py reads them)."""
+    if os.environ.get("MATTING_TIMINGS"):
+        import time
+
+        print(f"timing: {event} {time.time():.3f}", flush=True)
 
 
 def _arm_self_test(app, window, seconds: float) -> None:
@@ -90,7 +101,7 @@ def _arm_self_test(app, window, seconds: float) -> None:
         window.close()  # ends the matte worker, as quitting does
         app.exit(code)
 
-    window.matteShown.connect(lambda _r: done(0, "first matte shown"))
+    window.matteShown.connect(lambda _r: (_timing("first matte shown"), done(0, "first matte shown")))
     window.errorShown.connect(lambda msg: done(1, f"error: {msg}"))
     timer.timeout.connect(lambda: done(1, f"no matte after {seconds:g} s"))
     timer.start()

@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QImage
 from PySide6.QtWidgets import QDockWidget, QMainWindow
+from superqt.utils import create_worker
 
 from matting_gui.core.editing.session import TOOL_VALUES, TOOLS, EditorSession
 from matting_gui.core.editing.trimap import BACKGROUND, FOREGROUND, trimap_problem
@@ -48,8 +49,8 @@ class MainWindow(QMainWindow):
         self.settings = Settings(settings)
         self.prompter = prompter or Prompter(self)
         self.session = s = EditorSession(self.settings.adjustments())
-        devices = available_devices()
-        self.settings.restore(s, [key for _, key in devices])
+        devices, self._wanted_device = [("CPU", "cpu")], self.settings.device  # a GPU joins once torch loads
+        self.settings.restore(s, ["cpu"])
         self.last_error: str | None = None
         self._display: QImage | None = None
         self._error_box = ErrorBox(self)
@@ -79,6 +80,8 @@ class MainWindow(QMainWindow):
         self._show_view_state()
         self._update_document_state()
         self._show_recent()
+        self._device_probe = create_worker(available_devices, _start_thread=True)  # imports torch: not before show
+        self._device_probe.returned.connect(self._devices_found)
         geometry = self.settings.geometry
         self.restoreGeometry(geometry) if geometry is not None else self.resize(1200, 800)
         if self.settings.rejected:  # values out of range in the settings file: their defaults are used
@@ -140,6 +143,11 @@ class MainWindow(QMainWindow):
         self.panel.error.connect(self.show_error)
         self.toolbars.background.textActivated.connect(self.panel.set_background_kind)
         self.toolbars.band.valueChanged.connect(lambda v: setattr(self.settings, "band_radius", v))
+
+    def _devices_found(self, devices: list) -> None:
+        self.toolbars.add_devices(devices)
+        if self._wanted_device != self.session.device and self._wanted_device in [key for _, key in devices]:
+            self.session.set_model(self.session.model, self._wanted_device)  # the GPU chosen last time
 
     # ================================================================ documents
     def open_photo(self, path: str | Path, trimap: str | Path | None = None, ask: bool = True) -> bool:

@@ -16,22 +16,19 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-
-# quantize_fx is loaded here, on the UI thread while the app starts (~0.1-0.2 s), so that the int8
-# build, which runs in the background after a model loads, does not load it: one of its modules
-# holds the GIL for ~0.15 s while it loads, which froze the UI while the first photo opened.
-import torch.ao.quantization.quantize_fx  # noqa: F401
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from matting_gui.core.editing.session import MatteStamp
 from matting_gui.core.editing.trimap import check_trimap
 from matting_gui.core.files.outputs import OutputRequest, write_outputs
 from matting_gui.core.imaging.adjust import EdgeAdjustments, apply_adjustments
-from matting_gui.core.inference.predictor import MatteResult, Predictor
 from matting_gui.core.nets.model_files import EXPORT_STEPS
 
+if TYPE_CHECKING:  # torch loads with the first model, after the window shows (~2 s of imports)
+    from matting_gui.core.inference.predictor import MatteResult, Predictor
 
 class PredictorPool:
     """Predictors by (model, device), made on first use by ``factory`` (default: ``Predictor`` with
@@ -44,6 +41,8 @@ class PredictorPool:
 
     @staticmethod
     def _default(model: str, device: str) -> Predictor:
+        from matting_gui.core.inference.predictor import Predictor
+
         pred = Predictor(model, device)
         pred.start_int8_build(compare=True)  # previews switch to int8 once it is built, if it is faster here
         return pred

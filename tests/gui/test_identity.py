@@ -86,3 +86,38 @@ def test_self_test_opens_the_sample_with_the_app_icon(models, tmp_path):
                          capture_output=True, text=True, env=env, timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "self-test: first matte shown (window icon set)" in res.stdout
+
+
+def test_the_window_shows_before_torch_loads(tmp_path):
+    """7-8 s to the window under load: torch (~2 s of imports) loaded before the window was built."""
+    code = ("import sys, threading\n"
+            "import matting_gui.gui.main_window as mw\n"
+            "assert 'torch' not in sys.modules, 'imported with the window module'\n"
+            "release = threading.Event()\n"
+            "real = mw.available_devices\n"
+            "mw.available_devices = lambda: (release.wait(30), real())[1]  # the probe: held until shown\n"
+            "from PySide6.QtWidgets import QApplication\n"
+            "app = QApplication([])\n"
+            "w = mw.MainWindow()\n"
+            "w.show()\n"
+            "app.processEvents()\n"
+            "print('torch' in sys.modules, w.isVisible(), w.toolbars.device.count())\n"
+            "release.set()\n"
+            "w.service.shutdown()\n")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path))
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == ["False", "True", "1"]  # shown without torch; the CPU offered so far
+
+
+def test_quitting_never_waits_for_background_work(models, tmp_path):
+    """The process lingered 4.8 s after the window closed: exit joined the int8 build's thread."""
+    code = ("import atexit, time\n"
+            "atexit.register(time.sleep, 90)  # as the int8 build's join at exit did, while it ran\n"
+            "from matting_gui.gui import app\n"
+            "app.main(['--sample', '--self-test', '60'])\n")
+    (tmp_path / "matting-gui").mkdir()  # Refine edges off: the matte worker is idle when the window closes
+    (tmp_path / "matting-gui" / "matting-gui.conf").write_text("[General]\nrefine=false\n")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path))
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and "self-test: first matte shown" in run.stdout, run.stderr[-2000:]

@@ -50,8 +50,7 @@ class Toolbars:
         self.model.textActivated.connect(lambda name: session.set_model(name))
         tb.addWidget(self.model)
         self.device = QComboBox()
-        for label, key in devices:
-            self.device.addItem(label, key)
+        self.add_devices(devices)
         self.device.activated.connect(lambda i: session.set_model(session.model, self.device.itemData(i)))
         tb.addWidget(self.device)
         tb.addAction(actions["refine"])
@@ -72,6 +71,12 @@ class Toolbars:
         session.model_changed.connect(self.show_state)
         session.view_changed.connect(self.show_state)
         self.show_state()
+
+    def add_devices(self, devices: list[tuple[str, str]]) -> None:
+        """Offer each (label, torch device) not offered yet (a GPU is found once torch has loaded)."""
+        for label, key in devices:
+            if self.device.findData(key) < 0:
+                self.device.addItem(label, key)
 
     def show_state(self) -> None:
         """Set every control from the session, without echoing back."""
