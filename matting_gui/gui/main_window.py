@@ -16,20 +16,20 @@ from matting_gui.core.editing.view import VIEW_MODES
 from matting_gui.core.files.paths import printable
 from matting_gui.core.nets.model_files import INSTALLED_MODELS
 from matting_gui.gui.actions import build_actions, build_menus, show_about, show_shortcuts
+from matting_gui.gui.controllers.display import DisplayController
 from matting_gui.gui.controllers.document import DocumentController
 from matting_gui.gui.controllers.export import ExportController
 from matting_gui.gui.controllers.matte import MatteController
 from matting_gui.gui.controllers.selection import SelectionController
-from matting_gui.gui.convert import render_target, writable_rgb_view
 from matting_gui.gui.keys import KeyRouter
 from matting_gui.gui.prompter import Prompter
-from matting_gui.gui.settings import Settings, available_devices
+from matting_gui.gui.settings import Settings
 from matting_gui.gui.widgets.canvas import Canvas
 from matting_gui.gui.widgets.edges_panel import EdgesPanel
 from matting_gui.gui.widgets.export_dialog import ask_export
 from matting_gui.gui.widgets.status import ErrorBox, StatusBar
 from matting_gui.gui.widgets.toolbars import Toolbars
-from matting_gui.gui.worker import MatteService
+from matting_gui.gui.worker import MatteService, warm_up
 
 HINT = "Drag a box with Select subject (S), or paint the subject (F) and press Auto band (Ctrl+B) — F1: all keys"
 SAMPLE_HINT = "The sample comes with its trimap painted: paint over it, or Edit → Reset trimap to start anew — F1: all keys"
@@ -52,7 +52,6 @@ class MainWindow(QMainWindow):
         devices, self._wanted_device = [("CPU", "cpu")], self.settings.device  # a GPU joins once torch loads
         self.settings.restore(s, ["cpu"])
         self.last_error: str | None = None
-        self._display: QImage | None = None
         self._error_box = ErrorBox(self)
         self.service = service or MatteService(self)
         self.documents = DocumentController(s, self.settings, self.prompter, self)
@@ -61,6 +60,7 @@ class MainWindow(QMainWindow):
         self.matte.settle_to(self.settings)
         self.selection = SelectionController(s, self)
         self.canvas = Canvas(self)
+        self.display = DisplayController(s, self.canvas, self)
         self.setCentralWidget(self.canvas)
         self.setAcceptDrops(True)
         self.actions = build_actions(self, self._slots())
@@ -80,7 +80,7 @@ class MainWindow(QMainWindow):
         self._show_view_state()
         self._update_document_state()
         self._show_recent()
-        self._device_probe = create_worker(available_devices, _start_thread=True)  # imports torch: not before show
+        self._device_probe = create_worker(warm_up, _start_thread=True)  # imports torch: not before the window shows
         self._device_probe.returned.connect(self._devices_found)
         geometry = self.settings.geometry
         self.restoreGeometry(geometry) if geometry is not None else self.resize(1200, 800)
@@ -162,13 +162,8 @@ class MainWindow(QMainWindow):
         """A photo became the session's: new display buffer, fitted view, fresh status. ``frame``: its
         first view rendered for ``key`` = (view mode, style), used if the view is still that."""
         photo = self.session.photo
-        frame = frame if key == (self.session.shown_mode, self.session.style) else None
+        self.display.show_photo(frame if key == (self.session.shown_mode, self.session.style) else None)
         h, w = photo.rgb.shape[:2]
-        self._display = frame if frame is not None else QImage(w, h, QImage.Format.Format_RGB32)
-        self._display_out = render_target(self._display)
-        if frame is None:
-            self.refresh_display(update=False)
-        self.canvas.set_image(self._display, fit=True, pixels=writable_rgb_view(self._display))
         notes = f" — {'; '.join(photo.image.notes)}" if photo.image.notes else ""
         self.status.info_label.setText(f"{w}×{h}, {photo.image.bit_depth}-bit{notes}")
         self.status.show_matte("", "")
@@ -244,13 +239,9 @@ class MainWindow(QMainWindow):
         self.refresh_display()
 
     def refresh_display(self, rect=None, update: bool = True) -> None:
-        """Re-render the view (or just ``rect`` = (x, y, w, h)) into the canvas image."""
-        if self._display is None or self.session.photo is None:
-            return
-        self.session.render(self._display_out, rect)
-        if update:
-            self.canvas.refresh_levels(rect)
-            self.canvas.update() if rect is None else self.canvas.update_rect(*rect)
+        """Re-render the view (or just ``rect`` = (x, y, w, h)) into the canvas image (``DisplayController``:
+        whole frames of large photos in the background)."""
+        self.display.refresh(rect, update)
 
     # ================================================================ export
     def export_dialog(self) -> None:
@@ -290,5 +281,6 @@ class MainWindow(QMainWindow):
             return
         self.settings.geometry = self.saveGeometry()
         self.documents.autosave_timer.stop()
+        self.display.shutdown()
         self.service.shutdown()
         e.accept()

@@ -30,6 +30,21 @@ from matting_gui.core.nets.model_files import EXPORT_STEPS
 if TYPE_CHECKING:  # torch loads with the first model, after the window shows (~2 s of imports)
     from matting_gui.core.inference.predictor import MatteResult, Predictor
 
+def warm_up() -> list[tuple[str, str]]:
+    """Load what the first matte, the first int8 build and the first composite view need (torch, its
+    FX quantization, pymatting with numba and scipy: ~2 s of imports), then look for a GPU; returns
+    ``settings.available_devices()``. The app runs it in a thread once its window shows: importing
+    an extension module holds the GIL for up to a few hundred ms, which is a hiccup at start-up but
+    froze the first composite view (0.5 s at 24 MP) when the foreground estimator loaded then."""
+    import pymatting  # noqa: F401
+    import torch.ao.quantization.quantize_fx  # noqa: F401
+
+    import matting_gui.core.inference.predictor  # noqa: F401
+    from matting_gui.gui.settings import available_devices
+
+    return available_devices()
+
+
 class PredictorPool:
     """Predictors by (model, device), made on first use by ``factory`` (default: ``Predictor`` with
     its int8 preview copy built in the background). Thread-safe; tests inject a factory."""

@@ -208,5 +208,5 @@ def test_a_band_computed_before_an_edit_is_refused():
     doc.paint_segment(2, 2, 4, 2, 1)
     doc.end_stroke()
     with pytest.raises(ValueError, match="changed while"):
-        doc.apply_band(*result)
-    assert doc.apply_band(*doc.compute_band(3)) and doc.trimap[20, 20] == FOREGROUND
+        doc.apply_band(result)
+    assert doc.apply_band(doc.compute_band(3)) and doc.trimap[20, 20] == FOREGROUND

@@ -3,6 +3,7 @@ shortcuts, views, zoom, edge adjustments, model switching and the live matte."""
 
 import threading
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -445,3 +446,49 @@ def test_fill_with_background_without_alt(qtbot, window, photo, button, modifier
     assert window.session.doc.trimap[60, 80] == BACKGROUND
     qtbot.mouseClick(window.canvas, Qt.MouseButton.LeftButton, pos=widget_point(window, 80, 60))
     assert window.session.doc.trimap[60, 80] == FOREGROUND  # a plain click: foreground
+
+
+def test_large_photos_render_whole_frames_off_the_ui_thread(qtbot, window, photo, monkeypatch):
+    """At 24 MP a view switch, a slider or a new matte froze the window for 1-3 s: whole frames of large
+    photos are rendered in a thread, and strokes painted meanwhile survive the frame that lands."""
+    import threading
+
+    from matting_gui.core.editing.session import EditorSession
+    from matting_gui.gui.controllers import display
+    from matting_gui.gui.convert import qimage_to_rgb
+    from matting_gui.gui.widgets import canvas
+
+    monkeypatch.setattr(display, "SYNC_PIXELS", 0)  # the 160×120 test photo counts as large
+    monkeypatch.setattr(canvas, "PYRAMID_MIN_PIXELS", 0)  # with the downscaled copies of large photos
+    open_and_wait(qtbot, window, photo)
+    threads = []
+    real = EditorSession.render
+
+    def spy(self, out, rect=None):
+        threads.append((threading.current_thread() is threading.main_thread(), rect is None))
+        return real(self, out, rect)
+
+    monkeypatch.setattr(EditorSession, "render", spy)
+    with qtbot.waitSignal(window.display.framed, timeout=TIMEOUT):
+        window.session.set_view(mode="alpha")
+        assert window.display.busy  # returned at once; the frame comes later
+    assert (False, True) in threads and (True, True) not in threads  # whole frames: never on the UI thread
+    shown = qimage_to_rgb(window.canvas.image())
+    assert shown[60, 80].min() == 1.0 and shown[0, 0].max() == 0.0  # the alpha view
+    with qtbot.waitSignal(window.display.framed, timeout=TIMEOUT):
+        window.panel.sliders["feather"].setValue(6)  # the adjusted matte is computed in the thread too
+    feathered = qimage_to_rgb(window.canvas.image())
+    assert not np.array_equal(feathered, shown)
+    window.session.set_view(mode="trimap")
+    window.session.set_tool("background")
+    stroke(qtbot, window, [(80, 60), (82, 60)])  # painted (on the UI thread) while the trimap frame renders
+    qtbot.waitUntil(lambda: not window.display.busy, timeout=TIMEOUT)
+    final = qimage_to_rgb(window.canvas.image())
+    expected = np.zeros((120, 160, 4), np.uint8)
+    real(window.session, expected)  # what a synchronous render of the whole view gives now
+    assert np.array_equal((final * 255).round().astype(np.uint8), expected[..., 2::-1])
+    finer = expected[..., 2::-1]  # the downscaled copies the canvas draws zoomed out match the frame
+    for factor, level in window.canvas.levels():
+        h, w = level.shape[:2]
+        finer = cv2.resize(np.ascontiguousarray(finer[: 2 * h, : 2 * w]), (w, h), interpolation=cv2.INTER_AREA)
+        assert factor in (2, 4, 8) and np.abs(level.astype(int) - finer).max() <= 1

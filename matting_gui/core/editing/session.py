@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+import threading
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,15 +74,31 @@ class MatteStamp:
     refined: bool = False
 
 
-@dataclass(frozen=True)
 class Matte:
     """A shown matte: ``raw`` float32 (H, W) in [0, 1] from the network, ``alpha`` with the edge
-    adjustments applied, ``foreground`` decontaminated colours (H, W, 3) or None."""
+    adjustments ``adjust`` applied, ``foreground`` decontaminated colours (H, W, 3) or None.
 
-    stamp: MatteStamp
-    raw: np.ndarray
-    alpha: np.ndarray
-    foreground: np.ndarray | None
+    ``alpha`` is computed on first use and kept: at 24 MP a feather is ~1 s of filtering, which the
+    app's display thread pays when it draws the matte, never the UI thread that changes a slider.
+    """
+
+    def __init__(self, stamp: MatteStamp, raw: np.ndarray, adjust: EdgeAdjustments,
+                 foreground: np.ndarray | None = None):
+        self.stamp, self.raw, self.adjust, self.foreground = stamp, raw, adjust, foreground
+        self._alpha: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def alpha(self) -> np.ndarray:
+        """float32 (H, W) in [0, 1]: ``raw`` with ``adjust`` applied (computed once, by whichever thread asks first)."""
+        with self._lock:
+            if self._alpha is None:
+                self._alpha = apply_adjustments(self.raw, self.adjust)
+            return self._alpha
+
+    def adjusted(self, adjust: EdgeAdjustments) -> Matte:
+        """The same matte with other edge adjustments (nothing computed yet)."""
+        return Matte(self.stamp, self.raw, adjust, self.foreground)
 
 
 class EditorSession:
@@ -175,7 +192,7 @@ class EditorSession:
         """Show ``raw`` (float32 (H, W) in [0, 1]) if ``accepts(stamp)``; True if it is shown now."""
         if not self.accepts(stamp):
             return False
-        self.matte = Matte(stamp, raw, apply_adjustments(raw, self.adjust), foreground)
+        self.matte = Matte(stamp, raw, self.adjust, foreground)
         if not (stamp.preview or stamp.refined):
             self._network_matte = self.matte
         self.matte_changed.emit()
@@ -205,7 +222,7 @@ class EditorSession:
         if key:
             self.store[key] = json.dumps(adjust.as_dict())
         if self.matte is not None:
-            self.matte = dataclasses.replace(self.matte, alpha=apply_adjustments(self.matte.raw, adjust))
+            self.matte = self.matte.adjusted(adjust)
         self.adjust_changed.emit()
 
     def set_adjustment(self, name: str, value: float) -> None:
@@ -279,7 +296,7 @@ class EditorSession:
         restore = (not on and shown is not None and shown.stamp.refined and kept is not None
                    and kept.stamp == dataclasses.replace(shown.stamp, refined=False))
         if restore:
-            self.matte = Matte(kept.stamp, kept.raw, apply_adjustments(kept.raw, self.adjust), kept.foreground)
+            self.matte = kept.adjusted(self.adjust)
         self.model_changed.emit()
         if restore:
             self.matte_changed.emit()

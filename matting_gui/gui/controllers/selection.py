@@ -72,7 +72,7 @@ class SelectionController(QObject):
         if doc is not self.session.doc:
             return  # another photo is open
         try:
-            self._changed = doc.apply_band(*result)
+            self._changed = doc.apply_band(result)
         except ValueError as exc:
             self.error.emit(str(exc))
         else:

@@ -31,7 +31,7 @@ PYRAMID_MIN_PIXELS = 4_000_000  # below this, Qt scales the full image fast enou
 class _Level:
     """A 1/factor downscaled copy of the display image, updated rect by rect from the next finer level."""
 
-    def __init__(self, finer: np.ndarray, factor: int):
+    def __init__(self, finer: np.ndarray, factor: int, derive: bool = True):
         from matting_gui.gui.convert import writable_rgb_view
 
         h, w = finer.shape[:2]
@@ -39,7 +39,8 @@ class _Level:
         self.image = QImage(max(1, w // 2), max(1, h // 2), QImage.Format.Format_RGB32)
         self.view = writable_rgb_view(self.image)
         self.bytes = qimage2ndarray.byte_view(self.image)  # (h, w, 4): contiguous pixels, no copy for cv2
-        self.update(finer, 0, 0, w, h)
+        if derive:
+            self.update(finer, 0, 0, w, h)
 
     def update(self, finer: np.ndarray, x: int, y: int, w: int, h: int) -> tuple[int, int, int, int] | None:
         """Re-derive this level where the finer level (H, W, 4) changed in rect; return its own changed rect."""
@@ -51,6 +52,16 @@ class _Level:
         self.bytes[y0:y1, x0:x1] = cv2.resize(finer[2 * y0 : 2 * y1, 2 * x0 : 2 * x1], (x1 - x0, y1 - y0),
                                               interpolation=cv2.INTER_AREA)
         return x0, y0, x1 - x0, y1 - y0
+
+
+def downscale_into(frame: np.ndarray, targets: list[np.ndarray]) -> None:
+    """Fill the canvas's downscaled copies (``Canvas.level_buffers``, finest first, each half the
+    previous) from ``frame`` (uint8 (H, W, 4)), as ``_Level`` derives them: for a render thread."""
+    finer = frame
+    for target in targets:
+        h, w = target.shape[:2]
+        cv2.resize(finer[: 2 * h, : 2 * w], (w, h), dst=target, interpolation=cv2.INTER_AREA)
+        finer = target
 
 
 #: Rows kept free below a fitted image for the hint strip, so that the strip never covers the photo.
@@ -97,14 +108,39 @@ class Canvas(QWidget):
         on large photos: 1/2, 1/4 and 1/8 copies kept up to date by ``update_rect``."""
         self._image = image
         self._source = pixels
-        self._levels = []
+        self._levels = self._make_levels(image, pixels, derive=True)
+        if fit:
+            self.fit()
+        self.update()
+
+    @staticmethod
+    def _make_levels(image: QImage | None, pixels: np.ndarray | None, derive: bool) -> list[_Level]:
+        levels: list[_Level] = []
         if pixels is not None and image is not None and pixels.shape[0] * pixels.shape[1] >= PYRAMID_MIN_PIXELS:
             finer = qimage2ndarray.byte_view(image)
             for f in (2, 4, 8):  # each level from the previous one: 1 + 1/4 + 1/16 of the full-size work
-                self._levels.append(_Level(finer, f))
-                finer = self._levels[-1].bytes
-        if fit:
-            self.fit()
+                levels.append(_Level(finer, f, derive))
+                finer = levels[-1].bytes
+        return levels
+
+    def spare_levels(self, image: QImage, pixels: np.ndarray) -> list:
+        """Downscaled copies for a second display image of the same size (not derived yet: a render
+        thread fills them with ``downscale_into``), to show later with ``swap_image``."""
+        return self._make_levels(image, pixels, derive=False)
+
+    def pyramid(self) -> list:
+        """The downscaled copies of the image shown (for ``swap_image`` later)."""
+        return self._levels
+
+    @staticmethod
+    def level_buffers(levels: list) -> list[np.ndarray]:
+        """The (h, w, 4) uint8 pixel buffers of ``spare_levels``' copies, finest first."""
+        return [level.bytes for level in levels]
+
+    def swap_image(self, image: QImage, pixels: np.ndarray, levels: list) -> None:
+        """Show another display image of the same size with its ready downscaled copies (a double
+        buffer's swap: nothing is copied or derived)."""
+        self._image, self._source, self._levels = image, pixels, levels
         self.update()
 
     def image(self) -> QImage | None:
