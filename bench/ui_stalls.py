@@ -40,8 +40,23 @@ def settle(ms: int = 150) -> None:
     loop.exec()
 
 
+#: With UI_STALLS_DUMP=<file>, every thread's stack is written there whenever the event loop stalls
+#: over 100 ms (faulthandler's watchdog needs no GIL): what the UI thread waited for.
+DUMP = os.environ.get("UI_STALLS_DUMP")
+
+
+def _watch(meter: StallMeter) -> None:
+    import faulthandler
+
+    if not hasattr(meter, "dump"):
+        meter.dump = open(DUMP, "w")  # noqa: SIM115 - kept open for the watchdog
+        meter.timer.timeout.connect(lambda: faulthandler.dump_traceback_later(0.1, file=meter.dump))
+
+
 def measure(meter: StallMeter, action, done=None) -> tuple[int, float]:
     """(longest stall in ms, seconds) of ``action()`` until ``done()`` holds (None: at once), then 150 ms."""
+    if DUMP:
+        _watch(meter)
     meter.start()
     t0 = time.perf_counter()
     action()
