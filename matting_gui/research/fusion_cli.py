@@ -114,8 +114,41 @@ def cmd_fusion_candidates(args) -> int:
     return 0
 
 
+def cmd_solver_teacher(args) -> int:
+    """Train (or resume) the teacher that reads the solver mattes; with --score, score a finished run."""
+    import json
+    from pathlib import Path
+
+    from .solver_teacher import SolverTeacherConfig, score, summary, train_solver_teacher
+
+    keys = {f.name for f in dataclasses.fields(SolverTeacherConfig)}
+    cfg = SolverTeacherConfig(**{k: v for k, v in vars(args).items() if k in keys and v is not None})
+    out = Path(args.out)
+    weights = out / "teacher_solvers.safetensors"
+    if not args.score:
+        print(f"wrote {train_solver_teacher(cfg, out)}")
+        return 0
+    if not weights.is_file():
+        print_error(f"{weights}: no finished run to score; train it first (same --out, without --score)")
+        return 2
+    rows = score(weights, cfg, threads=cfg.threads, out=out / "scores.json")
+    print(json.dumps({k: {m: {"sad": round(v["sad"], 3), "grad": round(v["grad"], 3)} for m, v in t.items()}
+                      for k, t in summary(rows).items()}, indent=1))
+    return 0
+
+
 def register_training(sub: argparse._SubParsersAction) -> None:
-    """Add fusion-cv and fusion-train to ``matting-lab``'s parser."""
+    """Add fusion-cv, fusion-train and solver-teacher to ``matting-lab``'s parser."""
+    p = sub.add_parser("solver-teacher", help="fine-tune the teacher grown to read the closed-form and KNN mattes "
+                       "on the solver cache (split v2's training subjects, thin cases); resumable")
+    p.add_argument("--out", required=True, help="run folder (checkpoint, log, weights; resumed when it exists)")
+    for name, kind in (("steps", int), ("batch", int), ("crop", int), ("lr", float), ("threads", int),
+                       ("seed", int), ("init", str)):
+        p.add_argument(f"--{name}", type=kind)
+    p.add_argument("--held-thin", dest="held_thin", type=int, help="last thin cases scored, never trained on")
+    p.add_argument("--score", action="store_true", help="score the finished run on v2's validation subjects "
+                   "and the held-out thin cases against export's matte (writes scores.json)")
+    p.set_defaults(func=cmd_solver_teacher)
     p = sub.add_parser("fusion-cv", help="subject-disjoint cross-validation of the fusion network (resumable)")
     _add_train_args(p)
     p.add_argument("--fold", type=int, help="run only this fold (0-based); the summary covers every fold done")

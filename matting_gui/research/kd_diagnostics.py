@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from matting_gui.core.evaluation.metrics import sad, unknown_mask
-from matting_gui.core.inference.predictor import force_known, network_input, trimap_encoding
+from matting_gui.core.inference.forward import force_known, network_input, trimap_encoding
 from matting_gui.core.nets.network import MattingNet
 from matting_gui.core.nets.weights import load_network
 from matting_gui.research.data.validation import ValItem, build_validation_set

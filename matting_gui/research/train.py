@@ -26,6 +26,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader
 
+from matting_gui.core.editing.trimap import SOLVER_ENCODINGS
 from matting_gui.core.inference.predictor import run_network
 from matting_gui.core.nets.config import NetConfig, preset, with_encoding
 from matting_gui.core.nets.network import MattingNet, build_network, count_parameters, fuse_for_inference
@@ -137,6 +138,9 @@ def main(cfg: TrainConfig) -> dict:
         log.say(f"encoder initialised from ImageNet ({load_efficientnet_lite0(net.encoder)} tensors)")
     if cfg.init and state is None:
         init_net, _ = load_network(cfg.init)
+        if init_net.config.trimap_encoding in SOLVER_ENCODINGS:
+            raise ValueError(f"{cfg.init}: reads closed-form and KNN mattes, which generated training samples "
+                             "do not have (matting_gui.research.solver_teacher trains such networks)")
         if init_net.config == net_cfg:
             net.load_state_dict(init_net.state_dict())
             log.say(f"initialised from {cfg.init}")
@@ -152,6 +156,9 @@ def main(cfg: TrainConfig) -> dict:
         if not cfg.teacher:
             raise ValueError(f"--kd {cfg.kd} needs --teacher PATH")
         teacher, _ = load_network(cfg.teacher)
+        if teacher.config.trimap_encoding in SOLVER_ENCODINGS:
+            raise ValueError(f"{cfg.teacher}: reads closed-form and KNN mattes, which generated training samples "
+                             "do not have; it cannot teach here")
         # frozen: fold BatchNorm into the convs (same outputs, ~15% faster forward)
         teacher = fuse_for_inference(teacher).to(memory_format=torch.channels_last).eval()
         for p in teacher.parameters():

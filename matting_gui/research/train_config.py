@@ -8,7 +8,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 
-from matting_gui.core.editing.trimap import ENCODINGS
+from matting_gui.core.editing.trimap import ENCODINGS, SOLVER_ENCODINGS
 from matting_gui.core.nets.config import PRESETS
 from matting_gui.research.data.sources import SPLITS
 from matting_gui.research.data.validation import parse_val_kinds
@@ -146,7 +146,7 @@ class TrainConfig:
             raise ValueError(f"training config val_kinds: {exc}") from None
         choices = {"preset": tuple(PRESETS), "split": SPLITS, "data": ("auto", "shared", "synthetic"),
                    "pretrained": ("", "imagenet"), "device": ("cpu", "cuda", "auto"),
-                   "trimap_encoding": ("", *ENCODINGS)}
+                   "trimap_encoding": ("", *(e for e in ENCODINGS if e not in SOLVER_ENCODINGS))}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"training config {name} = {getattr(self, name)!r}; choose one of {list(allowed)}")

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from matting_gui.core.editing.trimap import ENCODINGS, GAUSSIAN_SCALES, encode_inputs
+from matting_gui.core.editing.trimap import ENCODINGS, GAUSSIAN_SCALES, SOLVER_ENCODINGS, encode_inputs
 from matting_gui.core.inference.predictor import Predictor
 from matting_gui.core.nets.config import STUDENT_FAST, TEACHER_LITE, NetConfig, with_encoding
 from matting_gui.core.nets.network import build_network
@@ -18,6 +18,25 @@ def _band(h=40, w=60):
     tri[:, :5] = 255
     tri[:, -5:] = 0
     return tri
+
+
+def _solvers(h, w):
+    return np.random.default_rng(3).random((2, h, w), dtype=np.float32)
+
+
+def test_solver_mattes_extend_the_proximity_encoding():
+    image, tri = make_photo(40, 60), _band()
+    solvers = _solvers(40, 60)
+    rich = encode_inputs(image, tri, encoding="proximity+solvers", solvers=solvers)
+    assert rich.shape == (10, 40, 60)
+    np.testing.assert_array_equal(rich[:8], encode_inputs(image, tri))  # a prefix: weights can grow into it
+    np.testing.assert_array_equal(rich[8:], solvers)
+    with pytest.raises(ValueError, match="needs solver mattes"):
+        encode_inputs(image, tri, encoding="proximity+solvers")
+    with pytest.raises(ValueError, match="takes no solver mattes"):
+        encode_inputs(image, tri, solvers=solvers)
+    with pytest.raises(ValueError, match="do not fit"):
+        encode_inputs(image, tri, encoding="proximity+solvers", solvers=solvers[:, :20])
 
 
 def test_gaussian_maps_extend_the_proximity_encoding():
@@ -47,8 +66,10 @@ def test_gaussian_maps_extend_the_proximity_encoding():
 ])
 def test_padding_while_encoding_equals_padding_afterwards(encoding, channels_last, h, w, pad, mode):
     image, tri = make_photo(h, w), _band(h, w)
-    padded = encode_inputs(image, tri, channels_last, encoding, pad=pad)
-    expected = np.pad(encode_inputs(image, tri, encoding=encoding), ((0, 0), (0, pad[0]), (0, pad[1])), mode=mode)
+    solvers = _solvers(h, w) if encoding in SOLVER_ENCODINGS else None
+    padded = encode_inputs(image, tri, channels_last, encoding, pad=pad, solvers=solvers)
+    expected = np.pad(encode_inputs(image, tri, encoding=encoding, solvers=solvers),
+                      ((0, 0), (0, pad[0]), (0, pad[1])), mode=mode)
     assert padded.shape == expected.shape
     np.testing.assert_array_equal(padded, expected)
     assert padded.flags.c_contiguous != channels_last  # (C, H, W) contiguous, or a view of (H, W, C)
@@ -99,3 +120,31 @@ def test_large_inputs_encode_as_the_planar_reference(painted):
     reference = encode_inputs(image, tri)  # planar: (x - 0.5) * 4, one distance after the other
     np.testing.assert_array_equal(encode_inputs(image, tri, channels_last=True), reference)
     np.testing.assert_array_equal(encode_inputs(image, tri, channels_last=True, pad=(4, 28))[:, :h, :w], reference)
+
+
+def test_a_solver_network_reads_the_mattes_it_is_given_or_solves_them(tmp_path):
+    """A network of the "proximity+solvers" encoding: predict solves closed-form and KNN at the working
+    size when none are given, and takes given ones (resized to the working size) instead."""
+    import torch
+
+    from matting_gui.core.inference.predictor import forward_times
+    from matting_gui.core.inference.solvers import solver_mattes
+
+    torch.manual_seed(0)
+    net = build_network(with_encoding(STUDENT_FAST, "proximity+solvers"))
+    with torch.no_grad():  # make the solver channels matter: the stem's filters for them at full weight
+        stem = next(m for m in net.modules() if isinstance(m, torch.nn.Conv2d))
+        stem.weight[:, 8:] = 1.0
+    save_weights(tmp_path / "s.safetensors", net)
+    pred = Predictor(tmp_path / "s.safetensors", "cpu")
+    img, tri = make_photo(64, 96), make_trimap(64, 96)
+    solved = pred.predict(img, tri, mirror=True).alpha
+    mattes = solver_mattes(img, tri)
+    np.testing.assert_allclose(pred.predict(img, tri, mirror=True, solvers=mattes).alpha, solved, atol=1e-5)
+    other = pred.predict(img, tri, solvers=np.zeros_like(mattes)).alpha
+    assert np.abs(other - pred.predict(img, tri).alpha).max() > 1e-3  # the mattes are read
+    small = Predictor(tmp_path / "s.safetensors", "cpu", working_pixels=32 * 48)
+    assert small.predict(img, tri, solvers=mattes).alpha.shape == (64, 96)  # given mattes resized
+    with pytest.raises(ValueError, match="expected 2 solver mattes"):
+        pred.predict(img, tri, solvers=mattes[:1])
+    assert len(forward_times(pred.model, img, tri, repeats=1)) == 1  # benchmarks time it with zero mattes

@@ -33,6 +33,7 @@ WRITERS = {
     "research/report.py": "report rows",
     "research/run_files.py": "checkpoints, training logs",
     "research/solver_cache.py": "solver-matte cache",
+    "research/solver_teacher.py": "solver-teacher checkpoints, logs, weights, scores",
     "research/train.py": "checkpoints, weights",
 }
 HELPERS = ("safe_write import", "imagewrite import", "run_files import")

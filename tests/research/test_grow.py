@@ -15,15 +15,16 @@ from tests.conftest import make_photo, make_trimap
 SMOKE = dict(batch=2, size=64, data="synthetic", workers=0, warmup=1, log_every=1, val_every=0)
 
 
+@pytest.mark.parametrize("encoding", ["proximity+gaussian", "proximity+solvers"])
 @pytest.mark.parametrize("base", [STUDENT_FAST, TEACHER_LITE])  # sub-pixel and plain refinement heads
-def test_grown_weights_give_the_same_matte(base, tmp_path):
+def test_grown_weights_give_the_same_matte(base, encoding, tmp_path):
     torch.manual_seed(1)
     old = build_network(base)
     with torch.no_grad():  # random BN statistics too, so that every tensor's copy matters
         for m in old.modules():
             if isinstance(m, torch.nn.BatchNorm2d):
                 m.running_mean.uniform_(-0.1, 0.1)
-    new = build_network(with_encoding(base, "proximity+gaussian"))
+    new = build_network(with_encoding(base, encoding))
     assert grow_into(new, old) >= 2  # the stem and the refinement head read the input
     save_weights(tmp_path / "old.safetensors", old)
     save_weights(tmp_path / "new.safetensors", new)
@@ -56,3 +57,16 @@ def test_training_grows_init_weights_and_distils_across_encodings(tmp_path, caps
     assert summary["step"] == 2 and Predictor(plain / "final.safetensors", "cpu").model.config.in_channels == 8
     with pytest.raises(ValueError, match="trimap_encoding"):
         TrainConfig(trimap_encoding="fba")
+
+
+def test_generated_samples_cannot_train_or_teach_a_solver_network(tmp_path):
+    """Generated samples have no closed-form and KNN mattes: a solver encoding is refused up front."""
+    with pytest.raises(ValueError, match="trimap_encoding"):
+        TrainConfig(trimap_encoding="proximity+solvers")
+    save_weights(tmp_path / "s.safetensors", build_network(with_encoding(STUDENT_FAST, "proximity+solvers")))
+    with pytest.raises(ValueError, match="generated training samples"):
+        main(TrainConfig(preset="student_fast", init=str(tmp_path / "s.safetensors"), out=str(tmp_path / "a"),
+                         steps=1, **SMOKE))
+    with pytest.raises(ValueError, match="cannot teach"):
+        main(TrainConfig(preset="student_fast", kd="output", teacher=str(tmp_path / "s.safetensors"),
+                         out=str(tmp_path / "b"), steps=1, **SMOKE))

@@ -22,7 +22,11 @@ DIST_SCALE = 16.0
 #: background at each σ of GAUSSIAN_SCALES (6 more): they still tell how deep inside a wide unknown
 #: region a pixel lies where exp(-d / 16) has faded (≈ 0.002 at 100 px). Each encoding's channels
 #: start with the previous one's, so weights grow into a richer encoding by zero-filled filters.
-ENCODINGS = {"proximity": 8, "proximity+gaussian": 14}
+#: "proximity+solvers": the first 8, then the closed-form and KNN mattes of the same trimap
+#: (``core.inference.solvers``; given by the caller, Cho et al. 2016's local and nonlocal mattes).
+ENCODINGS = {"proximity": 8, "proximity+gaussian": 14, "proximity+solvers": 10}
+#: Encodings whose last two planes are solver mattes the caller passes in.
+SOLVER_ENCODINGS = ("proximity+solvers",)
 #: σ in pixels of the Gaussian maps: FBA's 0.02, 0.08 and 0.16 of its 320 px training crops.
 GAUSSIAN_SCALES = (6.4, 25.6, 51.2)
 #: Trimaps from this many pixels get their two distance transforms computed in parallel.
@@ -100,7 +104,8 @@ def validate_trimap(trimap: np.ndarray, image_shape: tuple[int, ...], name: str 
 
 
 def encode_inputs(image: np.ndarray, trimap: np.ndarray, channels_last: bool = False,
-                  encoding: str = "proximity", pad: tuple[int, int] = (0, 0)) -> np.ndarray:
+                  encoding: str = "proximity", pad: tuple[int, int] = (0, 0),
+                  solvers: np.ndarray | None = None) -> np.ndarray:
     """Build the network input.
 
     image: float32 (H, W, 3) RGB in [0, 1]; trimap: uint8 (H, W) in {0, 128, 255}.
@@ -108,7 +113,8 @@ def encode_inputs(image: np.ndarray, trimap: np.ndarray, channels_last: bool = F
     one-hot (background, unknown, foreground) and exp(-d/16) of the distance d in pixels to
     the nearest known foreground and background pixel (1 on it, → 0 far away); with
     "proximity+gaussian" then exp(-d²/2σ²) to foreground and background for each σ in
-    ``GAUSSIAN_SCALES`` (all in [0, 1]). The distance maps tell a network how far inside the
+    ``GAUSSIAN_SCALES`` (all in [0, 1]); with "proximity+solvers" then ``solvers``, float32
+    (2, H, W) in [0, 1]: the closed-form and KNN mattes (required there, refused elsewhere). The distance maps tell a network how far inside the
     unknown band a pixel lies, which a single trimap channel cannot at stride 32.
     channels_last: the same (C, H, W) values as a view of an (H, W, C) array, so a
     channels_last tensor needs no relayout copy (6 ms at 512² on one core).
@@ -119,6 +125,11 @@ def encode_inputs(image: np.ndarray, trimap: np.ndarray, channels_last: bool = F
     """
     if encoding not in ENCODINGS:
         raise ValueError(f"unknown trimap encoding {encoding!r}; choose one of {list(ENCODINGS)}")
+    if (solvers is not None) != (encoding in SOLVER_ENCODINGS):
+        raise ValueError(f"trimap encoding {encoding!r} " + ("needs" if solvers is None else "takes no")
+                         + " solver mattes")
+    if solvers is not None and solvers.shape != (2, *trimap.shape):
+        raise ValueError(f"solver mattes of shape {solvers.shape} do not fit a trimap of {trimap.shape}")
     bg = trimap == BACKGROUND
     fg = trimap == FOREGROUND
     if channels_last or encoding != "proximity" or any(pad):  # whole planes interleaved by one cv2.merge
@@ -129,7 +140,9 @@ def encode_inputs(image: np.ndarray, trimap: np.ndarray, channels_last: bool = F
         dist = _known_distances(fg, bg)
         planes = [rgb, bg.astype(np.float32), (~(bg | fg)).astype(np.float32), fg.astype(np.float32)]
         planes += [_decay(d, -1.0 / DIST_SCALE, trimap.shape) for d in dist]
-        if encoding != "proximity":
+        if encoding in SOLVER_ENCODINGS:
+            planes += [np.ascontiguousarray(m, dtype=np.float32) for m in solvers]
+        elif encoding != "proximity":
             squared = [None if d is None else d * d for d in dist]
             planes += [_decay(d2, -0.5 / sigma**2, trimap.shape) for sigma in GAUSSIAN_SCALES for d2 in squared]
         h, w = trimap.shape

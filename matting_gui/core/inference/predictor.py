@@ -15,12 +15,13 @@ import cv2
 import numpy as np
 import torch
 
-from matting_gui.core.editing.trimap import BACKGROUND, FOREGROUND, encode_inputs
+from matting_gui.core.editing.trimap import BACKGROUND, FOREGROUND, SOLVER_ENCODINGS
 from matting_gui.core.imaging.upsample import guided_upsample
 from matting_gui.core.nets.model_files import INSTALLED_MODELS
-from matting_gui.core.nets.network import FX_TRACE_LOCK, MattingNet, fuse_for_inference
+from matting_gui.core.nets.network import MattingNet, fuse_for_inference
 from matting_gui.core.nets.weights import load_network
 
+from .forward import force_known, run_network, trimap_encoding
 from .working import working_size
 
 #: int8 builds still running; joined at exit (a thread killed inside a torch op aborts the process)
@@ -48,13 +49,15 @@ def forward_times(model: torch.nn.Module, image: np.ndarray, trimap: np.ndarray,
     """Wall seconds of each of ``repeats`` ``run_network`` calls, after one warm-up call.
 
     image: float32 (H, W, 3) in [0, 1]; trimap: uint8 (H, W) {0, 128, 255}; mirror: time the
-    mirror-averaged result (two passes per call).
+    mirror-averaged result (two passes per call). A network that reads solver mattes gets zeros (the
+    same time; the solvers are not timed).
     """
-    run_network(model, image, trimap, device, mirror)
+    solvers = np.zeros((2, *trimap.shape), np.float32) if trimap_encoding(model) in SOLVER_ENCODINGS else None
+    run_network(model, image, trimap, device, mirror, solvers=solvers)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        run_network(model, image, trimap, device, mirror)
+        run_network(model, image, trimap, device, mirror, solvers=solvers)
         times.append(time.perf_counter() - start)
     return times
 
@@ -91,66 +94,6 @@ def pick_device(device: str = "auto") -> torch.device:
     if device not in ("cpu", "cuda", "mps"):
         raise ValueError(f"unknown device {device!r}; choose auto, cpu, cuda or mps")
     return torch.device(device)
-
-
-def trimap_encoding(model: torch.nn.Module) -> str:
-    """The trimap encoding a network (fp32, fused or int8) was built for (``trimap.ENCODINGS``)."""
-    return getattr(getattr(model, "config", None), "trimap_encoding", "proximity")
-
-
-def network_input(image: np.ndarray, trimap: np.ndarray, device: torch.device,
-                  encoding: str = "proximity") -> torch.Tensor:
-    """The network's input for one image: float32 (1, C, H', W') on ``device``.
-
-    image: float32 (H, W, 3) in [0, 1]; trimap: uint8 (H, W); encoding: as in ``trimap.encode_inputs``.
-    H' and W' are H and W padded (reflect) up to multiples of 32; on the CPU the tensor is channels_last.
-    """
-    h, w = trimap.shape
-    ph, pw = (-h) % 32, (-w) % 32
-    cpu = device.type == "cpu"
-    x = encode_inputs(image, trimap, channels_last=cpu, encoding=encoding, pad=(ph, pw))  # CPU convs: channels_last
-    tensor = torch.from_numpy(x)[None].to(device)
-    if cpu:
-        tensor = tensor.contiguous(memory_format=torch.channels_last)  # a no-op: already laid out so
-    return tensor
-
-
-def run_network(model: MattingNet, image: np.ndarray, trimap: np.ndarray, device: torch.device | None = None,
-                mirror: bool = False, superseded: Callable[[], bool] | None = None) -> np.ndarray | None:
-    """One forward pass at the image's own size.
-
-    image: float32 (H, W, 3) in [0, 1]; trimap: uint8 (H, W) {0, 128, 255}.
-    Pads (reflect) to a multiple of 32, crops back, and forces α to 0/1 where the
-    trimap is known. mirror: also run the left–right mirrored input and average the two
-    mattes (test-time augmentation: twice the compute; lower SAD and
-    Gradient error, see the README's results). superseded: asked between the two mirrored passes; True
-    returns None. Returns float32 (H, W) in [0, 1].
-    """
-    device = device or next(model.parameters(), torch.empty(0)).device  # int8 graphs hold no Parameters
-    h, w = trimap.shape
-    tensor = network_input(image, trimap, device, trimap_encoding(model))
-    with torch.inference_mode(), FX_TRACE_LOCK:
-        out = model(tensor).alpha
-        if mirror and superseded is not None and superseded():
-            return None
-        if mirror:  # two passes, not a batch of two: the same peak memory (measured: no slower on CPU)
-            mirrored = tensor.flip(3)
-            if device.type == "cpu":
-                mirrored = mirrored.contiguous(memory_format=torch.channels_last)
-            out = (out + model(mirrored).alpha.flip(3)) * 0.5
-        alpha = out[0, 0, :h, :w].float().cpu().numpy()
-    return force_known(np.array(alpha, dtype=np.float32), trimap)
-
-
-def force_known(alpha: np.ndarray, trimap: np.ndarray) -> np.ndarray:
-    """Set α to 0 / 1 where the trimap is background / foreground, in place; returns alpha.
-
-    Written with ufuncs rather than boolean-mask assignment: ufuncs release the GIL, so a
-    24 MP matte finishing in the worker thread does not stall the UI thread.
-    """
-    np.multiply(alpha, trimap != BACKGROUND, out=alpha)
-    np.maximum(alpha, trimap == FOREGROUND, out=alpha)
-    return alpha
 
 
 @dataclass
@@ -281,7 +224,7 @@ class Predictor:
     def predict(self, image: np.ndarray, trimap: np.ndarray, max_pixels: int | None = None,
                 fast_upsample: bool = False, int8: bool | None = None, mirror: bool = False,
                 refine: bool = False, superseded: Callable[[], bool] | None = None,
-                fuse: bool = False) -> MatteResult | None:
+                fuse: bool = False, solvers: np.ndarray | None = None) -> MatteResult | None:
         """Full alpha for image float32 (H, W, 3) in [0, 1] and trimap uint8 (H, W).
 
         max_pixels (default: ``working_pixels``) lets callers ask for a faster,
@@ -296,14 +239,22 @@ class Predictor:
         the network runs, and during refinement and fusion at every step;
         True means the caller no longer wants this matte, and None is returned before the rest of
         the work (upsampling a 24 MP preview costs more than its network; a refinement, seconds).
+        A network that reads the solvers' mattes (``trimap.SOLVER_ENCODINGS``) gets ``solvers``,
+        float32 (2, H, W) in [0, 1] (closed-form, KNN; resized to the working size), or has them
+        solved at the working size first (seconds; superseded is asked at every solver step).
         Returns a ``MatteResult`` at full size, or None when superseded.
         """
         start = time.perf_counter()
         img_work, tri_work = self._working(image, trimap, max_pixels)
         use_int8 = (self.precision == "int8" if int8 is None else int8) and self._int8 is not None
         net = self._int8 if use_int8 else self.model
+        if trimap_encoding(net) in SOLVER_ENCODINGS:
+            if (solvers := self._solver_inputs(img_work, tri_work, solvers, superseded)) is None:
+                return None
+        else:
+            solvers = None
         with self._lock:  # the network only: refinement and upsampling run outside it
-            alpha = run_network(net, img_work, tri_work, self.device, mirror, superseded)
+            alpha = run_network(net, img_work, tri_work, self.device, mirror, superseded, solvers)
         if alpha is None:
             return None
         if refine and (alpha := self._refined(img_work, tri_work, alpha, superseded)) is None:
@@ -351,6 +302,24 @@ class Predictor:
         if (sh, sw) == trimap.shape:
             return image, trimap
         return self._reduced(image, sw, sh), cv2.resize(trimap, (sw, sh), interpolation=cv2.INTER_NEAREST)
+
+    @staticmethod
+    def _solver_inputs(img_work: np.ndarray, tri_work: np.ndarray, given: np.ndarray | None,
+                       superseded: Callable[[], bool] | None) -> np.ndarray | None:
+        """The closed-form and KNN mattes at the working size: ``given`` resized, or solved (None when
+        superseded meanwhile)."""
+        from .solvers import SolveAborted, solver_mattes
+
+        h, w = tri_work.shape
+        if given is not None:
+            if given.shape[0] != 2:
+                raise ValueError(f"expected 2 solver mattes, got {given.shape[0]}")
+            return np.stack([m if m.shape == (h, w) else cv2.resize(m, (w, h), interpolation=cv2.INTER_AREA)
+                             for m in given.astype(np.float32, copy=False)])
+        try:
+            return solver_mattes(img_work, tri_work, abort=superseded)
+        except SolveAborted:
+            return None
 
     def _refined(self, img_work: np.ndarray, tri_work: np.ndarray, alpha: np.ndarray,
                  superseded: Callable[[], bool] | None) -> np.ndarray | None:

@@ -1,0 +1,222 @@
+"""The teacher that sees the solvers: the shipped teacher grown into the "proximity+solvers" encoding.
+
+Cho, Tai & Kweon (ECCV 2016) gave a CNN the closed-form (local) and KNN (nonlocal) mattes beside the
+photo and let it learn where to trust which. Here the shipped teacher's input filters get two more
+channels for those mattes, zero-initialised (``grow.grow_into``: the grown network starts as today's
+teacher, bit for bit), and the whole network is fine-tuned on the solver-matte cache
+(``solver_cache``): the cases of split v2's training subjects (the teacher's own) and of the
+procedural thin structures, where the teacher is honest and often wrong. It is scored, export steps
+included (mirror, refine), on what no run of it trained on: v2's five validation subjects, which the
+teacher never saw either, and the last ``held_thin`` thin cases. Runs checkpoint and resume exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from ..core.editing.trimap import encode_inputs
+from ..core.files.safe_write import append_text, atomic_write_bytes
+from ..core.nets.config import with_encoding
+from ..core.nets.network import MattingNet, build_network
+from ..core.nets.weights import load_network, save_weights
+from .grow import grow_into
+from .losses import charbonnier, gradient_loss
+from .solver_cache import Case, iter_cases
+
+ENCODING = "proximity+solvers"
+
+
+@dataclasses.dataclass
+class SolverTeacherConfig:
+    steps: int = 2000
+    batch: int = 8
+    crop: int = 224  # a multiple of 32
+    lr: float = 1e-4
+    grad_weight: float = 0.5
+    init: str = "teacher"  # the installed model (or weights file) grown into the solver encoding
+    freeze_bn: bool = True  # BatchNorm statistics stay the teacher's (batches of 8 from a small cache)
+    held_thin: int = 30  # the last thin cases are scored, never trained on
+    seed: int = 0
+    threads: int = 1
+    checkpoint_minutes: float = 5.0
+
+
+def split_cases(cfg: SolverTeacherConfig) -> tuple[list[Case], list[Case]]:
+    """(training cases, scored cases): v2's training subjects and all but the last ``held_thin`` thin
+    cases; v2's validation subjects and those thin cases."""
+    from .data.sources import load_split
+
+    split = load_split("v2")
+    thin = sorted((c for c in iter_cases(subjects={"thin"})), key=lambda c: c.key)
+    held = thin[len(thin) - cfg.held_thin:] if cfg.held_thin else []
+    train = list(iter_cases(subjects=set(split["train"]))) + thin[: len(thin) - len(held)]
+    return train, list(iter_cases(subjects=set(split["val"]))) + held
+
+
+def grown_teacher(init: str) -> tuple[MattingNet, dict]:
+    """``init``'s network with two zero-filled input channels for the solver mattes, and its card."""
+    source, card = load_network(init)
+    net = build_network(with_encoding(source.config, ENCODING))
+    grow_into(net, source)
+    return net, card
+
+
+def crop_sample(case: Case, rng: np.random.Generator, size: int) -> np.ndarray:
+    """One training crop of ``case``: float32 (10 + 2, size, size), the network input (RGB, trimap, solver
+    mattes) then α and the unknown mask. Side 0.7–1.5 × size (90 % centred on an unknown pixel), flips."""
+    h, w = case.trimap.shape
+    side = int(np.clip(size * rng.uniform(0.7, 1.5), 16, min(h, w)))
+    unknown = np.argwhere((case.trimap > 0) & (case.trimap < 255))
+    if len(unknown) and rng.random() < 0.9:
+        cy, cx = unknown[rng.integers(len(unknown))]
+        y0, x0 = int(np.clip(cy - side // 2, 0, h - side)), int(np.clip(cx - side // 2, 0, w - side))
+    else:
+        y0, x0 = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
+    sl = (slice(y0, y0 + side), slice(x0, x0 + side))
+
+    def fit(a: np.ndarray, interp: int = cv2.INTER_LINEAR) -> np.ndarray:
+        return a if side == size else cv2.resize(a, (size, size), interpolation=interp)
+
+    img = fit(case.image[sl].astype(np.float32) / 255, cv2.INTER_AREA)  # float before resizing: no rounding
+    tri = fit(case.trimap[sl], cv2.INTER_NEAREST)
+    alpha = fit(case.alpha[sl].astype(np.float32) / 255)
+    mattes = np.stack([fit(m[sl].astype(np.float32) / 65535) for m in case.mattes])
+    if rng.random() < 0.5:
+        img, tri, alpha, mattes = img[:, ::-1], tri[:, ::-1], alpha[:, ::-1], mattes[:, :, ::-1]
+    img, tri, alpha, mattes = (np.ascontiguousarray(a) for a in (img, tri, alpha, mattes))
+    x = encode_inputs(img, tri, encoding=ENCODING, solvers=mattes)
+    unk = ((tri > 0) & (tri < 255)).astype(np.float32)
+    return np.concatenate([x, alpha[None], unk[None]])
+
+
+def get_lr(step: int, cfg: SolverTeacherConfig) -> float:
+    """Linear warm-up over 50 steps, then cosine from ``cfg.lr`` to 5 % of it."""
+    if step < 50:
+        return cfg.lr * (step + 1) / 50
+    t = min(1.0, (step - 50) / max(1, cfg.steps - 50))
+    return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * t)))
+
+
+def _train_mode(model: MattingNet, freeze_bn: bool) -> None:
+    model.train()
+    if freeze_bn:
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.eval()
+
+
+def train_solver_teacher(cfg: SolverTeacherConfig, out: Path) -> Path:
+    """Train (or resume) in ``out``: ``state.pt`` every ``checkpoint_minutes``, ``log.jsonl`` every 10 steps,
+    ``teacher_solvers.safetensors`` (with a card) at the end. Returns the weights' path."""
+    torch.set_num_threads(cfg.threads)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)
+    model, card = grown_teacher(cfg.init)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    rng = np.random.default_rng(cfg.seed)
+    step, state_path = 0, out / "state.pt"
+    if state_path.exists():
+        state = torch.load(state_path, weights_only=True)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        step = int(state["step"])
+        rng.bit_generator.state = json.loads(state["rng"])
+    train, _ = split_cases(cfg)
+    model = model.to(memory_format=torch.channels_last)
+    _train_mode(model, cfg.freeze_bn)
+    last_save, started = time.monotonic(), time.monotonic()
+    while step < cfg.steps:
+        batch = torch.from_numpy(np.stack([crop_sample(train[int(rng.integers(len(train)))], rng, cfg.crop)
+                                           for _ in range(cfg.batch)]))
+        x = batch[:, :-2].contiguous(memory_format=torch.channels_last)
+        alpha, unknown = batch[:, -2:-1], batch[:, -1:]
+        pred = model(x).alpha
+        l1 = charbonnier(pred, alpha, unknown)
+        grad = gradient_loss(pred, alpha, unknown)
+        loss = l1 + cfg.grad_weight * grad
+        for group in opt.param_groups:
+            group["lr"] = get_lr(step, cfg)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        step += 1
+        if step % 10 == 0:
+            append_text(out / "log.jsonl", json.dumps({"step": step, "loss": round(loss.item(), 5),
+                                                       "alpha": round(l1.item(), 5), "grad": round(grad.item(), 5),
+                                                       "s": round(time.monotonic() - started, 1)}) + "\n")
+        if time.monotonic() - last_save > cfg.checkpoint_minutes * 60 or step == cfg.steps:
+            buffer = io.BytesIO()
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                        "rng": json.dumps(rng.bit_generator.state)}, buffer)
+            atomic_write_bytes(state_path, buffer.getvalue())
+            last_save = time.monotonic()
+    model.eval()
+    card = {k: v for k, v in card.items() if k in ("refine", "encoder", "licence", "license")} | {
+        "name": "teacher_solvers", "init": cfg.init, "steps": step, "train": dataclasses.asdict(cfg),
+        "data": f"solver cache: {len(train)} cases (split v2 training subjects, thin cases but the last "
+                f"{cfg.held_thin})"}
+    return save_weights(out / "teacher_solvers.safetensors", model.to(memory_format=torch.contiguous_format), card)
+
+
+def score(weights: Path, cfg: SolverTeacherConfig, threads: int = 1, out: Path | None = None) -> list[dict]:
+    """Rows (subject, case, kind, method, sad, mse, grad, conn) on the scored cases of ``split_cases``:
+    closed-form, KNN, the shipped teacher's export matte (stored by ``fusion-network-cache``, else
+    computed) and ``weights``' export matte (export's steps, the cached solver mattes as its inputs).
+    Only the validation subjects' official, wide and painted cases and the held-out thin cases count.
+    out: also write the rows there (JSON)."""
+    from tqdm import tqdm
+
+    from ..core.evaluation.metrics import evaluate_alpha
+    from ..core.inference.predictor import Predictor
+    from ..core.nets.model_files import EXPORT_STEPS
+    from .fusion_train import EVAL_CASES
+    from .solver_cache import network_matte
+
+    torch.set_num_threads(threads)
+    steps = {k: v for k, v in EXPORT_STEPS.items() if k != "fuse"}
+    new, old = Predictor(weights, device="cpu"), None
+    rows = []
+    _, cases = split_cases(cfg)
+    for case in tqdm([c for c in cases if c.subject == "thin" or c.key.split("/", 1)[1] in EVAL_CASES],
+                     desc="scoring", unit="case"):
+        name = case.key.split("/", 1)[1]
+        image, trimap, alpha, mattes = case.float_inputs()
+        shipped = network_matte(case.key, cfg.init)
+        if shipped is None:
+            old = old or Predictor(cfg.init, device="cpu")
+            shipped = old.predict(image, trimap, **steps).alpha
+        methods = {"closed_form": mattes[0], "knn": mattes[1], "export": shipped,
+                   "solver_teacher": new.predict(image, trimap, solvers=mattes, **steps).alpha}
+        for method, pred in methods.items():
+            s = evaluate_alpha(pred, alpha, trimap)
+            rows.append({"subject": case.subject, "case": name, "method": method,
+                         "kind": "thin" if case.subject == "thin" else EVAL_CASES[name],
+                         "sad": s.sad, "mse": s.mse, "grad": s.grad, "conn": s.conn})
+    if out is not None:
+        atomic_write_bytes(out, (json.dumps(rows, indent=1) + "\n").encode())
+    return rows
+
+
+def summary(rows: list[dict]) -> dict:
+    """{kind: {method: {'sad': mean of the subjects' means, 'grad': the same, 'subjects': {subject: SAD}}}};
+    the thin cases count as one subject each."""
+    out: dict = {}
+    for kind in dict.fromkeys(r["kind"] for r in rows):
+        for method in dict.fromkeys(r["method"] for r in rows):
+            sel = [r for r in rows if r["kind"] == kind and r["method"] == method]
+            groups = {}
+            for r in sel:
+                groups.setdefault(r["subject"] if kind != "thin" else r["case"], []).append(r)
+            per = {s: float(np.mean([r["sad"] for r in g])) for s, g in groups.items()}
+            grad = [float(np.mean([r["grad"] for r in g])) for g in groups.values()]
+            out.setdefault(kind, {})[method] = {"sad": float(np.mean(list(per.values()))),
+                                                "grad": float(np.mean(grad)), "subjects": per}
+    return out
