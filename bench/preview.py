@@ -114,7 +114,9 @@ def mouse(widget, kind, pos):
         loop.exec()
 
 
-def run_size(name: str, strokes: int, model: str, live_seconds: float = 4.0, refine: bool = True) -> dict:
+def open_editor(name: str, refine: bool):
+    """A shown 1280×800 editor window with its own settings (Refine edges on or off) and the path of a
+    fresh photo of size ``name`` (``SIZES``), not yet opened: (window, photo path)."""
     from matting_gui.gui.main_window import MainWindow
 
     folder = Path(tempfile.mkdtemp())
@@ -124,6 +126,11 @@ def run_size(name: str, strokes: int, model: str, live_seconds: float = 4.0, ref
     w = MainWindow(settings)
     w.resize(1280, 800)
     w.show()
+    return w, photo
+
+
+def run_size(name: str, strokes: int, model: str, live_seconds: float = 4.0, refine: bool = True) -> dict:
+    w, photo = open_editor(name, refine)
     s = w.session
     s.set_model(model)
     meter = StallMeter()

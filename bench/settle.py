@@ -15,19 +15,17 @@ megapixel (at the working size).
 
 from __future__ import annotations
 
-import argparse
-import math
 import os
+import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from refine import photo_args, resized, validation_photos  # noqa: E402
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--subjects", default="GT01,GT10,GT26")
-    ap.add_argument("--sizes", default="0.25,1,2,24", help="megapixels, ','-separated")
-    ap.add_argument("--trimaps", default="trimap2,wide", help="validation trimaps: trimap1, trimap2, wide")
-    ap.add_argument("--threads", type=int, default=2)
-    args = ap.parse_args()
+    args = photo_args(__doc__, "GT01,GT10,GT26", "0.25,1,2,24", 2).parse_args()
 
     import cv2
     import torch
@@ -36,14 +34,9 @@ def main() -> None:
     from matting_gui.core.inference.refine import RefineSettings, guided_closed_form
     from matting_gui.core.inference.working import working_size
     from matting_gui.core.nets.model_files import EXPORT_STEPS
-    from matting_gui.research.data.validation import build_validation_set
 
     torch.set_num_threads(args.threads)
-    subjects, trimaps = args.subjects.split(","), args.trimaps.split(",")
-    items = [i for i in build_validation_set("v2")
-             if i.name.split("/")[0] in subjects and i.name.split("/")[1] in trimaps]
-    if not items:
-        raise SystemExit(f"no v2 validation photos match {args.subjects} × {args.trimaps}")
+    items = validation_photos(args)
     pred = Predictor("teacher", "cpu", threads=args.threads)
     settings = RefineSettings.from_card(pred.card).as_kwargs()
     pred.predict(items[0].image, items[0].trimap, **EXPORT_STEPS)  # warm-up: pymatting's JIT compile
@@ -51,12 +44,7 @@ def main() -> None:
     print("| photo, trimap | size | working size | unknown | settled matte | of it refinement | refinement per unknown MP |")
     print("|---|---|---|---:|---:|---:|---:|")
     for item in items:
-        for mp in (float(v) for v in args.sizes.split(",")):
-            h, w = item.trimap.shape
-            scale = math.sqrt(mp * 1e6 / (h * w))
-            size = (round(w * scale), round(h * scale))
-            image = cv2.resize(item.image, size, interpolation=cv2.INTER_CUBIC).clip(0, 1)
-            trimap = cv2.resize(item.trimap, size, interpolation=cv2.INTER_NEAREST)
+        for mp, image, trimap in resized(item, args.sizes):
             t0 = time.perf_counter()
             res = pred.predict(image, trimap, **EXPORT_STEPS)
             total = time.perf_counter() - t0

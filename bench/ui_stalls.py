@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,8 +25,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from preview import SIZES, StallMeter, make_photo, wait_for  # noqa: E402
-from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+from preview import SIZES, StallMeter, open_editor, wait_for  # noqa: E402
+from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from matting_gui.core.files.outputs import OutputRequest  # noqa: E402
@@ -68,18 +67,11 @@ def measure(meter: StallMeter, action, done=None) -> tuple[int, float]:
 
 
 def run_size(name: str, refine: bool) -> list[tuple[str, int, float]]:
-    from matting_gui.gui.main_window import MainWindow
     from matting_gui.gui.worker import warm_up
 
     warm_up()  # the imports the app makes in a thread once its window shows (bench/startup.py times start-up)
 
-    folder = Path(tempfile.mkdtemp())
-    photo = make_photo(folder, *SIZES[name])
-    settings = QSettings(str(folder / "s.ini"), QSettings.Format.IniFormat)
-    settings.setValue("refine", "true" if refine else "false")
-    w = MainWindow(settings)
-    w.resize(1280, 800)
-    w.show()
+    w, photo = open_editor(name, refine)
     s, meter = w.session, StallMeter()
     meter.window = w
     rows = []
@@ -109,7 +101,7 @@ def run_size(name: str, refine: bool) -> list[tuple[str, int, float]]:
     written = []
     w.exported.connect(written.append)
     rows.append(("Export (matte, cutout) → files written",
-                 *measure(meter, lambda: w.exports.export(folder / "out", "x", OutputRequest(cutout=True),
+                 *measure(meter, lambda: w.exports.export(photo.parent / "out", "x", OutputRequest(cutout=True),
                                                           mirror=False, refine=False), lambda: bool(written))))
     s.doc.mark_saved()
     w.close()
