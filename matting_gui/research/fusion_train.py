@@ -22,6 +22,7 @@ from ..core.evaluation.metrics import evaluate_alpha
 from ..core.files.safe_write import append_text, atomic_write_bytes
 from ..core.inference.solvers import SOLVERS
 from ..core.nets.fusion import FusionConfig, FusionNet, fusion_input, run_fusion, save_fusion
+from .run_files import load_state, save_state
 from .solver_cache import Case, iter_cases, network_matte
 
 #: Split v2's validation subjects: the shipped networks never trained on them, so their mattes there are
@@ -137,13 +138,7 @@ def train_fusion(cases: list[Case], cfg: FusionTrainConfig, out: Path, log_name:
     model = FusionNet(FusionConfig(width=cfg.width, dilations=tuple(cfg.dilations), solvers=_inputs_of(cfg)))
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     rng = np.random.default_rng(cfg.seed)
-    step = 0
-    if _state_path(out).exists():
-        state = torch.load(_state_path(out), weights_only=True)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["opt"])
-        step = int(state["step"])
-        rng.bit_generator.state = json.loads(state["rng"])
+    step = load_state(_state_path(out), model, opt, rng)
     data = [x for x in (case_inputs(c, cfg.network) for c in cases) if x is not None]
     last_save = time.monotonic()
     model.train()
@@ -162,21 +157,12 @@ def train_fusion(cases: list[Case], cfg: FusionTrainConfig, out: Path, log_name:
         if step % 25 == 0:
             append_text(out / log_name, json.dumps({"step": step, "loss": round(loss.item(), 5)}) + "\n")
         if time.monotonic() - last_save > cfg.checkpoint_minutes * 60 or step == cfg.steps:
-            _save_state(out, model, opt, step, rng)
+            save_state(_state_path(out), model, opt, step, rng)
             last_save = time.monotonic()
     model.eval()
     save_fusion(out / "fusion.safetensors", model, {"train": dataclasses.asdict(cfg), "steps": step,
                                                      "cases": len(cases)})
     return model
-
-
-def _save_state(out: Path, model, opt, step: int, rng: np.random.Generator) -> None:
-    import io
-
-    buffer = io.BytesIO()
-    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                "rng": json.dumps(rng.bit_generator.state)}, buffer)
-    atomic_write_bytes(_state_path(out), buffer.getvalue())
 
 
 def score_cases(model: FusionNet | None, cases: list[Case], network: str = "") -> list[dict]:

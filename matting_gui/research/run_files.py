@@ -17,6 +17,24 @@ def atomic_torch_save(obj: dict, path: Path) -> None:
     atomic_write_with(path, lambda tmp: torch.save(obj, tmp))
 
 
+def save_state(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, step: int, rng) -> None:
+    """A small run's whole state (model, optimiser, step, numpy ``Generator`` state) saved atomically."""
+    atomic_torch_save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                       "rng": json.dumps(rng.bit_generator.state)}, path)
+
+
+def load_state(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, rng) -> int:
+    """Restore ``save_state``'s file into ``model``, ``opt`` and ``rng`` (never unpickles); returns the step
+    (0 when there is no file: a fresh run)."""
+    if not path.exists():
+        return 0
+    state = torch.load(path, weights_only=True)
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["opt"])
+    rng.bit_generator.state = json.loads(state["rng"])
+    return int(state["step"])
+
+
 class RunLog:
     """JSON lines log (rank 0 only) plus human-readable progress."""
 

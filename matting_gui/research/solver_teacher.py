@@ -13,7 +13,6 @@ teacher never saw either, and the last ``held_thin`` thin cases. Runs checkpoint
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import time
 from pathlib import Path
@@ -29,6 +28,7 @@ from ..core.nets.network import MattingNet, build_network
 from ..core.nets.weights import load_network, save_weights
 from .grow import grow_into
 from .losses import charbonnier, gradient_loss
+from .run_files import load_state, save_state
 from .solver_cache import Case, iter_cases
 
 ENCODING = "proximity+solvers"
@@ -122,13 +122,8 @@ def train_solver_teacher(cfg: SolverTeacherConfig, out: Path) -> Path:
     model, card = grown_teacher(cfg.init)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     rng = np.random.default_rng(cfg.seed)
-    step, state_path = 0, out / "state.pt"
-    if state_path.exists():
-        state = torch.load(state_path, weights_only=True)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["opt"])
-        step = int(state["step"])
-        rng.bit_generator.state = json.loads(state["rng"])
+    state_path = out / "state.pt"
+    step = load_state(state_path, model, opt, rng)
     train, _ = split_cases(cfg)
     model = model.to(memory_format=torch.channels_last)
     _train_mode(model, cfg.freeze_bn)
@@ -153,10 +148,7 @@ def train_solver_teacher(cfg: SolverTeacherConfig, out: Path) -> Path:
                                                        "alpha": round(l1.item(), 5), "grad": round(grad.item(), 5),
                                                        "s": round(time.monotonic() - started, 1)}) + "\n")
         if time.monotonic() - last_save > cfg.checkpoint_minutes * 60 or step == cfg.steps:
-            buffer = io.BytesIO()
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                        "rng": json.dumps(rng.bit_generator.state)}, buffer)
-            atomic_write_bytes(state_path, buffer.getvalue())
+            save_state(state_path, model, opt, step, rng)
             last_save = time.monotonic()
     model.eval()
     card = {k: v for k, v in card.items() if k in ("refine", "encoder", "licence", "license")} | {
