@@ -79,3 +79,14 @@ def fusion_model(models):
     yield path
     path.unlink()
     path.with_suffix(".json").unlink()
+
+
+def python_output(code: str, timeout: float = 300) -> str:
+    """Run ``code`` in a fresh Python interpreter (this one); assert it exits 0 (its stderr's tail in the
+    message otherwise) and return its stdout, stripped."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return run.stdout.strip()

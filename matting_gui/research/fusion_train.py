@@ -23,6 +23,7 @@ from ..core.files.safe_write import append_text, atomic_write_bytes
 from ..core.inference.solvers import SOLVERS
 from ..core.nets.fusion import FusionConfig, FusionNet, fusion_input, run_fusion, save_fusion
 from .run_files import load_state, save_state
+from .schedule import optimiser_step, warmup_cosine
 from .solver_cache import Case, iter_cases, network_matte
 
 #: Split v2's validation subjects: the shipped networks never trained on them, so their mattes there are
@@ -118,11 +119,8 @@ def case_inputs(case: Case, network: str = "") -> tuple | None:
 
 
 def get_lr(step: int, cfg: FusionTrainConfig) -> float:
-    """Learning rate at ``step`` (0-based): linear warm-up over 50 steps, then cosine to 5 % of ``cfg.lr``."""
-    if step < 50:
-        return cfg.lr * (step + 1) / 50
-    t = (step - 50) / max(1, cfg.steps - 50)
-    return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * min(1.0, t))))
+    """Learning rate at ``step`` (0-based): ``schedule.warmup_cosine`` of ``cfg.lr`` over ``cfg.steps``."""
+    return warmup_cosine(step, cfg.lr, cfg.steps)
 
 
 def _state_path(out: Path) -> Path:
@@ -148,11 +146,7 @@ def train_fusion(cases: list[Case], cfg: FusionTrainConfig, out: Path, log_name:
         k = batch.shape[1] - 2
         pred = model(batch[:, :k])
         loss = loss_fn(pred, batch[:, k:k + 1], batch[:, k + 1:], cfg.grad_weight, cfg.balance)
-        for group in opt.param_groups:
-            group["lr"] = get_lr(step, cfg)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        optimiser_step(opt, loss, get_lr(step, cfg))
         step += 1
         if step % 25 == 0:
             append_text(out / log_name, json.dumps({"step": step, "loss": round(loss.item(), 5)}) + "\n")

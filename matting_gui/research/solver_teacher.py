@@ -29,6 +29,7 @@ from ..core.nets.weights import load_network, save_weights
 from .grow import grow_into
 from .losses import charbonnier, gradient_loss
 from .run_files import load_state, save_state
+from .schedule import optimiser_step, warmup_cosine
 from .solver_cache import Case, iter_cases
 
 ENCODING = "proximity+solvers"
@@ -98,11 +99,8 @@ def crop_sample(case: Case, rng: np.random.Generator, size: int) -> np.ndarray:
 
 
 def get_lr(step: int, cfg: SolverTeacherConfig) -> float:
-    """Linear warm-up over 50 steps, then cosine from ``cfg.lr`` to 5 % of it."""
-    if step < 50:
-        return cfg.lr * (step + 1) / 50
-    t = min(1.0, (step - 50) / max(1, cfg.steps - 50))
-    return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * t)))
+    """Learning rate at ``step`` (0-based): ``schedule.warmup_cosine`` of ``cfg.lr`` over ``cfg.steps``."""
+    return warmup_cosine(step, cfg.lr, cfg.steps)
 
 
 def _train_mode(model: MattingNet, freeze_bn: bool) -> None:
@@ -137,11 +135,7 @@ def train_solver_teacher(cfg: SolverTeacherConfig, out: Path) -> Path:
         l1 = charbonnier(pred, alpha, unknown)
         grad = gradient_loss(pred, alpha, unknown)
         loss = l1 + cfg.grad_weight * grad
-        for group in opt.param_groups:
-            group["lr"] = get_lr(step, cfg)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        optimiser_step(opt, loss, get_lr(step, cfg))
         step += 1
         if step % 10 == 0:
             append_text(out / "log.jsonl", json.dumps({"step": step, "loss": round(loss.item(), 5),

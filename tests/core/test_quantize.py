@@ -10,7 +10,7 @@ from matting_gui.core.nets.config import STUDENT_FAST
 from matting_gui.core.nets.network import build_network
 from matting_gui.core.nets.quantize import QuantizedMatting, calibration_inputs, quantize_int8
 from matting_gui.core.nets.weights import load_network
-from tests.conftest import make_photo, make_trimap
+from tests.conftest import make_photo, make_trimap, python_output
 
 
 def test_calibration_inputs_are_deterministic_network_inputs():
@@ -121,14 +121,9 @@ def test_channels_last_encoding_is_the_same_values():
 
 def test_int8_build_leaves_torch_inductor_unloaded():
     """Loading torch._inductor holds the GIL for up to 0.2 s at a time: the background build must not."""
-    import subprocess
-    import sys
-
     code = ("import sys; from matting_gui.core.nets.config import STUDENT; from matting_gui.core.nets.network import "
             "build_network; from matting_gui.core.nets.quantize import calibration_inputs, quantize_int8; "
             "quantize_int8(build_network(STUDENT).eval(), calibration_inputs(count=1, size=32)); "
             "import torch.fx.config as c; assert not c.do_not_emit_stack_traces, 'config not restored'; "
             "print('torch._inductor' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip() == "False"
+    assert python_output(code) == "False"
