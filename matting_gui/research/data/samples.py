@@ -18,6 +18,7 @@ from matting_gui.research.data.augment import hue_shift, merge_foregrounds, rand
 from matting_gui.research.data.hair import synthetic_hair
 from matting_gui.research.data.painted import painted_trimap
 from matting_gui.research.data.sources import Subject
+from matting_gui.research.data.thin import THIN_KINDS, thin_subject, thin_trimap
 
 CROP_SIDES = (320, 480, 640)
 
@@ -78,6 +79,7 @@ class MattingSamples(Dataset):
         p_fg_seeds: float = 0.0,
         p_foliage: float = 0.0,
         p_hair: float = 0.0,
+        p_thin: float = 0.0,
         p_islands: float = 0.0,
         p_two_fg: float = 0.0,
         p_affine: float = 0.0,
@@ -101,9 +103,13 @@ class MattingSamples(Dataset):
         self.p_foliage = p_foliage
         # share of all samples that are procedural heads of hair (data.hair); 0 draws nothing, so runs made
         # before it get the same samples
-        if p_foliage + p_hair > 1:
-            raise ValueError(f"p_foliage + p_hair = {p_foliage + p_hair:g} is more than every sample")
+        if p_foliage + p_hair + p_thin > 1:
+            raise ValueError(f"p_foliage + p_hair + p_thin = {p_foliage + p_hair + p_thin:g} is more than every sample")
         self.p_hair = p_hair
+        # share of all samples that are procedural thin structures (data.thin: wire nets in perspective,
+        # yarn often dark on dark, sheets of strands, leaves over leafy colours) with the foreground mostly
+        # unpainted; 0 draws nothing
+        self.p_thin = p_thin
         # of the painted trimaps, the share with small unknown islands inside the foreground (data.painted)
         self.p_islands = p_islands
         # composites closer to real photos: defocused backgrounds, JPEG re-compression
@@ -156,7 +162,10 @@ class MattingSamples(Dataset):
         s = self.size
         foliage = bool(self.p_foliage) and rng.random() < self.p_foliage
         hair = not foliage and bool(self.p_hair) and rng.random() * (1 - self.p_foliage) < self.p_hair
-        r = 1.0 if foliage or hair else rng.random()
+        thin = (not (foliage or hair) and bool(self.p_thin)
+                and rng.random() * (1 - self.p_foliage - self.p_hair) < self.p_thin)
+        r = 1.0 if foliage or hair or thin else rng.random()
+        thin_bg = None
         photo = r < self.p_photo
         if photo or r < self.p_photo + self.p_real:
             src, alpha = self._real(rng, photo)
@@ -168,11 +177,18 @@ class MattingSamples(Dataset):
             tex = self.backgrounds[rng.integers(len(self.backgrounds))]
             tex2 = self.backgrounds[rng.integers(len(self.backgrounds))]
             gen = int(s * rng.uniform(1.0, 1.6))
-            draw = synthetic_foliage if foliage else synthetic_hair if hair else synthetic_foreground
-            src, alpha = draw(rng, gen, tex, tex2)
+            if thin:  # composited over its own background: dark strands take its colours
+                thin_bg = self._background(rng, gen)
+                src, alpha = thin_subject(rng, THIN_KINDS[int(rng.integers(len(THIN_KINDS)))], gen, [tex, tex2],
+                                          thin_bg)
+            else:
+                draw = synthetic_foliage if foliage else synthetic_hair if hair else synthetic_foreground
+                src, alpha = draw(rng, gen, tex, tex2)
             y, x, side = _crop_around_unknown(rng, alpha, s)
             src = cv2.resize(src[y : y + side, x : x + side], (s, s))
             alpha = cv2.resize(alpha[y : y + side, x : x + side], (s, s))
+            if thin_bg is not None:
+                thin_bg = cv2.resize(thin_bg[y : y + side, x : x + side], (s, s))
         if not photo and self.p_affine and rng.random() < self.p_affine:
             src, alpha = random_affine(rng, np.ascontiguousarray(src), np.ascontiguousarray(alpha))
         if rng.random() < 0.5:
@@ -185,7 +201,7 @@ class MattingSamples(Dataset):
             fg = _jitter(rng, np.ascontiguousarray(src))
             if self.hue and rng.random() < 0.5:
                 fg = hue_shift(rng, fg, self.hue)
-            bg = self._background(rng, s)
+            bg = self._background(rng, s) if thin_bg is None else np.ascontiguousarray(thin_bg)
             if self.realism and rng.random() < 0.3:  # a defocused background, as behind most portraits
                 bg = cv2.GaussianBlur(bg, (0, 0), rng.uniform(0.8, 4.0))
             image = fg * alpha[..., None] + bg * (1 - alpha[..., None])
@@ -199,7 +215,9 @@ class MattingSamples(Dataset):
         erode = max(1, round(rng.integers(1, 20) * k))
         dilate = max(1, round(rng.integers(1, 20) * k))
         trimap = trimap_from_alpha(alpha, erode, dilate)
-        if self.p_painted and rng.random() < self.p_painted:
+        if thin:  # no solid interior to paint: mostly seeds, both classes somewhere
+            trimap = thin_trimap(alpha, rng, s / 256)
+        elif self.p_painted and rng.random() < self.p_painted:
             trimap = painted_trimap(alpha, rng, s / 256, self.p_fg_seeds, self.p_islands)
         unknown = (trimap == 128).astype(np.float32)
         chw = lambda a: torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1), dtype=np.float32))  # noqa: E731

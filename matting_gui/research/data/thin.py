@@ -129,15 +129,21 @@ def thin_case(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarr
         background = np.clip(background * np.array([0.7, 1.1, 0.6], np.float32), 0, 1)
     fg, alpha = thin_subject(rng, kind, size, [tex, bg_raw], background)
     image = composite(fg, alpha, background).astype(np.float32)
-    for _ in range(4):  # both classes painted somewhere, or no solver has anything to propagate
-        trimap = painted_trimap(alpha, rng, size / 256, p_fg_seeds=0.7, p_islands=0.0)
+    return image, thin_trimap(alpha, rng, size / 256), alpha
+
+
+def thin_trimap(alpha: np.ndarray, rng: np.random.Generator, scale: float) -> np.ndarray:
+    """A painted-style trimap (uint8 (H, W) {0, 128, 255}) of a thin subject's α (float32 (H, W) in [0, 1]):
+    the foreground mostly unpainted, but both classes painted somewhere (or no solver has anything to
+    propagate, and a network no anchor); brush sizes × ``scale``."""
+    for _ in range(4):
+        trimap = painted_trimap(alpha, rng, scale, p_fg_seeds=0.7, p_islands=0.0)
         if (trimap == 0).any() and (trimap == 255).any():
-            break
-    else:
-        trimap = trimap_from_alpha(alpha, 0, 3)
-        if not (trimap == 255).any():  # threads nowhere opaque: their densest pixels as clicked seeds
-            trimap[alpha >= min(0.999, float(alpha.max()) - 1e-3)] = 255
-    return image, trimap, alpha
+            return trimap
+    trimap = trimap_from_alpha(alpha, 0, 3)
+    if not (trimap == 255).any():  # threads nowhere opaque: their densest pixels as clicked seeds
+        trimap[alpha >= min(0.999, float(alpha.max()) - 1e-3)] = 255
+    return trimap
 
 
 def hair_over_lattice(size: int = 512, seed: int = 0, band: int = 90) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,0 +1,38 @@
+"""Thin structures in the generated training samples (p_thin): drawn only when asked, with the foreground
+mostly unpainted but both classes painted, and counted against every sample with plants and hair."""
+
+import numpy as np
+import pytest
+
+from matting_gui.research.data.samples import MattingSamples
+from matting_gui.research.train_config import TrainConfig
+from matting_gui.research.train_data import generated_backgrounds
+
+
+def test_samples_draw_thin_structures_only_when_asked():
+    bgs = generated_backgrounds(0, 3, 96)
+    plain = MattingSamples([], bgs, 64, seed=5, p_foliage=0.3, p_hair=0.2)
+    off = MattingSamples([], bgs, 64, seed=5, p_foliage=0.3, p_hair=0.2, p_thin=0.0)
+    for i in range(6):  # p_thin = 0 draws nothing extra: earlier runs' samples are unchanged
+        assert np.array_equal(plain[i]["image"].numpy(), off[i]["image"].numpy())
+    thin = MattingSamples([], bgs, 128, seed=5, p_thin=1.0)
+    partial = []
+    for i in range(8):
+        s = thin[i]
+        a, t = s["alpha"][0].numpy(), s["trimap"][0].numpy()
+        assert (t == 0).any() and (t == 255).any() and (t == 128).any()  # both classes anchored
+        # painted foreground is mostly opaque; threads nowhere opaque get their densest pixels as seeds
+        assert np.all(a[t == 255] >= min(0.5, a.max() - 2e-3)) and np.all(a[t == 0] <= 0.5)
+        partial.append(((a > 0.02) & (a < 0.98)).sum() / max(1, (a >= 0.98).sum()))
+        assert s["has_fb"] == 1.0
+    assert np.median(partial) > 0.5  # thin: as many partial pixels as opaque ones, or more
+
+
+def test_thin_plants_and_hair_cannot_exceed_every_sample():
+    bgs = generated_backgrounds(0, 1, 64)
+    with pytest.raises(ValueError, match="more than every sample"):
+        MattingSamples([], bgs, 64, p_foliage=0.5, p_hair=0.2, p_thin=0.4)
+    with pytest.raises(ValueError, match="more than every sample"):
+        TrainConfig(p_foliage=0.5, p_thin=0.6)
+    with pytest.raises(ValueError, match="p_thin"):
+        TrainConfig(p_thin=-0.1)
