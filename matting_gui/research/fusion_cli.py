@@ -124,14 +124,16 @@ def cmd_solver_teacher(args) -> int:
     keys = {f.name for f in dataclasses.fields(SolverTeacherConfig)}
     cfg = SolverTeacherConfig(**{k: v for k, v in vars(args).items() if k in keys and v is not None})
     out = Path(args.out)
-    weights = out / "teacher_solvers.safetensors"
     if not args.score:
         print(f"wrote {train_solver_teacher(cfg, out)}")
         return 0
+    # --weights: another network scored the same way (e.g. a teacher trained on thin structures)
+    weights = Path(args.weights) if args.weights else out / "teacher_solvers.safetensors"
     if not weights.is_file():
         print_error(f"{weights}: no finished run to score; train it first (same --out, without --score)")
         return 2
-    rows = score(weights, cfg, threads=cfg.threads, out=out / "scores.json")
+    rows = score(weights, cfg, threads=cfg.threads, out=out / "scores.json",
+                 name=weights.stem if args.weights else "solver_teacher")
     print(json.dumps({k: {m: {"sad": round(v["sad"], 3), "grad": round(v["grad"], 3)} for m, v in t.items()}
                       for k, t in summary(rows).items()}, indent=1))
     return 0
@@ -148,6 +150,8 @@ def register_training(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--held-thin", dest="held_thin", type=int, help="last thin cases scored, never trained on")
     p.add_argument("--score", action="store_true", help="score the finished run on v2's validation subjects "
                    "and the held-out thin cases against export's matte (writes scores.json)")
+    p.add_argument("--weights", help="with --score: score these weights instead of the run's (any network; "
+                   "named by the file's stem)")
     p.set_defaults(func=cmd_solver_teacher)
     p = sub.add_parser("fusion-cv", help="subject-disjoint cross-validation of the fusion network (resumable)")
     _add_train_args(p)

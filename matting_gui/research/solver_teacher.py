@@ -152,10 +152,12 @@ def train_solver_teacher(cfg: SolverTeacherConfig, out: Path) -> Path:
     return save_weights(out / "teacher_solvers.safetensors", model.to(memory_format=torch.contiguous_format), card)
 
 
-def score(weights: Path, cfg: SolverTeacherConfig, threads: int = 1, out: Path | None = None) -> list[dict]:
+def score(weights: Path, cfg: SolverTeacherConfig, threads: int = 1, out: Path | None = None,
+          name: str = "solver_teacher") -> list[dict]:
     """Rows (subject, case, kind, method, sad, mse, grad, conn) on the scored cases of ``split_cases``:
     closed-form, KNN, the shipped teacher's export matte (stored by ``fusion-network-cache``, else
-    computed) and ``weights``' export matte (export's steps, the cached solver mattes as its inputs).
+    computed) and ``weights``' export matte, as method ``name`` (export's steps; the cached solver mattes as
+    its inputs if it reads them: any network can be scored so).
     Only the validation subjects' official, wide and painted cases and the held-out thin cases count.
     out: also write the rows there (JSON)."""
     from tqdm import tqdm
@@ -173,18 +175,18 @@ def score(weights: Path, cfg: SolverTeacherConfig, threads: int = 1, out: Path |
     _, cases = split_cases(cfg)
     for case in tqdm([c for c in cases if c.subject == "thin" or c.key.split("/", 1)[1] in EVAL_CASES],
                      desc="scoring", unit="case"):
-        name = case.key.split("/", 1)[1]
+        case_name = case.key.split("/", 1)[1]
         image, trimap, alpha, mattes = case.float_inputs()
         shipped = network_matte(case.key, cfg.init)
         if shipped is None:
             old = old or Predictor(cfg.init, device="cpu")
             shipped = old.predict(image, trimap, **steps).alpha
         methods = {"closed_form": mattes[0], "knn": mattes[1], "export": shipped,
-                   "solver_teacher": new.predict(image, trimap, solvers=mattes, **steps).alpha}
+                   name: new.predict(image, trimap, solvers=mattes, **steps).alpha}
         for method, pred in methods.items():
             s = evaluate_alpha(pred, alpha, trimap)
-            rows.append({"subject": case.subject, "case": name, "method": method,
-                         "kind": "thin" if case.subject == "thin" else EVAL_CASES[name],
+            rows.append({"subject": case.subject, "case": case_name, "method": method,
+                         "kind": "thin" if case.subject == "thin" else EVAL_CASES[case_name],
                          "sad": s.sad, "mse": s.mse, "grad": s.grad, "conn": s.conn})
     if out is not None:
         atomic_write_bytes(out, (json.dumps(rows, indent=1) + "\n").encode())

@@ -64,6 +64,8 @@ def test_scores_compare_the_shipped_export_with_the_solver_teacher(tmp_path, ini
     # grown from the same weights and not trained: the same matte as the network it came from
     assert table["official"]["solver_teacher"]["sad"] == pytest.approx(table["official"]["export"]["sad"], abs=1e-3)
     assert list(table["thin"]["knn"]["subjects"]) == ["0119"]
+    plain = summary(score(init, SolverTeacherConfig(init=init), name="plain"))  # a network without solver inputs
+    assert plain["official"]["plain"]["sad"] == pytest.approx(plain["official"]["export"]["sad"], abs=1e-6)
 
 
 def test_scoring_a_run_that_has_not_finished_is_one_line(tmp_path, capsys):
