@@ -133,7 +133,7 @@ def cmd_solver_teacher(args) -> int:
         print_error(f"{weights}: no finished run to score; train it first (same --out, without --score)")
         return 2
     rows = score(weights, cfg, threads=cfg.threads, out=out / "scores.json",
-                 name=weights.stem if args.weights else "solver_teacher")
+                 name=weights.stem if args.weights else "solver_teacher", live=args.live)
     print(json.dumps({k: {m: {"sad": round(v["sad"], 3), "grad": round(v["grad"], 3)} for m, v in t.items()}
                       for k, t in summary(rows).items()}, indent=1))
     return 0
@@ -152,6 +152,8 @@ def register_training(sub: argparse._SubParsersAction) -> None:
                    "and the held-out thin cases against export's matte (writes scores.json)")
     p.add_argument("--weights", help="with --score: score these weights instead of the run's (any network; "
                    "named by the file's stem)")
+    p.add_argument("--live", action="store_true", help="with --score: the networks' mattes alone (the editor's "
+                   "live matte), not export's; --init names the shipped network compared")
     p.set_defaults(func=cmd_solver_teacher)
     p = sub.add_parser("fusion-cv", help="subject-disjoint cross-validation of the fusion network (resumable)")
     _add_train_args(p)

@@ -153,11 +153,13 @@ def train_solver_teacher(cfg: SolverTeacherConfig, out: Path) -> Path:
 
 
 def score(weights: Path, cfg: SolverTeacherConfig, threads: int = 1, out: Path | None = None,
-          name: str = "solver_teacher") -> list[dict]:
+          name: str = "solver_teacher", live: bool = False) -> list[dict]:
     """Rows (subject, case, kind, method, sad, mse, grad, conn) on the scored cases of ``split_cases``:
     closed-form, KNN, the shipped teacher's export matte (stored by ``fusion-network-cache``, else
     computed) and ``weights``' export matte, as method ``name`` (export's steps; the cached solver mattes as
-    its inputs if it reads them: any network can be scored so).
+    its inputs if it reads them: any network can be scored so). live: the network's matte alone instead (what
+    the editor shows while painting), for both (the shipped one's method then 'shipped'); a model without stored mattes (``cfg.init`` = 'student') is
+    run.
     Only the validation subjects' official, wide and painted cases and the held-out thin cases count.
     out: also write the rows there (JSON)."""
     from tqdm import tqdm
@@ -169,7 +171,7 @@ def score(weights: Path, cfg: SolverTeacherConfig, threads: int = 1, out: Path |
     from .solver_cache import network_matte
 
     torch.set_num_threads(threads)
-    steps = {k: v for k, v in EXPORT_STEPS.items() if k != "fuse"}
+    steps = {} if live else {k: v for k, v in EXPORT_STEPS.items() if k != "fuse"}
     new, old = Predictor(weights, device="cpu"), None
     rows = []
     _, cases = split_cases(cfg)
@@ -177,11 +179,11 @@ def score(weights: Path, cfg: SolverTeacherConfig, threads: int = 1, out: Path |
                      desc="scoring", unit="case"):
         case_name = case.key.split("/", 1)[1]
         image, trimap, alpha, mattes = case.float_inputs()
-        shipped = network_matte(case.key, cfg.init)
+        shipped = None if live else network_matte(case.key, cfg.init)
         if shipped is None:
             old = old or Predictor(cfg.init, device="cpu")
             shipped = old.predict(image, trimap, **steps).alpha
-        methods = {"closed_form": mattes[0], "knn": mattes[1], "export": shipped,
+        methods = {"closed_form": mattes[0], "knn": mattes[1], "shipped" if live else "export": shipped,
                    name: new.predict(image, trimap, solvers=mattes, **steps).alpha}
         for method, pred in methods.items():
             s = evaluate_alpha(pred, alpha, trimap)

@@ -66,6 +66,9 @@ def test_scores_compare_the_shipped_export_with_the_solver_teacher(tmp_path, ini
     assert list(table["thin"]["knn"]["subjects"]) == ["0119"]
     plain = summary(score(init, SolverTeacherConfig(init=init), name="plain"))  # a network without solver inputs
     assert plain["official"]["plain"]["sad"] == pytest.approx(plain["official"]["export"]["sad"], abs=1e-6)
+    live = summary(score(init, SolverTeacherConfig(init=init), name="plain", live=True))  # network alone
+    assert live["official"]["plain"]["sad"] == pytest.approx(live["official"]["shipped"]["sad"], abs=1e-6)
+    assert live["official"]["plain"]["sad"] != pytest.approx(plain["official"]["plain"]["sad"], abs=1e-6)
 
 
 def test_scoring_a_run_that_has_not_finished_is_one_line(tmp_path, capsys):
