@@ -148,3 +148,17 @@ def test_a_solver_network_reads_the_mattes_it_is_given_or_solves_them(tmp_path):
     with pytest.raises(ValueError, match="expected 2 solver mattes"):
         pred.predict(img, tri, solvers=mattes[:1])
     assert len(forward_times(pred.model, img, tri, repeats=1)) == 1  # benchmarks time it with zero mattes
+
+
+def test_a_solver_network_quantizes_and_runs_in_int8():
+    """The int8 build calibrates a solver network with the true α as its solver mattes, and runs on given ones."""
+    from matting_gui.core.inference.forward import run_network
+    from matting_gui.core.nets.quantize import calibration_inputs, quantize_int8
+
+    net = build_network(with_encoding(STUDENT_FAST, "proximity+solvers")).eval()
+    calibration = calibration_inputs(count=1, size=32, encoding="proximity+solvers")
+    assert calibration[0].shape == (1, 10, 32, 32)
+    q = quantize_int8(net, calibration)
+    img, tri = make_photo(64, 96), make_trimap(64, 96)
+    alpha = run_network(q, img, tri, solvers=np.stack([tri / 255.0, tri / 255.0]).astype(np.float32))
+    assert alpha.shape == (64, 96) and np.all(alpha[tri == 0] == 0) and np.all(alpha[tri == 255] == 1)

@@ -21,8 +21,9 @@ from matting_gui.core.nets.weights import load_network
 
 
 def export_onnx(model: str | os.PathLike, out: str | os.PathLike, opset: int = 17) -> Path:
-    """Write ``out`` (.onnx): input ``inputs`` (1, 8, H, W) float32, H and W multiples of 32;
-    output ``alpha`` (1, 1, H, W) in [0, 1].
+    """Write ``out`` (.onnx): input ``inputs`` (1, C, H, W) float32 (``trimap.encode_inputs``; C is the
+    network's ``in_channels``, 8 for the shipped ones), H and W multiples of 32; output ``alpha``
+    (1, 1, H, W) in [0, 1].
 
     The file is built in memory and written atomically (``atomic_write_bytes``), so a failed
     export leaves nothing behind. Raises ``OSError`` (one line) for a name without ``.onnx``

@@ -41,11 +41,11 @@ class QuantizedMatting(nn.Module):
 def calibration_inputs(count: int = 12, size: int = 256, seed: int = 20201,
                        encoding: str = "proximity") -> list[torch.Tensor]:
     """``count`` network inputs float32 (1, C, size, size) in ``encoding`` (``trimap.encode_inputs``):
-    procedural subjects composited over smooth random backgrounds, each with a narrow band trimap;
-    deterministic in ``seed``."""
+    procedural subjects composited over smooth random backgrounds, each with a narrow band trimap (and the
+    true α as both solver mattes, for an encoding that reads them); deterministic in ``seed``."""
     import numpy as np
 
-    from matting_gui.core.editing.trimap import encode_inputs, trimap_from_alpha
+    from matting_gui.core.editing.trimap import SOLVER_ENCODINGS, encode_inputs, trimap_from_alpha
     from matting_gui.core.nets.synthetic import generated_backgrounds, synthetic_foreground
 
     rng = np.random.default_rng(seed)
@@ -56,7 +56,9 @@ def calibration_inputs(count: int = 12, size: int = 256, seed: int = 20201,
         a = alpha[..., None]
         image = (fg * a + backgrounds[(i + 2) % 4] * (1 - a)).astype(np.float32)
         trimap = trimap_from_alpha(alpha, int(rng.integers(1, 8)), int(rng.integers(1, 8)))
-        inputs.append(torch.from_numpy(encode_inputs(image, trimap, encoding=encoding))[None])
+        # a network that reads solver mattes is calibrated with the true α in their place (a solver's best case)
+        solvers = np.stack([alpha, alpha]).astype(np.float32) if encoding in SOLVER_ENCODINGS else None
+        inputs.append(torch.from_numpy(encode_inputs(image, trimap, encoding=encoding, solvers=solvers))[None])
     return inputs
 
 
