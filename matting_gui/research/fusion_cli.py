@@ -119,7 +119,7 @@ def cmd_solver_teacher(args) -> int:
     import json
     from pathlib import Path
 
-    from .solver_teacher import SolverTeacherConfig, score, summary, train_solver_teacher
+    from .solver_teacher import SolverTeacherConfig, paired_change, score, summary, train_solver_teacher
 
     keys = {f.name for f in dataclasses.fields(SolverTeacherConfig)}
     cfg = SolverTeacherConfig(**{k: v for k, v in vars(args).items() if k in keys and v is not None})
@@ -136,6 +136,10 @@ def cmd_solver_teacher(args) -> int:
                  name=weights.stem if args.weights else "solver_teacher", live=args.live)
     print(json.dumps({k: {m: {"sad": round(v["sad"], 3), "grad": round(v["grad"], 3)} for m, v in t.items()}
                       for k, t in summary(rows).items()}, indent=1))
+    name = weights.stem if args.weights else "solver_teacher"
+    for kind, c in paired_change(rows, name, "shipped" if args.live else "export").items():
+        print(f"{kind}: SAD change {c['mean']:+.2f} (90 % bootstrap {c['low']:+.2f} to {c['high']:+.2f}), "
+              f"lower on {c['wins']} of {c['cases']} cases")
     return 0
 
 

@@ -77,3 +77,12 @@ def test_scoring_a_run_that_has_not_finished_is_one_line(tmp_path, capsys):
     assert lab(["solver-teacher", "--out", str(tmp_path / "run"), "--score"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "no finished run to score" in err
+
+
+def test_the_paired_change_counts_wins_and_brackets_its_mean():
+    rows = [{"subject": s, "case": c, "kind": "official", "method": m, "sad": v}
+            for s, base in (("GT01", 1.0), ("GT02", 2.0), ("GT10", 3.0)) for c in ("trimap1", "trimap2")
+            for m, v in (("export", base), ("run", base - 0.5))]
+    change = solver_teacher.paired_change(rows, "run", "export")["official"]
+    assert change["wins"] == 6 and change["cases"] == 6 and change["mean"] == pytest.approx(-0.5)
+    assert change["low"] == pytest.approx(-0.5) and change["high"] == pytest.approx(-0.5)  # the same everywhere
