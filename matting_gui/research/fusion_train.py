@@ -22,6 +22,7 @@ from ..core.evaluation.metrics import evaluate_alpha
 from ..core.files.safe_write import append_text, atomic_write_bytes
 from ..core.inference.solvers import SOLVERS
 from ..core.nets.fusion import FusionConfig, FusionNet, fusion_input, run_fusion, save_fusion
+from .data.sources import FOLDS, subject_folds
 from .run_files import load_state, save_state
 from .schedule import optimiser_step, warmup_cosine
 from .solver_cache import Case, iter_cases, network_matte
@@ -30,7 +31,6 @@ from .solver_cache import Case, iter_cases, network_matte
 #: honest, and a fusion that reads the network's matte is cross-validated over them, one left out per fold.
 V2_VAL = ("GT01", "GT02", "GT10", "GT18", "GT26")
 
-FOLDS = 4
 #: The scored kinds of a held-out subject's cases (the photo itself, full size): official trimaps,
 #: the validation's fixed wide rule, and the two painted-style ones.
 EVAL_CASES = {"trimap1": "official", "trimap2": "official", "wide": "wide", "painted0": "painted",
@@ -53,11 +53,8 @@ class FusionTrainConfig:
     dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 1)
 
 
-def folds(stems: list[str], count: int = FOLDS, seed: int = 0) -> list[list[str]]:
-    """``stems`` in ``count`` subject-disjoint groups of near-equal size, by a fixed shuffle."""
-    order = sorted(stems)
-    np.random.default_rng(seed).shuffle(order)
-    return [sorted(order[i::count]) for i in range(count)]
+#: the folds of the fusion's cross-validation are the training splits "fold<k>"
+folds = subject_folds
 
 
 def _crop(case: tuple, rng: np.random.Generator, size: int) -> np.ndarray:

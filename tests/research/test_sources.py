@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
+import pytest
 
 from matting_gui.core.files.paths import cache_dir
 from matting_gui.core.imaging.compose import estimate_foreground
@@ -71,3 +72,22 @@ def test_a_corrupt_cache_entry_is_recomputed(tmp_path):
     again = load_subjects(["GT90"], root)[0].fg
     assert np.abs(again - good).max() <= 0.5 / 255 + 1e-6
     assert os.path.getsize(entry) > len(b"not an npz")
+
+
+def test_fold_splits_are_subject_disjoint_and_cover_every_subject():
+    """split fold<k>: train on the other folds, validate on fold k; the four validation sets partition the 19."""
+    from matting_gui.research.data.sources import FOLDS, SPLITS, load_split, subject_folds
+    from matting_gui.research.train_config import TrainConfig
+
+    everyone = load_split("all")["train"]
+    vals = []
+    for k in range(FOLDS):
+        split = load_split(f"fold{k}")
+        assert not set(split["train"]) & set(split["val"])
+        assert sorted(split["train"] + split["val"]) == sorted(everyone)
+        assert split["val"] == subject_folds(everyone)[k]
+        vals += split["val"]
+        assert TrainConfig(split=f"fold{k}").split in SPLITS
+    assert sorted(vals) == sorted(everyone) and len(everyone) == 19
+    with pytest.raises(ValueError, match="split"):
+        load_split(f"fold{FOLDS}")

@@ -387,15 +387,15 @@ def test_corrupt_checkpoint_and_wrong_init_are_one_line_errors(tmp_path, teacher
 
 
 def test_splits_keep_validation_apart_except_the_final_one():
-    """v1 and v2 never train on their validation subjects; 'all' (final models) trains on all 19."""
+    """v1, v2 and the folds never train on their validation subjects; 'all' (final models) trains on all 19."""
     from matting_gui.research.data.sources import SPLITS, load_split
 
     v2, final = load_split("v2"), load_split("all")
-    for name in ("v1", "v2"):
+    for name in ("v1", "v2", "fold0", "fold1", "fold2", "fold3"):
         s = load_split(name)
         assert not set(s["train"]) & set(s["val"]) and len(s["train"]) + len(s["val"]) == 19, name
     assert set(final["train"]) == set(v2["train"]) | set(v2["val"]) and final["val"] == v2["val"]
-    assert set(SPLITS) == {"v1", "v2", "all"}
+    assert set(SPLITS) == {"v1", "v2", "all", "fold0", "fold1", "fold2", "fold3"}
 
 
 def test_a_stop_of_the_whole_process_group_leaves_a_resumable_checkpoint(tmp_path):

@@ -27,7 +27,17 @@ SPLIT_FILES = {"v1": Path(__file__).with_name("alphamatting_split.json"),
 #: The split names, for command-line choices and config checks. "all" is for final models: every
 #: subject of v2 trained on, v2's validation stems kept as 'val' so that the code paths run, though
 #: their numbers then measure fit, not generalisation (take final.safetensors, not best).
-SPLITS = (*SPLIT_FILES, "all")
+#: Subject-disjoint cross-validation folds over all 19 subjects (``subject_folds``): split "fold<k>"
+#: trains on every other fold and validates on fold k's subjects (out-of-fold networks).
+FOLDS = 4
+SPLITS = (*SPLIT_FILES, "all", *(f"fold{k}" for k in range(FOLDS)))
+
+
+def subject_folds(stems: list[str], count: int = FOLDS, seed: int = 0) -> list[list[str]]:
+    """``stems`` in ``count`` subject-disjoint groups of near-equal size, by a fixed shuffle."""
+    order = sorted(stems)
+    np.random.default_rng(seed).shuffle(order)
+    return [sorted(order[i::count]) for i in range(count)]
 
 
 @dataclass
@@ -41,11 +51,16 @@ class Subject:
 
 
 def load_split(version: str = "v1") -> dict[str, list[str]]:
-    """{'train': [...], 'val': [...]} stems of the alphamatting images for split ``version`` (v1, v2,
-    or all: every subject trained on, v2's validation stems repeated as 'val' for fit only)."""
+    """{'train': [...], 'val': [...]} stems of the alphamatting images for split ``version`` (v1, v2;
+    all: every subject trained on, v2's validation stems repeated as 'val' for fit only; fold<k>: the
+    other folds of ``subject_folds`` trained on, fold k validated)."""
     if version == "all":
         v2 = load_split("v2")
         return {"train": sorted(v2["train"] + v2["val"]), "val": v2["val"]}
+    if version.startswith("fold") and version in SPLITS:
+        groups = subject_folds(load_split("all")["train"])
+        k = int(version[4:])
+        return {"train": sorted(s for i, g in enumerate(groups) if i != k for s in g), "val": groups[k]}
     if version not in SPLIT_FILES:
         raise ValueError(f"unknown split {version!r}; choose one of {sorted(SPLITS)}")
     return json.loads(SPLIT_FILES[version].read_text())
