@@ -114,8 +114,9 @@ def encode_inputs(image: np.ndarray, trimap: np.ndarray, channels_last: bool = F
     the nearest known foreground and background pixel (1 on it, → 0 far away); with
     "proximity+gaussian" then exp(-d²/2σ²) to foreground and background for each σ in
     ``GAUSSIAN_SCALES`` (all in [0, 1]); with "proximity+solvers" then ``solvers``, float32
-    (2, H, W) in [0, 1]: the closed-form and KNN mattes (required there, refused elsewhere). The distance maps tell a network how far inside the
-    unknown band a pixel lies, which a single trimap channel cannot at stride 32.
+    (2, H, W) in [0, 1]: the closed-form and KNN mattes (required there, refused elsewhere). The
+    distance maps tell a network how far inside the unknown band a pixel lies, which a single trimap
+    channel cannot at stride 32.
     channels_last: the same (C, H, W) values as a view of an (H, W, C) array, so a
     channels_last tensor needs no relayout copy (6 ms at 512² on one core).
     pad: (bottom, right) rows and columns appended by mirroring the encoded values (numpy's
