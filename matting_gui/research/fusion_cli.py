@@ -132,11 +132,10 @@ def cmd_solver_teacher(args) -> int:
     if not weights.is_file():
         print_error(f"{weights}: no finished run to score; train it first (same --out, without --score)")
         return 2
-    rows = score(weights, cfg, threads=cfg.threads, out=out / "scores.json",
-                 name=weights.stem if args.weights else "solver_teacher", live=args.live)
+    name = weights.stem if args.weights else "solver_teacher"
+    rows = score(weights, cfg, threads=cfg.threads, out=out / "scores.json", name=name, live=args.live)
     print(json.dumps({k: {m: {"sad": round(v["sad"], 3), "grad": round(v["grad"], 3)} for m, v in t.items()}
                       for k, t in summary(rows).items()}, indent=1))
-    name = weights.stem if args.weights else "solver_teacher"
     for kind, c in paired_change(rows, name, "shipped" if args.live else "export").items():
         print(f"{kind}: SAD change {c['mean']:+.2f} (90 % bootstrap {c['low']:+.2f} to {c['high']:+.2f}), "
               f"lower on {c['wins']} of {c['cases']} cases")

@@ -25,7 +25,7 @@ from ..core.nets.fusion import FusionConfig, FusionNet, fusion_input, run_fusion
 from .data.sources import FOLDS, subject_folds
 from .run_files import load_state, save_state
 from .schedule import optimiser_step, warmup_cosine
-from .solver_cache import Case, iter_cases, network_matte
+from .solver_cache import Case, crop_window, iter_cases, network_matte
 
 #: Split v2's validation subjects: the shipped networks never trained on them, so their mattes there are
 #: honest, and a fusion that reads the network's matte is cross-validated over them, one left out per fold.
@@ -60,16 +60,7 @@ folds = subject_folds
 def _crop(case: tuple, rng: np.random.Generator, size: int) -> np.ndarray:
     """One training crop (planes (5 + K + 2, size, size) float32: the network input, α, unknown mask)."""
     image, trimap, alpha, mattes = case
-    h, w = trimap.shape
-    side = int(np.clip(size * rng.uniform(0.7, 1.5), 16, min(h, w)))
-    unknown = np.argwhere((trimap > 0) & (trimap < 255))
-    if len(unknown) and rng.random() < 0.9:
-        cy, cx = unknown[rng.integers(len(unknown))]
-        y0 = int(np.clip(cy - side // 2, 0, h - side))
-        x0 = int(np.clip(cx - side // 2, 0, w - side))
-    else:
-        y0, x0 = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
-    sl = (slice(y0, y0 + side), slice(x0, x0 + side))
+    sl, side = crop_window(trimap, rng, size)
     rs = (lambda a, interp=cv2.INTER_LINEAR: cv2.resize(a, (size, size), interpolation=interp)) if side != size \
         else (lambda a, interp=None: a)
     img = rs(image[sl], cv2.INTER_AREA)

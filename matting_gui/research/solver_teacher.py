@@ -30,7 +30,7 @@ from .grow import grow_into
 from .losses import charbonnier, gradient_loss
 from .run_files import load_state, save_state
 from .schedule import optimiser_step, warmup_cosine
-from .solver_cache import Case, iter_cases
+from .solver_cache import Case, case_paths, crop_window, load_case
 
 ENCODING = "proximity+solvers"
 
@@ -50,16 +50,25 @@ class SolverTeacherConfig:
     checkpoint_minutes: float = 5.0
 
 
-def split_cases(cfg: SolverTeacherConfig) -> tuple[list[Case], list[Case]]:
-    """(training cases, scored cases): v2's training subjects and all but the last ``held_thin`` thin
-    cases; v2's validation subjects and those thin cases."""
+def _split(cfg: SolverTeacherConfig) -> tuple[list[Path], list[Path]]:
+    """(training files, scored files) of the solver cache: v2's training subjects and all but the last
+    ``held_thin`` thin cases; v2's validation subjects and those thin cases. Nothing is read."""
     from .data.sources import load_split
 
     split = load_split("v2")
-    thin = sorted((c for c in iter_cases(subjects={"thin"})), key=lambda c: c.key)
-    held = thin[len(thin) - cfg.held_thin:] if cfg.held_thin else []
-    train = list(iter_cases(subjects=set(split["train"]))) + thin[: len(thin) - len(held)]
-    return train, list(iter_cases(subjects=set(split["val"]))) + held
+    thin = case_paths(subjects={"thin"})
+    cut = len(thin) - cfg.held_thin if cfg.held_thin else len(thin)
+    return case_paths(subjects=set(split["train"])) + thin[:cut], case_paths(subjects=set(split["val"])) + thin[cut:]
+
+
+def training_cases(cfg: SolverTeacherConfig) -> list[Case]:
+    """The cases trained on (``_split``), read."""
+    return [load_case(p) for p in _split(cfg)[0]]
+
+
+def scored_cases(cfg: SolverTeacherConfig) -> list[Case]:
+    """The cases scored, never trained on (``_split``), read."""
+    return [load_case(p) for p in _split(cfg)[1]]
 
 
 def grown_teacher(init: str) -> tuple[MattingNet, dict]:
@@ -73,15 +82,7 @@ def grown_teacher(init: str) -> tuple[MattingNet, dict]:
 def crop_sample(case: Case, rng: np.random.Generator, size: int) -> np.ndarray:
     """One training crop of ``case``: float32 (10 + 2, size, size), the network input (RGB, trimap, solver
     mattes) then α and the unknown mask. Side 0.7–1.5 × size (90 % centred on an unknown pixel), flips."""
-    h, w = case.trimap.shape
-    side = int(np.clip(size * rng.uniform(0.7, 1.5), 16, min(h, w)))
-    unknown = np.argwhere((case.trimap > 0) & (case.trimap < 255))
-    if len(unknown) and rng.random() < 0.9:
-        cy, cx = unknown[rng.integers(len(unknown))]
-        y0, x0 = int(np.clip(cy - side // 2, 0, h - side)), int(np.clip(cx - side // 2, 0, w - side))
-    else:
-        y0, x0 = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
-    sl = (slice(y0, y0 + side), slice(x0, x0 + side))
+    sl, side = crop_window(case.trimap, rng, size)
 
     def fit(a: np.ndarray, interp: int = cv2.INTER_LINEAR) -> np.ndarray:
         return a if side == size else cv2.resize(a, (size, size), interpolation=interp)
@@ -122,7 +123,7 @@ def train_solver_teacher(cfg: SolverTeacherConfig, out: Path) -> Path:
     rng = np.random.default_rng(cfg.seed)
     state_path = out / "state.pt"
     step = load_state(state_path, model, opt, rng)
-    train, _ = split_cases(cfg)
+    train = training_cases(cfg)
     model = model.to(memory_format=torch.channels_last)
     _train_mode(model, cfg.freeze_bn)
     last_save, started = time.monotonic(), time.monotonic()
@@ -154,12 +155,11 @@ def train_solver_teacher(cfg: SolverTeacherConfig, out: Path) -> Path:
 
 def score(weights: Path, cfg: SolverTeacherConfig, threads: int = 1, out: Path | None = None,
           name: str = "solver_teacher", live: bool = False) -> list[dict]:
-    """Rows (subject, case, kind, method, sad, mse, grad, conn) on the scored cases of ``split_cases``:
+    """Rows (subject, case, kind, method, sad, mse, grad, conn) on ``scored_cases``:
     closed-form, KNN, the shipped teacher's export matte (stored by ``fusion-network-cache``, else
-    computed) and ``weights``' export matte, as method ``name`` (export's steps; the cached solver mattes as
-    its inputs if it reads them: any network can be scored so). live: the network's matte alone instead (what
-    the editor shows while painting), for both (the shipped one's method then 'shipped'); a model without stored mattes (``cfg.init`` = 'student') is
-    run.
+    computed) and ``weights``' export matte, as method ``name`` (export's steps; the cached solver mattes
+    as its inputs if it reads them: any network can be scored so). live: both networks' mattes alone
+    instead (what the editor shows while painting; the shipped one's method is then 'shipped'), run here.
     Only the validation subjects' official, wide and painted cases and the held-out thin cases count.
     out: also write the rows there (JSON)."""
     from tqdm import tqdm
@@ -174,7 +174,7 @@ def score(weights: Path, cfg: SolverTeacherConfig, threads: int = 1, out: Path |
     steps = {} if live else {k: v for k, v in EXPORT_STEPS.items() if k != "fuse"}
     new, old = Predictor(weights, device="cpu"), None
     rows = []
-    _, cases = split_cases(cfg)
+    cases = scored_cases(cfg)
     for case in tqdm([c for c in cases if c.subject == "thin" or c.key.split("/", 1)[1] in EVAL_CASES],
                      desc="scoring", unit="case"):
         case_name = case.key.split("/", 1)[1]

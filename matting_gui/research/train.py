@@ -102,6 +102,15 @@ def _setup_distributed() -> tuple[int, int]:
     return (dist.get_rank(), world) if world > 1 else (0, 1)
 
 
+def _refuse_solver_network(path: str, net: MattingNet) -> None:
+    """A network that reads closed-form and KNN mattes can neither start nor teach a run here: generated
+    samples have no solver mattes (``research.solver_teacher`` trains such networks on the solver cache)."""
+    if net.config.trimap_encoding in SOLVER_ENCODINGS:
+        raise ValueError(f"{path}: reads closed-form and KNN mattes, which generated training samples do not "
+                         "have; it cannot teach or start a run here (matting_gui.research.solver_teacher trains "
+                         "such networks)")
+
+
 def main(cfg: TrainConfig) -> dict:
     """Train (or distil) as configured. Returns a summary dict (rank 0; others get {})."""
     rank, world = _setup_distributed()
@@ -138,9 +147,7 @@ def main(cfg: TrainConfig) -> dict:
         log.say(f"encoder initialised from ImageNet ({load_efficientnet_lite0(net.encoder)} tensors)")
     if cfg.init and state is None:
         init_net, _ = load_network(cfg.init)
-        if init_net.config.trimap_encoding in SOLVER_ENCODINGS:
-            raise ValueError(f"{cfg.init}: reads closed-form and KNN mattes, which generated training samples "
-                             "do not have (matting_gui.research.solver_teacher trains such networks)")
+        _refuse_solver_network(cfg.init, init_net)
         if init_net.config == net_cfg:
             net.load_state_dict(init_net.state_dict())
             log.say(f"initialised from {cfg.init}")
@@ -156,9 +163,7 @@ def main(cfg: TrainConfig) -> dict:
         if not cfg.teacher:
             raise ValueError(f"--kd {cfg.kd} needs --teacher PATH")
         teacher, _ = load_network(cfg.teacher)
-        if teacher.config.trimap_encoding in SOLVER_ENCODINGS:
-            raise ValueError(f"{cfg.teacher}: reads closed-form and KNN mattes, which generated training samples "
-                             "do not have; it cannot teach here")
+        _refuse_solver_network(cfg.teacher, teacher)
         # frozen: fold BatchNorm into the convs (same outputs, ~15% faster forward)
         teacher = fuse_for_inference(teacher).to(memory_format=torch.channels_last).eval()
         for p in teacher.parameters():

@@ -147,6 +147,8 @@ def test_a_solver_network_reads_the_mattes_it_is_given_or_solves_them(tmp_path):
     assert small.predict(img, tri, solvers=mattes).alpha.shape == (64, 96)  # given mattes resized
     with pytest.raises(ValueError, match="expected 2 solver mattes"):
         pred.predict(img, tri, solvers=mattes[:1])
+    with pytest.raises(ValueError, match="of the photo's size"):  # never stretched to fit
+        pred.predict(img, tri, solvers=mattes[:, :32])
     assert len(forward_times(pred.model, img, tri, repeats=1)) == 1  # benchmarks time it with zero mattes
 
 

@@ -36,7 +36,7 @@ def test_a_crop_keeps_photo_trimap_mattes_and_alpha_aligned():
 
 def test_training_starts_from_the_grown_network_and_resumes_exactly(tmp_path, init, monkeypatch):
     cases = [_case("GT03", "trimap1", 0), _case("thin", "0000", 1)]
-    monkeypatch.setattr(solver_teacher, "split_cases", lambda cfg: (cases, []))
+    monkeypatch.setattr(solver_teacher, "training_cases", lambda cfg: cases)
     cfg = dict(batch=2, crop=32, init=init, checkpoint_minutes=0.0)
     whole = solver_teacher.train_solver_teacher(SolverTeacherConfig(steps=4, **cfg), tmp_path / "whole")
     solver_teacher.train_solver_teacher(SolverTeacherConfig(steps=2, **cfg), tmp_path / "split")
@@ -53,7 +53,7 @@ def test_training_starts_from_the_grown_network_and_resumes_exactly(tmp_path, in
 
 def test_scores_compare_the_shipped_export_with_the_solver_teacher(tmp_path, init, monkeypatch):
     cases = [_case("GT01", "trimap1", 0), _case("GT01", "half_trimap2", 1), _case("thin", "0119", 2)]
-    monkeypatch.setattr(solver_teacher, "split_cases", lambda cfg: ([], cases))
+    monkeypatch.setattr(solver_teacher, "scored_cases", lambda cfg: cases)
     monkeypatch.setattr("matting_gui.research.solver_cache.network_matte", lambda key, model: None)
     weights = tmp_path / "w.safetensors"
     save_weights(weights, solver_teacher.grown_teacher(init)[0])

@@ -249,7 +249,7 @@ class Predictor:
         use_int8 = (self.precision == "int8" if int8 is None else int8) and self._int8 is not None
         net = self._int8 if use_int8 else self.model
         if trimap_encoding(net) in SOLVER_ENCODINGS:
-            if (solvers := self._solver_inputs(img_work, tri_work, solvers, superseded)) is None:
+            if (solvers := self._solver_inputs(img_work, tri_work, trimap.shape, solvers, superseded)) is None:
                 return None
         else:
             solvers = None
@@ -304,16 +304,16 @@ class Predictor:
         return self._reduced(image, sw, sh), cv2.resize(trimap, (sw, sh), interpolation=cv2.INTER_NEAREST)
 
     @staticmethod
-    def _solver_inputs(img_work: np.ndarray, tri_work: np.ndarray, given: np.ndarray | None,
-                       superseded: Callable[[], bool] | None) -> np.ndarray | None:
-        """The closed-form and KNN mattes at the working size: ``given`` resized, or solved (None when
-        superseded meanwhile)."""
+    def _solver_inputs(img_work: np.ndarray, tri_work: np.ndarray, photo_shape: tuple[int, int],
+                       given: np.ndarray | None, superseded: Callable[[], bool] | None) -> np.ndarray | None:
+        """The closed-form and KNN mattes at the working size: ``given`` (at the photo's size ``photo_shape``)
+        resized, or solved (None when superseded meanwhile)."""
         from .solvers import SolveAborted, solver_mattes
 
         h, w = tri_work.shape
         if given is not None:
-            if given.shape[0] != 2:
-                raise ValueError(f"expected 2 solver mattes, got {given.shape[0]}")
+            if given.shape != (2, *photo_shape):
+                raise ValueError(f"expected 2 solver mattes of the photo's size {photo_shape}, got {given.shape}")
             return np.stack([m if m.shape == (h, w) else cv2.resize(m, (w, h), interpolation=cv2.INTER_AREA)
                              for m in given.astype(np.float32, copy=False)])
         try:
