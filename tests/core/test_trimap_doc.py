@@ -210,3 +210,21 @@ def test_a_band_computed_before_an_edit_is_refused():
     with pytest.raises(ValueError, match="changed while"):
         doc.apply_band(result)
     assert doc.apply_band(doc.compute_band(3)) and doc.trimap[20, 20] == FOREGROUND
+
+
+def test_snapshot_is_one_read_only_copy_per_revision():
+    """Work handed to other threads shares one copy of the trimap until the next edit, undo or redo."""
+    doc = TrimapDocument(40, 60)
+    first = doc.snapshot()
+    assert doc.snapshot() is first and not first.flags.writeable
+    assert np.array_equal(first, doc.trimap) and first is not doc.trimap
+    doc.begin_stroke(255)
+    doc.paint_segment(10, 10, 12, 10, 3)
+    painted = doc.snapshot()
+    assert painted is not first and np.array_equal(painted, doc.trimap)
+    assert not np.array_equal(first, painted)  # the earlier snapshot kept what it was
+    doc.end_stroke()
+    doc.undo()
+    assert np.array_equal(doc.snapshot(), first)
+    doc.redo()
+    assert np.array_equal(doc.snapshot(), painted)

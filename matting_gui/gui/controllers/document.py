@@ -326,7 +326,7 @@ class DocumentController(QObject):
                 return None  # the last autosave is still writing; the next tick catches up
             self._autosave_thread.join()
         png, meta = paths
-        trimap, photo = doc.trimap.copy(), str(self.session.photo.path.resolve())
+        trimap, photo = doc.snapshot(), str(self.session.photo.path.resolve())
 
         def write() -> None:
             try:

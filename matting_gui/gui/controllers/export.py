@@ -67,7 +67,7 @@ class ExportController(QObject):
             return None
         background = s.background() if request.composite else None
         model = model or s.model
-        self.job = ExportJob(self.service.new_id(), model, s.device, s.photo.rgb, s.doc.trimap.copy(),
+        self.job = ExportJob(self.service.new_id(), model, s.device, s.photo.rgb, s.doc.snapshot(),
                              dataclasses.replace(s.adjust), Path(folder), stem, request, s.decontaminate,
                              background, s.photo.image.bit_depth, mirror, refine, fuse=fuse)
         self._ids.add(self.job.job_id)

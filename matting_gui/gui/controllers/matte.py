@@ -100,7 +100,7 @@ class MatteController(QObject):
         follow_up = preview and not s.doc.in_stroke
         want_fg = s.decontaminate and s.view_mode == "composite"
         refine_after = s.refine and not s.doc.in_stroke  # never while painting: the next preview comes at once
-        job = MatteJob(self.service.new_id(), s.stamp(preview), s.photo.rgb, s.doc.trimap.copy(), s.device,
+        job = MatteJob(self.service.new_id(), s.stamp(preview), s.photo.rgb, s.doc.snapshot(), s.device,
                        PREVIEW_PIXELS if preview else None, want_fg, follow_up, refine_after,
                        settle_model=self.settle_model, settle_steps=dict(self.settle_steps))
         self.service.submit(job)
