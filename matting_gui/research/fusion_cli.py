@@ -139,6 +139,16 @@ def cmd_solver_teacher(args) -> int:
     for kind, c in paired_change(rows, name, "shipped" if args.live else "export").items():
         print(f"{kind}: SAD change {c['mean']:+.2f} (90 % bootstrap {c['low']:+.2f} to {c['high']:+.2f}), "
               f"lower on {c['wins']} of {c['cases']} cases")
+    from ..core.files.safe_write import atomic_write_bytes
+    from ..core.nets.model_files import EXPORT_STEPS
+    from .structure_check import lattice_check
+
+    steps = {} if args.live else {k: v for k, v in EXPORT_STEPS.items() if k != "fuse"}
+    lattice = {m: lattice_check(Path(w), steps) for m, w in (("shipped", cfg.init), (name, weights))}
+    atomic_write_bytes(out / "lattice.json", (json.dumps(lattice, indent=1) + "\n").encode())
+    for m, r in lattice.items():
+        print(f"lattice, {m}: SAD {r['sad']:.2f}, background under the band above 0.2 {r['background']:.1%}, "
+              f"girders above 0.5 {r['girders']:.1%}")
     return 0
 
 

@@ -27,6 +27,7 @@ WRITERS = {
     "gui/identity.py": "desktop entry and icon",
     "research/cli.py": "reports (--json), ablation lock files",
     "research/data/sources.py": "foreground cache",
+    "research/fusion_cli.py": "lattice check of a scored network",
     "research/fusion_eval.py": "fusion mattes and scores",
     "research/fusion_train.py": "fusion checkpoints, logs, scores",
     "research/plot_log.py": "plots",

@@ -7,14 +7,9 @@ import numpy as np
 
 from matting_gui.core.inference.predictor import Predictor
 from matting_gui.research.data.thin import hair_over_lattice
+from matting_gui.research.structure_check import structure_under_band as _structure_under_band
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _structure_under_band(image, trimap, alpha):
-    """Background pixels under the unknown band, and those of them on a girder (dark)."""
-    under = (trimap == 128) & (alpha < 0.01)
-    return under, under & (image.mean(-1) < 0.35)
 
 
 def test_the_case_puts_background_structure_under_a_wide_band():

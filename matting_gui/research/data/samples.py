@@ -18,6 +18,7 @@ from matting_gui.research.data.augment import hue_shift, merge_foregrounds, rand
 from matting_gui.research.data.hair import synthetic_hair
 from matting_gui.research.data.painted import painted_trimap
 from matting_gui.research.data.sources import Subject
+from matting_gui.research.data.structure import add_structure
 from matting_gui.research.data.thin import THIN_KINDS, thin_subject, thin_trimap
 
 CROP_SIDES = (320, 480, 640)
@@ -80,6 +81,7 @@ class MattingSamples(Dataset):
         p_foliage: float = 0.0,
         p_hair: float = 0.0,
         p_thin: float = 0.0,
+        p_bg_structure: float = 0.0,
         p_islands: float = 0.0,
         p_two_fg: float = 0.0,
         p_affine: float = 0.0,
@@ -110,6 +112,9 @@ class MattingSamples(Dataset):
         # yarn often dark on dark, sheets of strands, leaves over leafy colours) with the foreground mostly
         # unpainted; 0 draws nothing
         self.p_thin = p_thin
+        # share of composites whose background gets a solid structure painted in (data.structure: fences,
+        # girders, bars, branches), which the unknown band must leave background; 0 draws nothing
+        self.p_bg_structure = p_bg_structure
         # of the painted trimaps, the share with small unknown islands inside the foreground (data.painted)
         self.p_islands = p_islands
         # composites closer to real photos: defocused backgrounds, JPEG re-compression
@@ -202,6 +207,8 @@ class MattingSamples(Dataset):
             if self.hue and rng.random() < 0.5:
                 fg = hue_shift(rng, fg, self.hue)
             bg = self._background(rng, s) if thin_bg is None else np.ascontiguousarray(thin_bg)
+            if self.p_bg_structure and rng.random() < self.p_bg_structure:
+                bg = add_structure(rng, bg)
             if self.realism and rng.random() < 0.3:  # a defocused background, as behind most portraits
                 bg = cv2.GaussianBlur(bg, (0, 0), rng.uniform(0.8, 4.0))
             image = fg * alpha[..., None] + bg * (1 - alpha[..., None])
