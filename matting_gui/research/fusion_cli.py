@@ -144,7 +144,7 @@ def cmd_solver_teacher(args) -> int:
     from .structure_check import lattice_check
 
     steps = {} if args.live else {k: v for k, v in EXPORT_STEPS.items() if k != "fuse"}
-    lattice = {m: lattice_check(Path(w), steps) for m, w in (("shipped", cfg.init), (name, weights))}
+    lattice = {m: lattice_check(w, steps) for m, w in (("shipped", cfg.init), (name, weights))}
     atomic_write_bytes(out / "lattice.json", (json.dumps(lattice, indent=1) + "\n").encode())
     for m, r in lattice.items():
         print(f"lattice, {m}: SAD {r['sad']:.2f}, background under the band above 0.2 {r['background']:.1%}, "

@@ -7,7 +7,7 @@ girders; ``lattice_check`` counts them, for the live network and for export's st
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 import numpy as np
 
@@ -28,8 +28,8 @@ def lattice_shares(pred: np.ndarray, image: np.ndarray, trimap: np.ndarray, alph
     return {"background": float((pred[under] > 0.2).mean()), "girders": float((pred[girders] > 0.5).mean())}
 
 
-def lattice_check(weights: Path, steps: dict | None = None, size: int = 512) -> dict:
-    """The network at ``weights`` on the lattice case (seed 0) with ``steps`` (Predictor.predict's keyword
+def lattice_check(weights: str | os.PathLike, steps: dict | None = None, size: int = 512) -> dict:
+    """The network ``weights`` (an installed model's name or a weights file) on the lattice case (seed 0) with ``steps`` (Predictor.predict's keyword
     arguments: {} for the live matte, EXPORT_STEPS for export's): {'sad', 'grad', 'background', 'girders'}."""
     from ..core.evaluation.metrics import evaluate_alpha
     from ..core.inference.predictor import Predictor
