@@ -80,6 +80,7 @@ class TrainConfig:
     p_hair: float = 0.0  # share of samples that are procedural heads of long fine hair (data.hair)
     p_thin: float = 0.0  # share of samples that are procedural thin structures, foreground mostly unpainted (data.thin)
     p_bg_structure: float = 0.0  # share of composites whose background gets fences/girders/bars/branches (data.structure)
+    structure_band: int = 0  # with p_bg_structure: those samples' band dilated 8..this px (at 256); 0: usual trimaps
     p_islands: float = 0.0  # of the painted trimaps, the share with unknown islands inside the foreground
     realism: bool = False  # defocused backgrounds and JPEG re-compression in composites
     p_two_fg: float = 0.0  # share of real composites merging a second subject behind the first (data.augment)
@@ -116,7 +117,7 @@ class TrainConfig:
                                 ("min_lr_ratio", 0.0, 1.0), ("w1", 0.0, 1.0), ("teacher_gate", 0.0, 1.0),
                                 ("kd_decay_from", 0.0, 1.0),
                                 ("p_painted", 0.0, 1.0), ("p_fg_seeds", 0.0, 1.0), ("p_foliage", 0.0, 1.0),
-                                ("p_hair", 0.0, 1.0), ("p_thin", 0.0, 1.0), ("p_islands", 0.0, 1.0), ("p_bg_structure", 0.0, 1.0),
+                                ("p_hair", 0.0, 1.0), ("p_thin", 0.0, 1.0), ("p_islands", 0.0, 1.0), ("p_bg_structure", 0.0, 1.0), ("structure_band", 0, 256),
                                 ("p_two_fg", 0.0, 1.0), ("p_affine", 0.0, 1.0), ("hue", 0.0, 180.0),
                                 ("encoder_lr_scale", 1e-6, 100.0), ("clip", 1e-9, None),
                                 ("checkpoint_minutes", 1e-3, None), ("weight_decay", 0.0, 1.0),

@@ -44,7 +44,8 @@ def build_data(cfg: TrainConfig, encoding: str = "proximity"):
 
     mode = _data_mode(cfg)
     recipe = dict(p_painted=cfg.p_painted, realism=cfg.realism, p_fg_seeds=cfg.p_fg_seeds, p_foliage=cfg.p_foliage,
-                  p_hair=cfg.p_hair, p_thin=cfg.p_thin, p_bg_structure=cfg.p_bg_structure, p_islands=cfg.p_islands, p_two_fg=cfg.p_two_fg, p_affine=cfg.p_affine,
+                  p_hair=cfg.p_hair, p_thin=cfg.p_thin, p_bg_structure=cfg.p_bg_structure,
+                  structure_band=cfg.structure_band, p_islands=cfg.p_islands, p_two_fg=cfg.p_two_fg, p_affine=cfg.p_affine,
                   hue=cfg.hue, encoding=encoding)
     if mode == "synthetic":
         ds = MattingSamples([], generated_backgrounds(cfg.seed), cfg.size, cfg.seed, **recipe)
@@ -67,6 +68,7 @@ def build_data(cfg: TrainConfig, encoding: str = "proximity"):
            if cfg.p_thin else "")
         + (f"; {cfg.p_bg_structure:.0%} of composites with a fence, girders, bars or branches painted into the "
            "background" if cfg.p_bg_structure else "")
+        + (f" (under an unknown band 8-{cfg.structure_band} px wide at 256 px)" if cfg.structure_band else "")
         + (f"; {cfg.p_painted:.0%} hand-painted-style trimaps" if cfg.p_painted else "")
         + (f" ({cfg.p_fg_seeds:.0%} of them with the foreground unpainted but for seeds)" if cfg.p_fg_seeds else "")
         + (f" ({cfg.p_islands:.0%} of them with unknown islands inside the foreground)" if cfg.p_islands else "")

@@ -63,3 +63,20 @@ def test_lattice_shares_count_the_structure_called_foreground():
     pred[:4, 2] = 0.9  # half the girder called foreground
     shares = lattice_shares(pred, image, trimap, alpha)
     assert shares == {"background": 4 / 64, "girders": 0.5}
+
+
+def test_structure_band_puts_the_structure_under_a_wide_band():
+    bgs = generated_backgrounds(0, 3, 128)
+    usual = MattingSamples([], bgs, 128, seed=2, p_bg_structure=1.0)
+    wide = MattingSamples([], bgs, 128, seed=2, p_bg_structure=1.0, structure_band=40)
+    widths = []
+    for i in range(6):
+        a, b = usual[i], wide[i]
+        assert np.array_equal(a["image"].numpy(), b["image"].numpy())  # the same composite, another trimap
+        t = b["trimap"][0].numpy()
+        support = b["alpha"][0].numpy() > 1e-3
+        assert (t[~support] != 255).all() and set(np.unique(t)) <= {0, 128, 255}
+        widths.append(((t == 128) & ~support).sum() / max(1, ((a["trimap"][0].numpy() == 128) & ~support).sum()))
+    assert np.median(widths) > 1.5  # far more background under the band
+    with pytest.raises(ValueError, match="structure_band"):
+        TrainConfig(structure_band=-1)

@@ -82,6 +82,7 @@ class MattingSamples(Dataset):
         p_hair: float = 0.0,
         p_thin: float = 0.0,
         p_bg_structure: float = 0.0,
+        structure_band: int = 0,
         p_islands: float = 0.0,
         p_two_fg: float = 0.0,
         p_affine: float = 0.0,
@@ -115,6 +116,10 @@ class MattingSamples(Dataset):
         # share of composites whose background gets a solid structure painted in (data.structure: fences,
         # girders, bars, branches), which the unknown band must leave background; 0 draws nothing
         self.p_bg_structure = p_bg_structure
+        # with it: the unknown band of those samples is the subject's support dilated by 8 up to this many
+        # px (at 256 px), as users paint over hair, so that the structure lies under the band; 0: the usual
+        # trimaps (nothing drawn)
+        self.structure_band = structure_band
         # of the painted trimaps, the share with small unknown islands inside the foreground (data.painted)
         self.p_islands = p_islands
         # composites closer to real photos: defocused backgrounds, JPEG re-compression
@@ -171,6 +176,7 @@ class MattingSamples(Dataset):
                 and rng.random() * (1 - self.p_foliage - self.p_hair) < self.p_thin)
         r = 1.0 if foliage or hair or thin else rng.random()
         thin_bg = None
+        structured = False
         photo = r < self.p_photo
         if photo or r < self.p_photo + self.p_real:
             src, alpha = self._real(rng, photo)
@@ -209,6 +215,7 @@ class MattingSamples(Dataset):
             bg = self._background(rng, s) if thin_bg is None else np.ascontiguousarray(thin_bg)
             if self.p_bg_structure and rng.random() < self.p_bg_structure:
                 bg = add_structure(rng, bg)
+                structured = True
             if self.realism and rng.random() < 0.3:  # a defocused background, as behind most portraits
                 bg = cv2.GaussianBlur(bg, (0, 0), rng.uniform(0.8, 4.0))
             image = fg * alpha[..., None] + bg * (1 - alpha[..., None])
@@ -224,6 +231,8 @@ class MattingSamples(Dataset):
         trimap = trimap_from_alpha(alpha, erode, dilate)
         if thin:  # no solid interior to paint: mostly seeds, both classes somewhere
             trimap = thin_trimap(alpha, rng, s / 256)
+        elif structured and self.structure_band:  # a wide band over the structure
+            trimap = trimap_from_alpha(alpha, erode, max(1, round(rng.integers(8, max(9, self.structure_band + 1)) * s / 256)))
         elif self.p_painted and rng.random() < self.p_painted:
             trimap = painted_trimap(alpha, rng, s / 256, self.p_fg_seeds, self.p_islands)
         unknown = (trimap == 128).astype(np.float32)
