@@ -140,10 +140,10 @@ def cmd_solver_teacher(args) -> int:
         print(f"{kind}: SAD change {c['mean']:+.2f} (90 % bootstrap {c['low']:+.2f} to {c['high']:+.2f}), "
               f"lower on {c['wins']} of {c['cases']} cases")
     from ..core.files.safe_write import atomic_write_bytes
-    from ..core.nets.model_files import EXPORT_STEPS
+    from .solver_teacher import scored_steps
     from .structure_check import lattice_check
 
-    steps = {} if args.live else {k: v for k, v in EXPORT_STEPS.items() if k != "fuse"}
+    steps = scored_steps(args.live)
     lattice = {m: lattice_check(w, steps) for m, w in (("shipped", cfg.init), (name, weights))}
     atomic_write_bytes(out / "lattice.json", (json.dumps(lattice, indent=1) + "\n").encode())
     for m, r in lattice.items():

@@ -153,6 +153,14 @@ def train_solver_teacher(cfg: SolverTeacherConfig, out: Path) -> Path:
     return save_weights(out / "teacher_solvers.safetensors", model.to(memory_format=torch.contiguous_format), card)
 
 
+def scored_steps(live: bool) -> dict:
+    """Predictor.predict's keyword arguments for a scored matte: {} for the live network alone, else
+    export's steps without solver fusion (the candidates are compared with export's own network matte)."""
+    from ..core.nets.model_files import EXPORT_STEPS
+
+    return {} if live else {k: v for k, v in EXPORT_STEPS.items() if k != "fuse"}
+
+
 def score(weights: Path, cfg: SolverTeacherConfig, threads: int = 1, out: Path | None = None,
           name: str = "solver_teacher", live: bool = False) -> list[dict]:
     """Rows (subject, case, kind, method, sad, mse, grad, conn) on ``scored_cases``:
@@ -166,12 +174,11 @@ def score(weights: Path, cfg: SolverTeacherConfig, threads: int = 1, out: Path |
 
     from ..core.evaluation.metrics import evaluate_alpha
     from ..core.inference.predictor import Predictor
-    from ..core.nets.model_files import EXPORT_STEPS
     from .fusion_train import EVAL_CASES
     from .solver_cache import network_matte
 
     torch.set_num_threads(threads)
-    steps = {} if live else {k: v for k, v in EXPORT_STEPS.items() if k != "fuse"}
+    steps = scored_steps(live)
     new, old = Predictor(weights, device="cpu"), None
     rows = []
     cases = scored_cases(cfg)

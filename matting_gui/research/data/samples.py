@@ -232,7 +232,8 @@ class MattingSamples(Dataset):
         if thin:  # no solid interior to paint: mostly seeds, both classes somewhere
             trimap = thin_trimap(alpha, rng, s / 256)
         elif structured and self.structure_band:  # a wide band over the structure
-            trimap = trimap_from_alpha(alpha, erode, max(1, round(rng.integers(8, max(9, self.structure_band + 1)) * s / 256)))
+            band = rng.integers(8, max(8, self.structure_band) + 1)
+            trimap = trimap_from_alpha(alpha, erode, max(1, round(band * s / 256)))
         elif self.p_painted and rng.random() < self.p_painted:
             trimap = painted_trimap(alpha, rng, s / 256, self.p_fg_seeds, self.p_islands)
         unknown = (trimap == 128).astype(np.float32)
