@@ -43,13 +43,14 @@ def cmd_fusion_cv(args) -> int:
     from pathlib import Path
 
     from .fusion_train import FOLDS, V2_VAL, run_fold, summarise
+    from .solver_cache import is_out_of_fold
 
     out = Path(args.out)
-    count = len(V2_VAL) if args.network else FOLDS
+    count = len(V2_VAL) if args.network and not is_out_of_fold(args.network) else FOLDS
     if args.fold is not None and not 0 <= args.fold < count:
         print_error(f"--fold must be 0 to {count - 1}")
         return 2
-    todo = [args.fold] if args.fold is not None else list(range(count))
+    todo = [] if args.summary else [args.fold] if args.fold is not None else list(range(count))
     for fold in todo:
         run_fold(fold, _train_config(args), out)
     rows = []
@@ -58,7 +59,22 @@ def cmd_fusion_cv(args) -> int:
         if scores.is_file():
             rows += json.loads(scores.read_text())
     print(json.dumps(summarise(rows), indent=1))
+    if args.network and rows:
+        _print_against_export(rows)
     return 0
+
+
+def _print_against_export(rows: list[dict]) -> None:
+    """Per-subject SAD tables and the paired change of the fusion and the median against the network's export."""
+    from .fusion_eval import per_subject_table
+    from .solver_teacher import paired_change
+
+    for kind in dict.fromkeys(r["kind"] for r in rows):
+        print(f"\n{kind} trimaps, SAD\n\n{per_subject_table(rows, kind)}")
+    for method in ("fusion", "median"):
+        for kind, c in paired_change(rows, method, "export").items():
+            print(f"{method} vs export, {kind}: SAD change {c['mean']:+.2f} (90 % bootstrap {c['low']:+.2f} to "
+                  f"{c['high']:+.2f}), lower on {c['wins']} of {c['cases']} cases")
 
 
 def cmd_fusion_train(args) -> int:
@@ -66,11 +82,12 @@ def cmd_fusion_train(args) -> int:
     from pathlib import Path
 
     from .fusion_train import V2_VAL, train_fusion
-    from .solver_cache import iter_cases
+    from .solver_cache import is_out_of_fold, iter_cases
 
     model_dir = Path(args.out)
     cfg = _train_config(args)
-    subjects = (set(V2_VAL) | {"thin"}) if cfg.network else None  # a network's matte is honest only there
+    # the shipped network's matte is honest only on the subjects it never saw; out-of-fold mattes everywhere
+    subjects = (set(V2_VAL) | {"thin"}) if cfg.network and not is_out_of_fold(cfg.network) else None
     train_fusion(list(iter_cases(subjects=subjects)), cfg, model_dir)
     print(f"wrote {model_dir / 'fusion.safetensors'}")
     return 0
@@ -93,10 +110,25 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_network_cache(args) -> int:
-    """Store a model's export mattes for the cached cases of the subjects it never trained on."""
-    from .fusion_eval import build_network_cache
-    from .fusion_train import V2_VAL
+    """Store a model's export mattes for the cached cases of the subjects it never trained on; with
+    --fold-weights, the out-of-fold mattes of the fold networks that exist yet."""
+    from pathlib import Path
 
+    from .fusion_eval import build_network_cache, build_oof_network_cache
+    from .fusion_train import FOLDS, V2_VAL
+    from .solver_cache import is_out_of_fold
+
+    if args.fold_weights or is_out_of_fold(args.model):
+        if not (args.fold_weights and "{k}" in args.fold_weights and is_out_of_fold(args.model)):
+            print_error("out-of-fold mattes need --fold-weights with {k} in it and a --model name ending _oof")
+            return 2
+        paths = {k: Path(args.fold_weights.format(k=k)).expanduser() for k in range(FOLDS)}
+        weights = {k: p for k, p in paths.items() if p.is_file()}
+        for k in sorted(set(paths) - set(weights)):
+            print(f"fold {k}: no {paths[k]} yet; its cases wait")
+        done = build_oof_network_cache(weights, args.model, threads=args.threads)
+        print(f"{done} {args.model} mattes computed now")
+        return 0
     done = build_network_cache(set(V2_VAL) | {"thin"}, args.model)
     print(f"{done} {args.model} mattes computed now")
     return 0
@@ -171,10 +203,14 @@ def register_training(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fusion-cv", help="subject-disjoint cross-validation of the fusion network (resumable)")
     _add_train_args(p)
     p.add_argument("--fold", type=int, help="run only this fold (0-based); the summary covers every fold done")
+    p.add_argument("--summary", action="store_true", help="run nothing: the summary of the folds done")
     p.set_defaults(func=cmd_fusion_cv)
     p = sub.add_parser("fusion-network-cache", help="store a model's export mattes for the solver cache's cases "
                        "of the subjects it never trained on (resumable)")
-    p.add_argument("--model", default="teacher")
+    p.add_argument("--model", default="teacher", help="a model, or the name (ending _oof) of an out-of-fold cache")
+    p.add_argument("--fold-weights", dest="fold_weights", help="the fold networks' weights, {k} for the fold: "
+                   "e.g. runs/teacher_fold{k}/final.safetensors (never best: chosen on the held-out fold)")
+    p.add_argument("--threads", type=int, default=1)
     p.set_defaults(func=cmd_network_cache)
     p = sub.add_parser("fusion-candidates", help="export's matte beside the out-of-fold solver fusion and fixed "
                        "blends, on the subjects the network never saw")

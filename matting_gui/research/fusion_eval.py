@@ -20,7 +20,7 @@ from ..core.files.safe_write import atomic_write_bytes
 from ..core.nets.fusion import load_fusion, run_fusion
 from ..core.nets.model_files import EXPORT_STEPS
 from .fusion_train import EVAL_CASES, FOLDS, V2_VAL, folds
-from .solver_cache import iter_cases, network_cache, network_matte
+from .solver_cache import case_fold, iter_cases, network_cache, network_matte
 
 
 def _export_matte(predictor, key: str, image: np.ndarray, trimap: np.ndarray, folder: Path) -> np.ndarray:
@@ -51,6 +51,29 @@ def build_network_cache(subjects: set[str], model: str = "teacher") -> int:
         _export_matte(predictor, case.key, image, trimap, network_cache(model))
         done += 1
     return done
+
+
+def build_oof_network_cache(weights: dict[int, Path], model: str = "teacher_oof", threads: int = 1) -> int:
+    """Store out-of-fold export mattes as network cache ``model`` (a name ending ``_oof``): every cached case
+    of a subject in fold k (and every procedural case that ``case_fold`` puts in fold k) gets the export matte
+    of ``weights[k]``, the network trained on split ``fold<k>``, which never saw that subject. Folds without
+    weights are skipped, so the cache grows as the fold networks finish; resumable. Returns how many mattes
+    were computed now."""
+    from tqdm import tqdm
+
+    from ..core.inference.predictor import Predictor
+    from .data.sources import load_split
+
+    groups = folds(load_split("all")["train"], FOLDS)
+    todo = [(case_fold(c.key, c.subject, groups), c) for c in iter_cases() if network_matte(c.key, model) is None]
+    todo = sorted(((k, c) for k, c in todo if k in weights), key=lambda t: t[0])
+    predictors: dict[int, Predictor] = {}
+    for k, case in tqdm(todo, desc=f"{model} mattes", unit="case"):
+        if k not in predictors:
+            predictors = {k: Predictor(weights[k], device="cpu", threads=threads)}  # one network in memory
+        image, trimap, _, _ = case.float_inputs()
+        _export_matte(predictors[k], case.key, image, trimap, network_cache(model))
+    return len(todo)
 
 
 def candidates(export: np.ndarray, fused: np.ndarray, mattes: np.ndarray) -> dict[str, np.ndarray]:

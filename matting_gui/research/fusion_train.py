@@ -25,7 +25,7 @@ from ..core.nets.fusion import FusionConfig, FusionNet, fusion_input, run_fusion
 from .data.sources import FOLDS, subject_folds
 from .run_files import load_state, save_state
 from .schedule import optimiser_step, warmup_cosine
-from .solver_cache import Case, crop_window, iter_cases, network_matte
+from .solver_cache import Case, crop_window, is_out_of_fold, iter_cases, network_matte
 
 #: Split v2's validation subjects: the shipped networks never trained on them, so their mattes there are
 #: honest, and a fusion that reads the network's matte is cross-validated over them, one left out per fold.
@@ -149,14 +149,16 @@ def train_fusion(cases: list[Case], cfg: FusionTrainConfig, out: Path, log_name:
 
 def score_cases(model: FusionNet | None, cases: list[Case], network: str = "") -> list[dict]:
     """Per held-out case: SAD, MSE, Gradient, Connectivity of closed-form, KNN, (network given) that
-    network's export matte, and (model given) the fusion."""
+    network's export matte and the per-pixel median of the three, and (model given) the fusion."""
     rows = []
     for case in cases:
         name = case.key.split("/", 1)[1]
         if name not in EVAL_CASES or (inputs := case_inputs(case, network)) is None:
             continue
         image, trimap, alpha, mattes = inputs
-        methods = {"closed_form": mattes[0], "knn": mattes[1]} | ({"export": mattes[2]} if network else {})
+        methods = {"closed_form": mattes[0], "knn": mattes[1]}
+        if network:  # the network's export matte, and the untrained per-pixel median of it and the solvers
+            methods |= {"export": mattes[2], "median": np.median(mattes[:3], axis=0)}
         if model is not None:
             methods["fusion"] = run_fusion(model, image, trimap, mattes)
         for method, pred in methods.items():
@@ -168,14 +170,15 @@ def score_cases(model: FusionNet | None, cases: list[Case], network: str = "") -
 
 def run_fold(fold: int, cfg: FusionTrainConfig, out: Path, count: int = FOLDS) -> list[dict]:
     """Train on every fold but ``fold`` (plus the thin cases) and score ``fold``'s subjects; rows are
-    written to ``out/fold<k>/scores.json`` and returned. With ``cfg.network`` the folds are ``V2_VAL``'s
-    subjects one by one (``count`` is ignored)."""
+    written to ``out/fold<k>/scores.json`` and returned. With ``cfg.network`` the shipped network's stored
+    mattes, the folds are ``V2_VAL``'s subjects one by one (``count`` is ignored); with an out-of-fold cache
+    (``solver_cache.is_out_of_fold``) they are the subject folds, as without one."""
     from .data.sources import load_split
 
-    if cfg.network:  # only the subjects the network never saw, one held out per fold
+    if cfg.network and not is_out_of_fold(cfg.network):  # only the subjects the network never saw, one a fold
         groups = [[s] for s in V2_VAL]
         allowed = set(V2_VAL) | {"thin"}
-    else:
+    else:  # solvers only, or out-of-fold network mattes: honest on every subject
         groups = folds(load_split("all")["train"], count)
         allowed = None
     held = set(groups[fold])

@@ -246,3 +246,23 @@ def network_matte(case_key: str, model: str = "teacher") -> np.ndarray | None:
         return None
     with np.load(path, allow_pickle=False) as data:
         return data["alpha"].astype(np.float32) / 65535
+
+
+#: A network cache named ``<model>_oof`` holds out-of-fold mattes: each subject's from the network of the
+#: cross-validation fold that held that subject out (``fusion_eval.build_oof_network_cache``), so every
+#: subject's matte is an unseen-photo matte and a fusion reading it is cross-validated over all subjects.
+OUT_OF_FOLD = "_oof"
+
+
+def is_out_of_fold(model: str) -> bool:
+    """Whether ``model`` names a network cache of out-of-fold mattes (honest on every subject)."""
+    return model.endswith(OUT_OF_FOLD)
+
+
+def case_fold(key: str, subject: str, groups: list[list[str]]) -> int:
+    """The fold of a case: its subject's group in ``groups``; a procedural case (no subject) by a fixed hash
+    of its key, so the thin cases spread evenly and always over the same folds."""
+    for k, group in enumerate(groups):
+        if subject in group:
+            return k
+    return _seed(key) % len(groups)
