@@ -9,19 +9,23 @@
 #      subject folds, two folds at a time: scores in RUNS/fusion_cv_oof/fold<k>/scores.json, the summary,
 #      per-subject tables and paired changes against export in RUNS/logs/fusion_cv_oof.log.
 # The decision rule is written in docs/fusion.md before stage 3 is scored. Usage:
-#   nohup bash docs/training/oof_chain.sh > ~/runs/logs/oof_chain.log 2>&1 &
+#   cp docs/training/oof_chain.sh ~/runs/ && REPO=$PWD nohup bash ~/runs/oof_chain.sh > ~/runs/logs/oof_chain.log 2>&1 &
+# (run from a copy: bash reads a script as it goes, so editing the checkout's copy would disturb a running chain)
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "${REPO:-$(dirname "$0")/../..}" || exit 1
 RUNS=${RUNS:-$HOME/runs}
 mkdir -p "$RUNS/logs"
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1
+# this checkout's code, whatever a later `pip install` (a CI run of another clone) makes `matting-lab` point at
+export PYTHONPATH=$PWD
+lab() { python3 -m matting_gui.research.cli "$@"; }
 
 train_fold() {  # train (or resume, or wait for) fold teacher $1
   local out=$RUNS/teacher_fold$1
   while pgrep -f "split fold$1 --out" >/dev/null; do sleep 30; done
   [ -f "$out/final.safetensors" ] && return 0
   mkdir -p "$out"
-  matting-lab train --config docs/training/teacher_lite_fold.toml --split "fold$1" --out "$out" --resume \
+  lab train --config docs/training/teacher_lite_fold.toml --split "fold$1" --out "$out" --resume \
     >> "$out/stdout.log" 2>&1
 }
 
@@ -32,14 +36,14 @@ done
 for k in 0 1 2 3; do
   [ -f "$RUNS/teacher_fold$k/final.safetensors" ] || { echo "fold $k teacher did not finish"; exit 1; }
 done
-matting-lab fusion-network-cache --model teacher_oof --threads 2 \
+lab fusion-network-cache --model teacher_oof --threads 2 \
   --fold-weights "$RUNS/teacher_fold{k}/final.safetensors" || exit 1
 args="--steps 800 --batch 16 --crop 96 --width 32 --threads 1 --network teacher_oof"
 for pair in "0 1" "2 3"; do
   for f in $pair; do
-    matting-lab fusion-cv --out "$RUNS/fusion_cv_oof" --fold "$f" $args > "$RUNS/logs/fusion_cv_oof_$f.log" 2>&1 &
+    lab fusion-cv --out "$RUNS/fusion_cv_oof" --fold "$f" $args > "$RUNS/logs/fusion_cv_oof_$f.log" 2>&1 &
   done
   wait
 done
-matting-lab fusion-cv --out "$RUNS/fusion_cv_oof" --summary $args > "$RUNS/logs/fusion_cv_oof.log" 2>&1
+lab fusion-cv --out "$RUNS/fusion_cv_oof" --summary $args > "$RUNS/logs/fusion_cv_oof.log" 2>&1
 echo "out-of-fold cross-validation done: $RUNS/logs/fusion_cv_oof.log"
