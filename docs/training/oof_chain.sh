@@ -7,7 +7,9 @@
 #      subject's matte from the teacher that never saw it; final weights, never best);
 #   3. the network-aware fusion (closed-form, KNN, the teacher's matte) cross-validated over the four
 #      subject folds, two folds at a time: scores in RUNS/fusion_cv_oof/fold<k>/scores.json, the summary,
-#      per-subject tables and paired changes against export in RUNS/logs/fusion_cv_oof.log.
+#      per-subject tables and paired changes against export in RUNS/logs/fusion_cv_oof.log;
+#   4. the fold recipe's teacher on all 19 subjects and the fusion trained on every subject (the candidates
+#      to ship, by the rule of docs/fusion.md), side by side.
 # The decision rule is written in docs/fusion.md before stage 3 is scored. Usage:
 #   cp docs/training/oof_chain.sh ~/runs/ && REPO=$PWD nohup bash ~/runs/oof_chain.sh > ~/runs/logs/oof_chain.log 2>&1 &
 # (run from a copy: bash reads a script as it goes, so editing the checkout's copy would disturb a running chain)
@@ -46,4 +48,12 @@ for pair in "0 1" "2 3"; do
   wait
 done
 lab fusion-cv --out "$RUNS/fusion_cv_oof" --summary $args > "$RUNS/logs/fusion_cv_oof.log" 2>&1
+# 4. what would ship: the fold recipe's teacher on all 19 subjects (its validation numbers measure fit: take
+#    final, never best), and the network-aware fusion trained on every subject's out-of-fold cases
+out=$RUNS/teacher_all
+mkdir -p "$out"
+[ -f "$out/final.safetensors" ] || lab train --config docs/training/teacher_lite_fold.toml --split all --out "$out" \
+  --resume >> "$out/stdout.log" 2>&1 &
+lab fusion-train --out "$RUNS/fusion_final_oof" $args > "$RUNS/logs/fusion_final_oof.log" 2>&1
+wait
 echo "out-of-fold cross-validation done: $RUNS/logs/fusion_cv_oof.log"
