@@ -7,7 +7,7 @@
 #      subject's matte from the teacher that never saw it; final weights, never best);
 #   3. the network-aware fusion (closed-form, KNN, the teacher's matte) cross-validated over the four
 #      subject folds, two folds at a time: scores in RUNS/fusion_cv_oof/fold<k>/scores.json, the summary,
-#      per-subject tables and paired changes against export in RUNS/logs/fusion_cv_oof.log;
+#      per-subject tables, paired changes against export and the rules' outcome in RUNS/logs/fusion_cv_oof.log;
 #   4. the fold recipe's teacher on all 19 subjects and the fusion trained on every subject (the candidates
 #      to ship, by the rule of docs/fusion.md), side by side.
 # The decision rule is written in docs/fusion.md before stage 3 is scored. Usage:
@@ -47,7 +47,7 @@ for pair in "0 1" "2 3"; do
   done
   wait
 done
-lab fusion-cv --out "$RUNS/fusion_cv_oof" --summary $args > "$RUNS/logs/fusion_cv_oof.log" 2>&1
+lab oof-report --cv "$RUNS/fusion_cv_oof" --json "$RUNS/fusion_cv_oof/report.json" > "$RUNS/logs/fusion_cv_oof.log" 2>&1
 # 4. what would ship: the fold recipe's teacher on all 19 subjects (its validation numbers measure fit: take
 #    final, never best), and the network-aware fusion trained on every subject's out-of-fold cases
 out=$RUNS/teacher_all

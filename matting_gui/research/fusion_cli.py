@@ -184,6 +184,35 @@ def cmd_solver_teacher(args) -> int:
     return 0
 
 
+def cmd_oof_report(args) -> int:
+    """The cross-validated report: per subject and fold, against export, and the rules of docs/fusion.md."""
+    import json
+    from pathlib import Path
+
+    from ..core.files.safe_write import atomic_write_bytes
+    from .oof_report import export_default, fold_means, load_cv_rows, network_rows, teacher_rule
+
+    rows = load_cv_rows(Path(args.cv))
+    if not rows:
+        print_error(f"{args.cv}: no fold<k>/scores.json yet; run fusion-cv --network {args.model} first")
+        return 2
+    _print_against_export(rows)
+    kinds = list(dict.fromkeys(r["kind"] for r in rows))
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    folds = {k: {m: fold_means(rows, m, k) for m in methods} for k in kinds}
+    for kind in kinds:
+        print(f"\n{kind}, SAD per fold: " + "; ".join(f"{m} " + " ".join(f"{v:.2f}" for v in vs)
+                                                    for m, vs in folds[kind].items()))
+    rule1 = export_default(rows)
+    print(f"\nrule 1, export's default: {rule1['choice']}  {json.dumps(rule1['tests'])}")
+    rule2 = teacher_rule(network_rows({"shipped": "teacher", "folds": args.model}))
+    print(f"rule 2, the teacher on all subjects ships: {rule2['ships']}  {json.dumps(rule2['tests'])}")
+    if args.json:
+        report = {"folds": folds, "rule1": rule1, "rule2": rule2, "rows": rows}
+        atomic_write_bytes(Path(args.json), (json.dumps(report, indent=1) + "\n").encode())
+    return 0
+
+
 def register_training(sub: argparse._SubParsersAction) -> None:
     """Add fusion-cv, fusion-train and solver-teacher to ``matting-lab``'s parser."""
     p = sub.add_parser("solver-teacher", help="fine-tune the teacher grown to read the closed-form and KNN mattes "
@@ -217,6 +246,12 @@ def register_training(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cv", required=True, help="the run folder of the solver-only fusion-cv")
     p.add_argument("--model", default="teacher")
     p.set_defaults(func=cmd_fusion_candidates)
+    p = sub.add_parser("oof-report", help="the out-of-fold cross-validation's report: per subject and fold, "
+                       "against export, and the decision rules of docs/fusion.md")
+    p.add_argument("--cv", required=True, help="the run folder of fusion-cv --network MODEL")
+    p.add_argument("--model", default="teacher_oof", help="the out-of-fold network cache")
+    p.add_argument("--json", help="also write the report (rows included) here")
+    p.set_defaults(func=cmd_oof_report)
     p = sub.add_parser("fusion-train", help="train the fusion network on every subject (resumable)")
     _add_train_args(p)
     p.set_defaults(func=cmd_fusion_train)

@@ -1,10 +1,13 @@
 """Out-of-fold network mattes: each subject's matte comes from the fold network that never saw it, and the
 network-aware fusion is then cross-validated over the subject folds."""
 
+import json
+
 import numpy as np
 
 from matting_gui.core.inference.predictor import Predictor
 from matting_gui.core.nets.model_files import EXPORT_STEPS
+from matting_gui.research.cli import main
 from matting_gui.research.data.sources import load_split
 from matting_gui.research.fusion_eval import build_oof_network_cache
 from matting_gui.research.fusion_train import FusionTrainConfig, folds, run_fold
@@ -68,3 +71,13 @@ def test_an_out_of_fold_network_is_cross_validated_over_the_subject_folds(models
     assert {r["subject"] for r in rows} == {held}  # scored on the held-out subject only, not on V2_VAL's
     assert {r["method"] for r in rows} == {"closed_form", "knn", "export", "median", "fusion"}
     assert {r["kind"] for r in rows} == {"official", "wide"}
+    report = tmp_path / "report.json"
+    assert main(["oof-report", "--cv", str(tmp_path / "cv"), "--json", str(report)]) == 0
+    got = json.loads(report.read_text())
+    assert got["rule1"]["choice"] in ("fusion", "median", "export") and len(got["rows"]) == len(rows)
+    assert got["rule2"]["ships"] is False  # no shipped teacher's mattes stored here: nothing to compare
+
+
+def test_the_report_says_what_to_run_when_there_is_nothing_to_report(tmp_path, capsys):
+    assert main(["oof-report", "--cv", str(tmp_path)]) == 2
+    assert "fusion-cv --network teacher_oof" in capsys.readouterr().err

@@ -1,0 +1,94 @@
+"""The cross-validated report of issue 46: out-of-fold teachers, and the two rules of docs/fusion.md.
+
+Inputs are the rows of ``fusion-cv --network <model>_oof`` (one per held-out case and method: closed_form,
+knn, export, median, fusion; SAD etc. ÷ 1000 on the unknown region) and the stored export mattes of the
+shipped teacher and of the fold teachers (``solver_cache.network_matte``). Every mean is a mean of subject
+means, so a subject with more cases of a kind does not weigh more.
+
+Rule 1 (export's default): a candidate passes if its SAD is lower than export's with official and with
+wide trimaps and at most 5 % higher with painted-style ones; the fusion is tried first, then the median;
+if both pass, the one lower with official trimaps wins.
+Rule 2 (the teacher): the fold recipe's teacher on all subjects ships if the fold teachers' export SAD on
+the shipped teacher's unseen subjects is at most 5 % above the shipped teacher's there, official and wide.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..core.evaluation.metrics import evaluate_alpha
+from .fusion_train import EVAL_CASES, V2_VAL
+from .solver_cache import iter_cases, network_matte
+
+#: How much worse than export a candidate may be with painted-style trimaps (rule 1), and how much worse the
+#: fold teachers may be than the shipped one (rule 2).
+TOLERANCE = 0.05
+
+
+def load_cv_rows(cv_dir: Path) -> list[dict]:
+    """Every row of ``cv_dir/fold<k>/scores.json`` that exists, in fold order."""
+    rows = []
+    for path in sorted(cv_dir.glob("fold*/scores.json")):
+        rows += json.loads(path.read_text())
+    return rows
+
+
+def subject_mean(rows: list[dict], method: str, kind: str, metric: str = "sad") -> float:
+    """Mean over subjects of each subject's mean ``metric`` for ``method`` on ``kind`` (nan when none)."""
+    sel = [r for r in rows if r["method"] == method and r["kind"] == kind]
+    subjects = sorted({r["subject"] for r in sel})
+    if not subjects:
+        return float("nan")
+    return float(np.mean([np.mean([r[metric] for r in sel if r["subject"] == s]) for s in subjects]))
+
+
+def fold_means(rows: list[dict], method: str, kind: str) -> list[float]:
+    """Per fold (ascending), the mean of its subjects' mean SAD for ``method`` on ``kind``."""
+    return [subject_mean([r for r in rows if r["fold"] == f], method, kind)
+            for f in sorted({r["fold"] for r in rows})]
+
+
+def export_default(rows: list[dict]) -> dict:
+    """Rule 1 on cross-validated ``rows``: {'choice': 'fusion' | 'median' | 'export', 'tests': {candidate:
+    {kind: [candidate SAD, export SAD, passed]}}}."""
+    base = {k: subject_mean(rows, "export", k) for k in ("official", "wide", "painted")}
+    tests, passing = {}, []
+    for cand in ("fusion", "median"):
+        got = {k: subject_mean(rows, cand, k) for k in base}
+        ok = {"official": got["official"] < base["official"], "wide": got["wide"] < base["wide"],
+              "painted": got["painted"] <= (1 + TOLERANCE) * base["painted"]}
+        tests[cand] = {k: [got[k], base[k], ok[k]] for k in base}
+        if all(ok.values()):
+            passing.append(cand)
+    choice = min(passing, key=lambda c: tests[c]["official"][0]) if passing else "export"
+    return {"choice": choice, "tests": tests}
+
+
+def network_rows(models: dict[str, str], subjects: tuple[str, ...] = V2_VAL) -> list[dict]:
+    """Rows (subject, case, kind, method, sad, grad) scoring each stored network cache (``models``: label →
+    cache name) on the scored cases of ``subjects``; a case missing from any cache is left out for all."""
+    rows = []
+    for case in iter_cases(subjects=set(subjects)):
+        name = case.key.split("/", 1)[1]
+        mattes = {label: network_matte(case.key, cache) for label, cache in models.items()}
+        if name not in EVAL_CASES or any(m is None for m in mattes.values()):
+            continue
+        _, trimap, alpha, _ = case.float_inputs()
+        for label, pred in mattes.items():
+            s = evaluate_alpha(pred, alpha, trimap)
+            rows.append({"subject": case.subject, "case": name, "kind": EVAL_CASES[name], "method": label,
+                         "sad": s.sad, "grad": s.grad})
+    return rows
+
+
+def teacher_rule(rows: list[dict]) -> dict:
+    """Rule 2 on ``network_rows({'shipped': …, 'folds': …})``: {'ships': bool, 'tests': {kind: [folds SAD,
+    shipped SAD, passed]}} for official and wide trimaps (painted-style reported, not tested)."""
+    tests = {}
+    for kind in ("official", "wide", "painted"):
+        folds, shipped = subject_mean(rows, "folds", kind), subject_mean(rows, "shipped", kind)
+        tests[kind] = [folds, shipped, bool(folds <= (1 + TOLERANCE) * shipped)]
+    return {"ships": tests["official"][2] and tests["wide"][2], "tests": tests}
