@@ -9,7 +9,8 @@
 #      subject folds, two folds at a time: scores in RUNS/fusion_cv_oof/fold<k>/scores.json, the summary,
 #      per-subject tables, paired changes against export and the rules' outcome in RUNS/logs/fusion_cv_oof.log;
 #   4. the fold recipe's teacher on all 19 subjects and the fusion trained on every subject (the candidates
-#      to ship, by the rule of docs/fusion.md), side by side.
+#      to ship, by the rule of docs/fusion.md), side by side;
+#   5. the CV again fed closed-form alone and KNN alone beside the network: what each solver earns.
 # The decision rule is written in docs/fusion.md before stage 3 is scored. Usage:
 #   cp docs/training/oof_chain.sh ~/runs/ && REPO=$PWD nohup bash ~/runs/oof_chain.sh > ~/runs/logs/oof_chain.log 2>&1 &
 # (run from a copy: bash reads a script as it goes, so editing the checkout's copy would disturb a running chain)
@@ -55,5 +56,13 @@ mkdir -p "$out"
 [ -f "$out/final.safetensors" ] || lab train --config docs/training/teacher_lite_fold.toml --split all --out "$out" \
   --resume >> "$out/stdout.log" 2>&1 &
 lab fusion-train --out "$RUNS/fusion_final_oof" $args > "$RUNS/logs/fusion_final_oof.log" 2>&1
+# 5. what each solver earns (export's time is mostly theirs): the same CV fed one solver and the network
+for s in closed_form knn; do
+  for f in 0 1 2 3; do
+    lab fusion-cv --out "$RUNS/fusion_cv_oof_$s" --fold "$f" $args --solvers "$s" > "$RUNS/logs/fusion_cv_oof_${s}_$f.log" 2>&1
+  done
+  lab oof-report --cv "$RUNS/fusion_cv_oof_$s" --json "$RUNS/fusion_cv_oof_$s/report.json" > "$RUNS/logs/fusion_cv_oof_$s.log" 2>&1
+done
 wait
+echo "chain done"
 echo "out-of-fold cross-validation done: $RUNS/logs/fusion_cv_oof.log"

@@ -93,6 +93,15 @@ def cmd_fusion_train(args) -> int:
     return 0
 
 
+def _solver_list(value: str) -> tuple[str, ...]:
+    from ..core.inference.solvers import SOLVERS
+
+    names = tuple(value.split(","))
+    if not names or any(n not in SOLVERS for n in names):
+        raise argparse.ArgumentTypeError(f"choose some of {', '.join(SOLVERS)}, joined with ','")
+    return names
+
+
 def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="run folder (checkpoints, logs; resumed when it exists)")
     p.add_argument("--steps", type=int)
@@ -105,6 +114,8 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--width", type=int)
     p.add_argument("--network", help="also feed this model's stored export mattes (fusion-cv then folds over "
                    "the subjects it never saw; build them with fusion-network-cache)")
+    p.add_argument("--solvers", type=_solver_list, help="the solver mattes fed, joined with "
+                   "',' (default closed_form,knn): what each earns, by leaving one out")
     p.add_argument("--balance", action="store_true", default=None,
                    help="each crop's loss is its own mean (else wide unknown regions weigh more)")
 

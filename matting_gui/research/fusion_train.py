@@ -51,6 +51,12 @@ class FusionTrainConfig:
     checkpoint_minutes: float = 3.0
     width: int = 32
     dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 1)
+    solvers: tuple[str, ...] = SOLVERS  # the solver mattes fed (what each earns is measured by leaving one out)
+
+    def __post_init__(self):
+        self.solvers = tuple(self.solvers)
+        if not self.solvers or any(s not in SOLVERS for s in self.solvers):
+            raise ValueError(f"solvers must be some of {SOLVERS}, not {self.solvers}")
 
 
 #: the folds of the fusion's cross-validation are the training splits "fold<k>"
@@ -93,7 +99,14 @@ def loss_fn(pred: torch.Tensor, alpha: torch.Tensor, unknown: torch.Tensor, grad
 
 
 def _inputs_of(cfg: FusionTrainConfig) -> tuple[str, ...]:
-    return SOLVERS + (("network",) if cfg.network else ())
+    return tuple(s for s in SOLVERS if s in cfg.solvers) + (("network",) if cfg.network else ())
+
+
+def fed_mattes(mattes: np.ndarray, cfg: FusionTrainConfig) -> np.ndarray:
+    """The fusion's input mattes (float32 (K, H, W)) out of ``case_inputs``' (every solver in ``SOLVERS``
+    order, then the network's when ``cfg.network``): ``cfg.solvers`` and the network, in that order."""
+    keep = [i for i, s in enumerate(SOLVERS) if s in cfg.solvers] + ([len(SOLVERS)] if cfg.network else [])
+    return mattes[keep]
 
 
 def case_inputs(case: Case, network: str = "") -> tuple | None:
@@ -125,7 +138,7 @@ def train_fusion(cases: list[Case], cfg: FusionTrainConfig, out: Path, log_name:
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     rng = np.random.default_rng(cfg.seed)
     step = load_state(_state_path(out), model, opt, rng)
-    data = [x for x in (case_inputs(c, cfg.network) for c in cases) if x is not None]
+    data = [(*x[:3], fed_mattes(x[3], cfg)) for x in (case_inputs(c, cfg.network) for c in cases) if x is not None]
     last_save = time.monotonic()
     model.train()
     while step < cfg.steps:
@@ -147,9 +160,12 @@ def train_fusion(cases: list[Case], cfg: FusionTrainConfig, out: Path, log_name:
     return model
 
 
-def score_cases(model: FusionNet | None, cases: list[Case], network: str = "") -> list[dict]:
+def score_cases(model: FusionNet | None, cases: list[Case], network: str = "",
+                cfg: FusionTrainConfig | None = None) -> list[dict]:
     """Per held-out case: SAD, MSE, Gradient, Connectivity of closed-form, KNN, (network given) that
-    network's export matte and the per-pixel median of the three, and (model given) the fusion."""
+    network's export matte and the per-pixel median of the three, and (model given, trained by ``cfg``:
+    which mattes it reads) the fusion."""
+    cfg = cfg or FusionTrainConfig(network=network)
     rows = []
     for case in cases:
         name = case.key.split("/", 1)[1]
@@ -160,7 +176,7 @@ def score_cases(model: FusionNet | None, cases: list[Case], network: str = "") -
         if network:  # the network's export matte, and the untrained per-pixel median of it and the solvers
             methods |= {"export": mattes[2], "median": np.median(mattes[:3], axis=0)}
         if model is not None:
-            methods["fusion"] = run_fusion(model, image, trimap, mattes)
+            methods["fusion"] = run_fusion(model, image, trimap, fed_mattes(mattes, cfg))
         for method, pred in methods.items():
             s = evaluate_alpha(pred, alpha, trimap)
             rows.append({"subject": case.subject, "case": name, "kind": EVAL_CASES[name], "method": method,
@@ -185,7 +201,7 @@ def run_fold(fold: int, cfg: FusionTrainConfig, out: Path, count: int = FOLDS) -
     train = [c for c in iter_cases() if c.subject not in held and (allowed is None or c.subject in allowed)]
     fold_dir = out / f"fold{fold}"
     model = train_fusion(train, cfg, fold_dir)
-    rows = [r | {"fold": fold} for r in score_cases(model, list(iter_cases(subjects=held)), cfg.network)]
+    rows = [r | {"fold": fold} for r in score_cases(model, list(iter_cases(subjects=held)), cfg.network, cfg)]
     atomic_write_bytes(fold_dir / "scores.json", (json.dumps(rows, indent=1) + "\n").encode())
     return rows
 

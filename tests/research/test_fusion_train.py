@@ -67,3 +67,35 @@ def test_cache_jobs_are_stored_once_and_read_back(tmp_path, monkeypatch):
     assert case.subject == "thin" and case.mattes.shape == (2, 40, 40) and case.mattes.dtype == np.uint16
     run_job(job, tmp_path)
     assert stored.stat().st_mtime_ns == first
+
+
+def test_a_fusion_fed_one_solver_reads_only_it_and_is_scored_beside_both(tmp_path):
+    """What each solver earns is measured by leaving the other out: the network's inputs and its card say
+    which mattes it reads, and the scores still show both solvers alone."""
+    cases = [_case("GT01", "trimap1", 0), _case("GT02", "wide", 1)]
+    cfg = FusionTrainConfig(steps=2, batch=2, crop=32, width=8, dilations=(1, 2), solvers=("closed_form",))
+    model = train_fusion(cases, cfg, tmp_path / "cf")
+    assert model.config.solvers == ("closed_form",)
+    _, card = load_fusion(tmp_path / "cf" / "fusion.safetensors")
+    assert card["train"]["solvers"] == ["closed_form"]
+    rows = score_cases(model, cases, cfg=cfg)
+    assert {r["method"] for r in rows} == {"closed_form", "knn", "fusion"}
+
+
+def test_unknown_solvers_are_refused():
+    import pytest
+
+    with pytest.raises(ValueError, match="solvers must be some of"):
+        FusionTrainConfig(solvers=("closed_form", "laplacian"))
+    with pytest.raises(ValueError):
+        FusionTrainConfig(solvers=())
+
+
+def test_the_command_line_names_the_solvers_it_accepts(capsys):
+    import pytest
+
+    from matting_gui.research.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["fusion-cv", "--out", "x", "--solvers", "closed_form,lbdm"])
+    assert "choose some of closed_form, knn" in capsys.readouterr().err
