@@ -1,14 +1,17 @@
 """Where export's solver step spends its time: closed-form and KNN matting, step by step.
 
     python bench/solvers.py [--subjects GT10,GT26] [--sizes 1] [--trimaps trimap2,wide] [--threads 1]
+                            [--caps 0.6,0.3,0.15]
 
 Needs the matting data (``MATTING_DATA``, default ../shared/data): v2 validation photos resized to each
 size in megapixels. Each solver runs as export runs it (``solvers.solver_matte``: the unknown region's
 bounding box, at most ``MAX_SOLVER_PIXELS`` of it), and its steps are timed again one by one on the same
 box: the Laplacian, the preconditioner (incomplete Cholesky for closed-form, Jacobi for KNN) and the
 conjugate-gradient solve (its iterations in brackets). The last column runs both solvers at once in two
-threads, as a two-core machine could. One untimed warm-up of each solver first (pymatting compiles its
-kernels). Prints a Markdown table.
+threads, as a two-core machine could. With --caps: instead, each solver with the box capped at each size
+(solved smaller and resized back), its time and its SAD against the ground truth: what a faster, smaller
+solve costs. One untimed warm-up of each solver first (pymatting compiles its kernels). Prints a Markdown
+table.
 """
 
 from __future__ import annotations
@@ -51,17 +54,16 @@ def _steps(method: str, image, trimap) -> tuple[float, float, float, int]:
     return t1 - t0, t2 - t1, time.perf_counter() - t2, count[0]
 
 
-def main() -> None:
-    args = photo_args(__doc__, "GT10,GT26", "1", 1).parse_args()
+def _alpha_at(item, trimap):
+    import cv2
 
-    import torch
+    return cv2.resize(item.alpha, trimap.shape[::-1], interpolation=cv2.INTER_AREA)
 
+
+def steps_table(items, args) -> None:
+    """The solvers as export runs them, step by step, and both at once in two threads."""
     from matting_gui.core.inference.solvers import MAX_SOLVER_PIXELS, SOLVERS, solver_matte, unknown_box
 
-    torch.set_num_threads(args.threads)
-    items = validation_photos(args)
-    for method in SOLVERS:
-        solver_matte(items[0].image[:96, :96], items[0].trimap[:96, :96], method)
     print("| photo, trimap | size | box solved | solver | Laplacian | preconditioner | CG | solve as export "
           "| both, 2 threads |")
     print("|---|---|---:|---|---:|---:|---:|---:|---:|")
@@ -80,6 +82,44 @@ def main() -> None:
                 lap, pre, cg_s, its = _steps(method, image, trimap)
                 print(f"| {item.name} | {mp:g} MP | {box:.2f} MP | {method} | {lap:.1f} s | {pre:.1f} s | "
                       f"{cg_s:.1f} s ({its}) | {whole:.1f} s | {both:.1f} s |", flush=True)
+
+
+def caps_table(items, args) -> None:
+    """Time and SAD (÷ 1000, unknown region, against the resized ground truth) of each solver with the box
+    capped at each of ``args.caps`` megapixels: what a smaller solve costs in quality."""
+    from matting_gui.core.evaluation.metrics import sad
+    from matting_gui.core.inference.solvers import SOLVERS, solver_matte
+
+    caps = [float(v) for v in args.caps.split(",")]
+    print("| photo, trimap | size | solver | " + " | ".join(f"{c:g} MP box: time, SAD" for c in caps) + " |")
+    print("|---|---|---|" + "---:|" * len(caps))
+    for item in items:
+        for mp, image, trimap in resized(item, args.sizes):
+            alpha = _alpha_at(item, trimap)
+            for method in SOLVERS:
+                cells = []
+                for cap in caps:
+                    t0 = time.perf_counter()
+                    pred = solver_matte(image, trimap, method, max_pixels=int(cap * 1e6))
+                    cells.append(f"{time.perf_counter() - t0:.1f} s, {sad(pred, alpha, trimap):.2f}")
+                print(f"| {item.name} | {mp:g} MP | {method} | " + " | ".join(cells) + " |", flush=True)
+
+
+def main() -> None:
+    ap = photo_args(__doc__, "GT10,GT26", "1", 1)
+    ap.add_argument("--caps", help="megapixels, ','-separated: instead of the steps, each solver with its box "
+                    "capped at each size, timed and scored")
+    args = ap.parse_args()
+
+    import torch
+
+    from matting_gui.core.inference.solvers import SOLVERS, solver_matte
+
+    torch.set_num_threads(args.threads)
+    items = validation_photos(args)
+    for method in SOLVERS:
+        solver_matte(items[0].image[:96, :96], items[0].trimap[:96, :96], method)
+    (caps_table if args.caps else steps_table)(items, args)
 
 
 if __name__ == "__main__":
