@@ -15,8 +15,8 @@ def cmd_solver_cache(args) -> int:
 
     stems = load_split("all")["train"]
     jobs = subject_jobs(stems) + thin_jobs(args.thin)
-    solved = build_cache(jobs, workers=args.workers)
-    print(f"{solved} cases solved now, {len(jobs)} in all, under {cache_root()}")
+    solved = build_cache(jobs, workers=args.workers, box=args.box)
+    print(f"{solved} cases solved now, {len(jobs)} in all, under {cache_root(args.box)}")
     return 0
 
 
@@ -26,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "(kept outside the repository; resumable)")
     p.add_argument("--workers", type=int, default=1, help="solver processes (each one core)")
     p.add_argument("--thin", type=int, default=0, help="procedural thin-structure cases to add")
+    p.add_argument("--box", type=int, default=0, help="solve with the solvers' box capped at this many pixels "
+                   "(a separate cache of the same cases; default: export's cap)")
     p.set_defaults(func=cmd_solver_cache)
     register_training(sub)
 
@@ -82,13 +84,13 @@ def cmd_fusion_train(args) -> int:
     from pathlib import Path
 
     from .fusion_train import V2_VAL, train_fusion
-    from .solver_cache import is_out_of_fold, iter_cases
+    from .solver_cache import cache_root, is_out_of_fold, iter_cases
 
     model_dir = Path(args.out)
     cfg = _train_config(args)
     # the shipped network's matte is honest only on the subjects it never saw; out-of-fold mattes everywhere
     subjects = (set(V2_VAL) | {"thin"}) if cfg.network and not is_out_of_fold(cfg.network) else None
-    train_fusion(list(iter_cases(subjects=subjects)), cfg, model_dir)
+    train_fusion(list(iter_cases(cache_root(cfg.box), subjects=subjects)), cfg, model_dir)
     print(f"wrote {model_dir / 'fusion.safetensors'}")
     return 0
 
@@ -116,6 +118,8 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
                    "the subjects it never saw; build them with fusion-network-cache)")
     p.add_argument("--solvers", type=_solver_list, help="the solver mattes fed, joined with "
                    "',' (default closed_form,knn): what each earns, by leaving one out")
+    p.add_argument("--box", type=int, help="train and score on the solver cache solved with this box cap "
+                   "(solver-cache --box)")
     p.add_argument("--balance", action="store_true", default=None,
                    help="each crop's loss is its own mean (else wide unknown regions weigh more)")
 

@@ -25,7 +25,7 @@ from ..core.nets.fusion import FusionConfig, FusionNet, fusion_input, run_fusion
 from .data.sources import FOLDS, subject_folds
 from .run_files import load_state, save_state
 from .schedule import optimiser_step, warmup_cosine
-from .solver_cache import Case, crop_window, is_out_of_fold, iter_cases, network_matte
+from .solver_cache import Case, cache_root, crop_window, is_out_of_fold, iter_cases, network_matte
 
 #: Split v2's validation subjects: the shipped networks never trained on them, so their mattes there are
 #: honest, and a fusion that reads the network's matte is cross-validated over them, one left out per fold.
@@ -52,6 +52,7 @@ class FusionTrainConfig:
     width: int = 32
     dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 1)
     solvers: tuple[str, ...] = SOLVERS  # the solver mattes fed (what each earns is measured by leaving one out)
+    box: int = 0  # the solver cache whose solvers' box was capped at this many pixels (0: export's cap)
 
     def __post_init__(self):
         self.solvers = tuple(self.solvers)
@@ -198,10 +199,11 @@ def run_fold(fold: int, cfg: FusionTrainConfig, out: Path, count: int = FOLDS) -
         groups = folds(load_split("all")["train"], count)
         allowed = None
     held = set(groups[fold])
-    train = [c for c in iter_cases() if c.subject not in held and (allowed is None or c.subject in allowed)]
+    root = cache_root(cfg.box)
+    train = [c for c in iter_cases(root) if c.subject not in held and (allowed is None or c.subject in allowed)]
     fold_dir = out / f"fold{fold}"
     model = train_fusion(train, cfg, fold_dir)
-    rows = [r | {"fold": fold} for r in score_cases(model, list(iter_cases(subjects=held)), cfg.network, cfg)]
+    rows = [r | {"fold": fold} for r in score_cases(model, list(iter_cases(root, subjects=held)), cfg.network, cfg)]
     atomic_write_bytes(fold_dir / "scores.json", (json.dumps(rows, indent=1) + "\n").encode())
     return rows
 

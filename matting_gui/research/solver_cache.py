@@ -26,7 +26,7 @@ import numpy as np
 from matting_gui.core.files.paths import cache_dir
 from matting_gui.core.files.safe_write import atomic_write_bytes
 from matting_gui.core.imaging.compose import composite, cover_resize
-from matting_gui.core.inference.solvers import SOLVERS, solver_mattes
+from matting_gui.core.inference.solvers import MAX_SOLVER_PIXELS, SOLVERS, solver_mattes
 from matting_gui.research.data.painted import painted_trimap, widen_trimap
 from matting_gui.research.data.validation import WIDE_CLOSE, WIDE_GROW
 
@@ -65,9 +65,10 @@ class Case:
                 self.mattes.astype(np.float32) / 65535)
 
 
-def cache_root() -> Path:
-    """``<cache>/solver_cache/<VERSION>`` (not created)."""
-    return cache_dir() / "solver_cache" / VERSION
+def cache_root(box: int = 0) -> Path:
+    """``<cache>/solver_cache/<VERSION>`` (not created); with ``box``, the same cases solved with the
+    solvers' box capped at that many pixels (``<VERSION>_box<box>``; 0: ``MAX_SOLVER_PIXELS``, export's)."""
+    return cache_dir() / "solver_cache" / (f"{VERSION}_box{box}" if box else VERSION)
 
 
 def _seed(key: str) -> int:
@@ -129,8 +130,8 @@ def _build_subject_case(stem: str, spec: tuple, key: str) -> tuple[np.ndarray, n
 
 
 def _solve_and_store(path: Path, key: str, subject: str, image: np.ndarray, trimap: np.ndarray,
-                     alpha: np.ndarray) -> None:
-    mattes = solver_mattes(image, trimap, SOLVERS)
+                     alpha: np.ndarray, box: int = 0) -> None:
+    mattes = solver_mattes(image, trimap, SOLVERS, max_pixels=box or MAX_SOLVER_PIXELS)
     buffer = io.BytesIO()
     np.savez_compressed(buffer, key=key, subject=subject, image=np.round(image * 255).astype(np.uint8),
                         trimap=trimap, alpha=np.round(alpha * 255).astype(np.uint8),
@@ -144,8 +145,9 @@ def case_path(key: str, root: Path | None = None) -> Path:
     return (root or cache_root()) / f"{key}.npz"
 
 
-def run_job(job: tuple[str, str, tuple], root: Path) -> str:
-    """Build, solve and store one job unless it is stored already; returns its key."""
+def run_job(job: tuple[str, str, tuple], root: Path, box: int = 0) -> str:
+    """Build, solve and store one job unless it is stored already (the solvers' box capped at ``box``
+    pixels; 0: ``MAX_SOLVER_PIXELS``); returns its key."""
     key, subject, spec = job
     path = case_path(key, root)
     if path.exists():
@@ -156,7 +158,7 @@ def run_job(job: tuple[str, str, tuple], root: Path) -> str:
         image, trimap, alpha = thin_case(np.random.default_rng(_seed(key)), spec[1])
     else:
         image, trimap, alpha = _build_subject_case(subject, spec, key)
-    _solve_and_store(path, key, subject, image, trimap, alpha)
+    _solve_and_store(path, key, subject, image, trimap, alpha, box)
     return key
 
 
@@ -172,12 +174,13 @@ def _worker_init() -> None:
     torch.set_num_threads(1)
 
 
-def build_cache(jobs: list[tuple[str, str, tuple]], workers: int = 1, root: Path | None = None) -> int:
-    """Solve every job not stored yet (``workers`` processes), with a progress bar; returns how many
-    were solved now. Interrupt it at any time: what is stored stays, the rest is solved next time."""
+def build_cache(jobs: list[tuple[str, str, tuple]], workers: int = 1, root: Path | None = None, box: int = 0) -> int:
+    """Solve every job not stored yet (``workers`` processes; the solvers' box capped at ``box`` pixels, 0:
+    ``MAX_SOLVER_PIXELS``), with a progress bar; returns how many were solved now. Interrupt it at any
+    time: what is stored stays, the rest is solved next time."""
     from tqdm import tqdm
 
-    root = root or cache_root()
+    root = root or cache_root(box)
     todo = [j for j in jobs if not case_path(j[0], root).exists()]
     if not todo:
         return 0
@@ -185,7 +188,7 @@ def build_cache(jobs: list[tuple[str, str, tuple]], workers: int = 1, root: Path
     if workers <= 1:
         for job in todo:
             bar.set_postfix_str(job[0])
-            run_job(job, root)
+            run_job(job, root, box)
             bar.update()
     else:
         import concurrent.futures
@@ -193,7 +196,7 @@ def build_cache(jobs: list[tuple[str, str, tuple]], workers: int = 1, root: Path
 
         ctx = multiprocessing.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init) as pool:
-            for key in pool.map(run_job, todo, [root] * len(todo)):
+            for key in pool.map(run_job, todo, [root] * len(todo), [box] * len(todo)):
                 bar.set_postfix_str(key)
                 bar.update()
     bar.close()

@@ -99,3 +99,36 @@ def test_the_command_line_names_the_solvers_it_accepts(capsys):
     with pytest.raises(SystemExit):
         main(["fusion-cv", "--out", "x", "--solvers", "closed_form,lbdm"])
     assert "choose some of closed_form, knn" in capsys.readouterr().err
+
+
+def test_a_cache_solved_with_a_smaller_box_holds_the_same_cases_and_its_own_mattes(monkeypatch):
+    """solver-cache --box: the same photos and trimaps, the solvers run as export would with that cap; the
+    fusion's cross-validation then trains and scores on it (FusionTrainConfig.box)."""
+    from matting_gui.core.evaluation.metrics import sad
+    from matting_gui.core.inference.solvers import solver_mattes
+    from matting_gui.research.data import thin
+    from matting_gui.research.data.sources import load_split
+    from matting_gui.research.fusion_train import run_fold
+    from matting_gui.research.solver_cache import build_cache, cache_root, iter_cases
+
+    monkeypatch.setattr(thin, "thin_case", lambda rng, size: (make_photo(size, size, 3), make_trimap(size, size),
+                                                              (make_trimap(size, size) / 255).astype(np.float32)))
+    jobs = [("GT01/trimap1", "GT01", ("thin", 40)), ("GT02/trimap1", "GT02", ("thin", 40))]
+    assert build_cache(jobs) == 2 and build_cache(jobs, box=400) == 2
+    assert build_cache(jobs, box=400) == 0  # resumed: nothing left
+    full, small = list(iter_cases()), list(iter_cases(cache_root(400)))
+    assert [c.key for c in full] == [c.key for c in small]
+    for a, b in zip(full, small):
+        assert np.array_equal(a.image, b.image) and np.array_equal(a.trimap, b.trimap)
+        image, trimap, _, mattes = b.float_inputs()  # the photo as stored (8 bits): solves again within ~0.01
+        small_solve, full_solve = solver_mattes(image, trimap, max_pixels=400), solver_mattes(image, trimap)
+        assert np.abs(mattes - small_solve).mean() < 0.3 * np.abs(mattes - full_solve).mean()
+        assert np.abs(a.float_inputs()[3] - full_solve).mean() < 0.3 * np.abs(a.float_inputs()[3] - small_solve).mean()
+    assert not np.array_equal(full[0].mattes, small[0].mattes)  # 1,600 px boxes: solved smaller
+    cfg = FusionTrainConfig(steps=1, batch=2, crop=32, width=8, dilations=(1, 2), box=400)
+    groups = folds(load_split("all")["train"])
+    fold = next(k for k, g in enumerate(groups) if "GT01" in g)
+    rows = run_fold(fold, cfg, cache_root(400).parent / "cv")
+    knn = next(r for r in rows if r["subject"] == "GT01" and r["method"] == "knn")
+    a = small[0] if small[0].subject == "GT01" else small[1]
+    assert abs(knn["sad"] - sad(a.mattes[1] / 65535, a.alpha / 255, a.trimap)) < 1e-3
