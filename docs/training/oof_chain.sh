@@ -11,7 +11,8 @@
 #   4. the fold recipe's teacher on all 19 subjects and the fusion trained on every subject (the candidates
 #      to ship, by the rule of docs/fusion.md), side by side;
 #   5. the CV again fed closed-form alone and KNN alone beside the network: what each solver earns;
-#   6. the CV on the cases solved with a smaller solver box (0.15 MP), which export's time budget needs.
+#   6. the CV on the cases solved with a smaller solver box (0.15 MP), which export's time budget needs;
+#   7. the thin-structure stage on each fold teacher, and its out-of-fold exports against theirs (rule 5).
 # The decision rule is written in docs/fusion.md before stage 3 is scored. Usage:
 #   cp docs/training/oof_chain.sh ~/runs/ && REPO=$PWD nohup bash ~/runs/oof_chain.sh > ~/runs/logs/oof_chain.log 2>&1 &
 # (run from a copy: bash reads a script as it goes, so editing the checkout's copy would disturb a running chain)
@@ -72,6 +73,20 @@ for f in 0 1 2 3; do
 done
 lab oof-report --cv "$RUNS/fusion_cv_oof_box150k" --json "$RUNS/fusion_cv_oof_box150k/report.json" \
   > "$RUNS/logs/fusion_cv_oof_box150k.log" 2>&1
+# 7. the thin-structure stage (teacher_lite_thin_structure.toml: thin subjects and background structure,
+#    1,000 steps) on each fold teacher, its out-of-fold mattes, and rule 5 against the base fold teachers
+for pair in "0 1" "2 3"; do
+  for k in $pair; do
+    out=$RUNS/teacher_fold${k}_thin
+    mkdir -p "$out"
+    [ -f "$out/final.safetensors" ] || lab train --config docs/training/teacher_lite_thin_structure.toml \
+      --init "$RUNS/teacher_fold$k/final.safetensors" --split "fold$k" --out "$out" --resume >> "$out/stdout.log" 2>&1 &
+  done
+  wait
+done
+lab fusion-network-cache --model teacher_thin_oof --threads 2 \
+  --fold-weights "$RUNS/teacher_fold{k}_thin/final.safetensors" > "$RUNS/logs/network_thin_oof.log" 2>&1
+lab oof-report --versus teacher_thin_oof --json "$RUNS/thin_stage_oof.json" > "$RUNS/logs/thin_stage_oof.log" 2>&1
 wait
 echo "chain done"
 echo "out-of-fold cross-validation done: $RUNS/logs/fusion_cv_oof.log"

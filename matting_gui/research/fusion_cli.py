@@ -207,6 +207,11 @@ def cmd_oof_report(args) -> int:
     from ..core.files.safe_write import atomic_write_bytes
     from .oof_report import export_default, fold_means, load_cv_rows, network_rows, teacher_rule
 
+    if args.versus:
+        return _stage_report(args)
+    if not args.cv:
+        print_error("name the cross-validation's run folder (--cv), or a cache to compare (--versus)")
+        return 2
     rows = load_cv_rows(Path(args.cv))
     if not rows:
         print_error(f"{args.cv}: no fold<k>/scores.json yet; run fusion-cv --network {args.model} first")
@@ -225,6 +230,33 @@ def cmd_oof_report(args) -> int:
     if args.json:
         report = {"folds": folds, "rule1": rule1, "rule2": rule2, "rows": rows}
         atomic_write_bytes(Path(args.json), (json.dumps(report, indent=1) + "\n").encode())
+    return 0
+
+
+def _stage_report(args) -> int:
+    """oof-report --versus: a further stage's out-of-fold export mattes against the base's, all subjects."""
+    import json
+    from pathlib import Path
+
+    from ..core.files.safe_write import atomic_write_bytes
+    from .data.sources import load_split
+    from .fusion_eval import per_subject_table
+    from .oof_report import network_rows, stage_rule
+    from .solver_teacher import paired_change
+
+    rows = network_rows({"base": args.model, "stage": args.versus}, tuple(load_split("all")["train"]))
+    if not rows:
+        print_error(f"no case has both {args.model} and {args.versus} mattes; build them with fusion-network-cache")
+        return 2
+    for kind in dict.fromkeys(r["kind"] for r in rows):
+        print(f"\n{kind} trimaps, SAD\n\n{per_subject_table(rows, kind)}")
+    for kind, c in paired_change(rows, "stage", "base").items():
+        print(f"{args.versus} vs {args.model}, {kind}: SAD change {c['mean']:+.2f} (90 % bootstrap "
+              f"{c['low']:+.2f} to {c['high']:+.2f}), lower on {c['wins']} of {c['cases']} cases")
+    rule = stage_rule(rows)
+    print(f"rule 5, {args.versus} ships: {rule['ships']}  {json.dumps(rule['tests'])}")
+    if args.json:
+        atomic_write_bytes(Path(args.json), (json.dumps({"rule5": rule, "rows": rows}, indent=1) + "\n").encode())
     return 0
 
 
@@ -263,9 +295,11 @@ def register_training(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_fusion_candidates)
     p = sub.add_parser("oof-report", help="the out-of-fold cross-validation's report: per subject and fold, "
                        "against export, and the decision rules of docs/fusion.md")
-    p.add_argument("--cv", required=True, help="the run folder of fusion-cv --network MODEL")
+    p.add_argument("--cv", help="the run folder of fusion-cv --network MODEL")
     p.add_argument("--model", default="teacher_oof", help="the out-of-fold network cache")
     p.add_argument("--json", help="also write the report (rows included) here")
+    p.add_argument("--versus", help="instead: this out-of-fold cache (a further training stage of the fold "
+                   "networks) against --model's, over all subjects, and rule 5")
     p.set_defaults(func=cmd_oof_report)
     p = sub.add_parser("fusion-train", help="train the fusion network on every subject (resumable)")
     _add_train_args(p)

@@ -10,6 +10,9 @@ wide trimaps and at most 5 % higher with painted-style ones; the fusion is tried
 if both pass, the one lower with official trimaps wins.
 Rule 2 (the teacher): the fold recipe's teacher on all subjects ships if the fold teachers' export SAD on
 the shipped teacher's unseen subjects is at most 5 % above the shipped teacher's there, official and wide.
+Rule 5 (a further training stage, e.g. thin structures): it ships if its fold teachers' out-of-fold export
+SAD over all subjects is at most 2 % above the base fold teachers' with official and with wide trimaps and
+lower with painted-style ones.
 """
 
 from __future__ import annotations
@@ -92,3 +95,19 @@ def teacher_rule(rows: list[dict]) -> dict:
         folds, shipped = subject_mean(rows, "folds", kind), subject_mean(rows, "shipped", kind)
         tests[kind] = [folds, shipped, bool(folds <= (1 + TOLERANCE) * shipped)]
     return {"ships": tests["official"][2] and tests["wide"][2], "tests": tests}
+
+
+#: How much worse a further training stage may be with official and wide trimaps (rule 5).
+STAGE_TOLERANCE = 0.02
+
+
+def stage_rule(rows: list[dict]) -> dict:
+    """Rule 5 on ``network_rows({'base': …, 'stage': …}, all subjects)``: {'ships': bool, 'tests': {kind:
+    [stage SAD, base SAD, passed]}}."""
+    tests = {}
+    for kind in ("official", "wide", "painted"):
+        stage, base = subject_mean(rows, "stage", kind), subject_mean(rows, "base", kind)
+        ok = stage < base if kind == "painted" else stage <= (1 + STAGE_TOLERANCE) * base
+        tests[kind] = [stage, base, bool(ok)]
+    return {"ships": all(t[2] for t in tests.values()), "tests": tests}
+

@@ -81,3 +81,19 @@ def test_an_out_of_fold_network_is_cross_validated_over_the_subject_folds(models
 def test_the_report_says_what_to_run_when_there_is_nothing_to_report(tmp_path, capsys):
     assert main(["oof-report", "--cv", str(tmp_path)]) == 2
     assert "fusion-cv --network teacher_oof" in capsys.readouterr().err
+
+
+def test_a_further_stage_is_compared_with_its_base_over_every_subject(models, monkeypatch, tmp_path, capsys):
+    groups = folds(load_split("all")["train"])
+    keys = [f"{groups[0][0]}/trimap1", f"{groups[1][0]}/wide", f"{groups[2][0]}/painted0"]
+    _store_cases(monkeypatch, keys)
+    build_oof_network_cache({k: models / "teacher.safetensors" for k in range(4)}, "teacher_oof")
+    assert main(["oof-report", "--versus", "teacher_thin_oof"]) == 2  # nothing to compare yet
+    build_oof_network_cache({k: models / "student.safetensors" for k in range(4)}, "teacher_thin_oof")
+    report = tmp_path / "stage.json"
+    assert main(["oof-report", "--versus", "teacher_thin_oof", "--json", str(report)]) == 0
+    got = json.loads(report.read_text())
+    assert {r["subject"] for r in got["rows"]} == {k.split("/")[0] for k in keys}
+    assert set(got["rule5"]["tests"]) == {"official", "wide", "painted"}
+    assert "rule 5, teacher_thin_oof ships:" in capsys.readouterr().out
+

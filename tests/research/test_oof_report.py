@@ -45,3 +45,15 @@ def test_the_teacher_on_all_subjects_ships_when_the_fold_teachers_are_within_fiv
     worse = _rows("folds", {"official": 4.1, "wide": 9.5, "painted": 20.0})
     got = teacher_rule(shipped + worse)
     assert got["ships"] is False and got["tests"]["wide"][2] is False
+
+
+def test_a_further_stage_ships_when_level_with_official_and_wide_trimaps_and_lower_with_painted_ones():
+    from matting_gui.research.oof_report import stage_rule
+
+    base = _rows("base", EXPORT)
+    level = _rows("stage", {"official": 4.08, "wide": 8.1, "painted": 18.0})  # +1.8 % and +1.2 %: level
+    assert stage_rule(base + level)["ships"] is True
+    worse = _rows("stage", {"official": 4.2, "wide": 8.0, "painted": 18.0})  # +4.4 % with official trimaps
+    assert stage_rule(base + worse)["tests"]["official"][2] is False
+    no_gain = _rows("stage", {"official": 4.0, "wide": 8.0, "painted": 20.0})
+    assert stage_rule(base + no_gain)["ships"] is False
