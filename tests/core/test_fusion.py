@@ -73,3 +73,30 @@ def test_config_bounds_are_checked():
         FusionConfig(width=100000)
     with pytest.raises(ValueError):
         FusionConfig.from_json('{"width": 8, "evil": 1}')
+
+
+def test_export_solves_with_the_box_the_fusion_network_was_trained_with(models):
+    """A fusion card whose recipe capped the solvers' box (fusion-train --box) makes export solve the same
+    way; a card without one solves with export's default cap."""
+    from matting_gui.core.inference.predictor import Predictor
+    from matting_gui.core.inference.quality import fuse_with_solvers, solver_box
+    from matting_gui.core.inference.solvers import MAX_SOLVER_PIXELS
+
+    assert solver_box({}) == solver_box({"train": {"box": 0}}) == solver_box({"train": "x"}) == MAX_SOLVER_PIXELS
+    assert solver_box({"train": {"box": 400}}) == 400
+    torch.manual_seed(3)
+    net = FusionNet(FusionConfig(width=8, dilations=(1, 2), solvers=("closed_form", "knn", "network")))
+    torch.nn.init.normal_(net.head.weight, std=0.5)
+    path = save_fusion(models / "fusion.safetensors", net, {"export_rule": "fusion", "train": {"box": 400}})
+    try:
+        image, trimap = make_photo(40, 48, 5), make_trimap(40, 48)
+        pred = Predictor("teacher", device="cpu")
+        network = pred.predict(image, trimap).alpha
+        fused = pred.predict(image, trimap, fuse=True)
+        assert fused.fused
+        small = fuse_with_solvers(image, trimap, network, net.eval(), "fusion", box=400)
+        full = fuse_with_solvers(image, trimap, network, net, "fusion")
+        assert np.abs(fused.alpha - small).max() < 1e-5 and np.abs(small - full).max() > 1e-3
+    finally:
+        path.unlink()
+        path.with_suffix(".json").unlink()

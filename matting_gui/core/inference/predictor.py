@@ -341,12 +341,13 @@ class Predictor:
 
     def _fused(self, img_work: np.ndarray, tri_work: np.ndarray, alpha: np.ndarray,
                superseded: Callable[[], bool] | None) -> np.ndarray | None:
-        from .quality import export_rule, fuse_with_solvers, installed_fusion
+        from .quality import export_rule, fuse_with_solvers, installed_fusion, solver_box
         from .solvers import SolveAborted
 
         model, card = installed_fusion()
         try:
-            return fuse_with_solvers(img_work, tri_work, alpha, model, export_rule(card), abort=superseded)
+            return fuse_with_solvers(img_work, tri_work, alpha, model, export_rule(card), abort=superseded,
+                                     box=solver_box(card))
         except SolveAborted:
             return None
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 import numpy as np
 
 from matting_gui.core.files.paths import models_dir
-from matting_gui.core.inference.solvers import solver_mattes
+from matting_gui.core.inference.solvers import MAX_SOLVER_PIXELS, solver_mattes
 from matting_gui.core.nets.fusion import FusionNet, load_fusion, run_fusion
 
 RULES = ("fusion", "mean", "median")
@@ -58,6 +58,14 @@ def export_rule(card: dict) -> str:
     return rule if rule in RULES else DEFAULT_RULE
 
 
+def solver_box(card: dict) -> int:
+    """The solvers' box cap, in pixels, that a fusion card's network was trained with (its training recipe's
+    ``box``; the solver cache solved with that cap), else ``solvers.MAX_SOLVER_PIXELS``: export solves as the
+    network learned."""
+    box = card.get("train", {}).get("box", 0) if isinstance(card.get("train"), dict) else 0
+    return box if isinstance(box, int) and box > 0 else MAX_SOLVER_PIXELS
+
+
 def combine(network: np.ndarray, fused: np.ndarray, mattes: np.ndarray, rule: str) -> np.ndarray:
     """Combine float32 (H, W) mattes in [0, 1] by ``rule`` (see the module docstring); mattes: the solver
     mattes (K, H, W), closed-form first. Returns float32 (H, W) in [0, 1]."""
@@ -71,12 +79,13 @@ def combine(network: np.ndarray, fused: np.ndarray, mattes: np.ndarray, rule: st
 
 
 def fuse_with_solvers(image: np.ndarray, trimap: np.ndarray, network: np.ndarray, fusion: FusionNet, rule: str,
-                      abort: Callable[[], bool] | None = None) -> np.ndarray:
+                      abort: Callable[[], bool] | None = None, box: int = MAX_SOLVER_PIXELS) -> np.ndarray:
     """The export matte from the network's: image float32 (H, W, 3) in [0, 1], trimap uint8 (H, W),
-    network float32 (H, W) α in [0, 1]. Runs the solvers (seconds; ``abort`` is asked throughout and
-    raises ``solvers.SolveAborted``), the fusion network, then ``combine``. Known pixels exact."""
+    network float32 (H, W) α in [0, 1]. Runs the solvers (seconds; their box capped at ``box`` pixels;
+    ``abort`` is asked throughout and raises ``solvers.SolveAborted``), the fusion network, then
+    ``combine``. Known pixels exact."""
     solvers = tuple(name for name in fusion.config.solvers if name != NETWORK)
-    computed = dict(zip(solvers, solver_mattes(image, trimap, solvers, abort=abort)))
+    computed = dict(zip(solvers, solver_mattes(image, trimap, solvers, max_pixels=box, abort=abort)))
     computed[NETWORK] = network.astype(np.float32, copy=False)
     mattes = np.stack([computed[name] for name in fusion.config.solvers])
     fused = run_fusion(fusion, image, trimap, mattes)
