@@ -11,7 +11,8 @@
 #   4. the fold recipe's teacher on all 19 subjects and the fusion trained on every subject (the candidates
 #      to ship, by the rule of docs/fusion.md), side by side;
 #   5. the CV again fed closed-form alone and KNN alone beside the network: what each solver earns;
-#   6. the CV on the cases solved with a smaller solver box (0.15 MP), which export's time budget needs;
+#   6. the CV on the cases solved with a smaller solver box (0.15 MP), which export's time budget needs
+#      (5 and 6 also train their fusion on every subject, ready if rule 3 of docs/fusion.md picks them);
 #   7. the thin-structure stage on each fold teacher, and its out-of-fold exports against theirs (rule 5).
 # The decision rule is written in docs/fusion.md before stage 3 is scored. Usage:
 #   cp docs/training/oof_chain.sh ~/runs/ && REPO=$PWD nohup bash ~/runs/oof_chain.sh > ~/runs/logs/oof_chain.log 2>&1 &
@@ -64,6 +65,7 @@ for s in closed_form knn; do
     lab fusion-cv --out "$RUNS/fusion_cv_oof_$s" --fold "$f" $args --solvers "$s" > "$RUNS/logs/fusion_cv_oof_${s}_$f.log" 2>&1
   done
   lab oof-report --cv "$RUNS/fusion_cv_oof_$s" --json "$RUNS/fusion_cv_oof_$s/report.json" > "$RUNS/logs/fusion_cv_oof_$s.log" 2>&1
+  lab fusion-train --out "$RUNS/fusion_final_oof_$s" $args --solvers "$s" > "$RUNS/logs/fusion_final_oof_$s.log" 2>&1
 done
 # 6. export's speed: the same CV on the cases solved with the solvers' box capped at 0.15 MP (7-9x faster
 #    closed-form, 6x faster KNN at 1 MP: docs/speed.md)
@@ -73,6 +75,7 @@ for f in 0 1 2 3; do
 done
 lab oof-report --cv "$RUNS/fusion_cv_oof_box150k" --json "$RUNS/fusion_cv_oof_box150k/report.json" \
   > "$RUNS/logs/fusion_cv_oof_box150k.log" 2>&1
+lab fusion-train --out "$RUNS/fusion_final_oof_box150k" $args --box 150000 > "$RUNS/logs/fusion_final_oof_box150k.log" 2>&1
 # 7. the thin-structure stage (teacher_lite_thin_structure.toml: thin subjects and background structure,
 #    1,000 steps) on each fold teacher, its out-of-fold mattes, and rule 5 against the base fold teachers
 for pair in "0 1" "2 3"; do
