@@ -45,6 +45,7 @@ def cmd_fusion_cv(args) -> int:
     from pathlib import Path
 
     from .fusion_train import FOLDS, V2_VAL, run_fold, summarise
+    from .oof_report import load_cv_rows
     from .solver_cache import is_out_of_fold
 
     out = Path(args.out)
@@ -55,11 +56,7 @@ def cmd_fusion_cv(args) -> int:
     todo = [] if args.summary else [args.fold] if args.fold is not None else list(range(count))
     for fold in todo:
         run_fold(fold, _train_config(args), out)
-    rows = []
-    for fold in range(count):
-        scores = out / f"fold{fold}" / "scores.json"
-        if scores.is_file():
-            rows += json.loads(scores.read_text())
+    rows = load_cv_rows(out)
     print(json.dumps(summarise(rows), indent=1))
     if args.network and rows:
         _print_against_export(rows)
