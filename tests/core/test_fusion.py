@@ -100,3 +100,26 @@ def test_export_solves_with_the_box_the_fusion_network_was_trained_with(models):
     finally:
         path.unlink()
         path.with_suffix(".json").unlink()
+
+
+def test_the_untrained_median_rule_ignores_the_fusion_weights_and_reads_both_solvers():
+    """``median_solvers`` is the per-pixel median of the network's, the closed-form and the KNN matte, even
+    when the fusion network reads only one solver; the fusion weights do not change it; known pixels exact."""
+    from matting_gui.core.inference.quality import combine, fuse_with_solvers
+    from matting_gui.core.inference.solvers import solver_mattes
+
+    image, trimap = make_photo(36, 40, 7), make_trimap(36, 40)
+    network = np.random.default_rng(0).random((36, 40), dtype=np.float32)
+    cf, knn = solver_mattes(image, trimap, ("closed_form", "knn"))
+    want = np.median(np.stack([network, cf, knn]), 0)
+    want = np.where(trimap >= 255, 1.0, np.where(trimap == 0, 0.0, want))
+    outs = []
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        net = FusionNet(FusionConfig(width=8, dilations=(1, 2), solvers=("knn",))).eval()
+        outs.append(fuse_with_solvers(image, trimap, network, net, "median_solvers"))
+    assert outs[0].dtype == np.float32
+    assert np.abs(outs[0] - want).max() < 1e-6 and np.array_equal(outs[0], outs[1])
+    assert np.abs(fuse_with_solvers(image, trimap, network, net, "fusion") - want).max() > 1e-3
+    with pytest.raises(ValueError, match="needs the fusion network"):
+        combine(network, None, {"closed_form": cf, "knn": knn}, "mean")

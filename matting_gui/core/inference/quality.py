@@ -9,7 +9,9 @@ itself, and the rule ``fusion`` returns its output. The rules:
 
 * ``fusion``: the fused solver matte alone;
 * ``mean``: the average of the network's and the fused matte;
-* ``median``: the per-pixel median of the network's, the fused and the closed-form matte.
+* ``median``: the per-pixel median of the network's, the fused and the closed-form matte;
+* ``median_solvers``: the per-pixel median of the network's, the closed-form and the KNN matte, untrained
+  (the fusion network is not run; its card only names the rule, the solvers and their box).
 
 Known trimap pixels stay exact. Without installed fusion weights the network's matte is returned.
 """
@@ -25,7 +27,9 @@ from matting_gui.core.files.paths import models_dir
 from matting_gui.core.inference.solvers import MAX_SOLVER_PIXELS, solver_mattes
 from matting_gui.core.nets.fusion import FusionNet, load_fusion, run_fusion
 
-RULES = ("fusion", "mean", "median")
+RULES = ("fusion", "mean", "median", "median_solvers")
+#: The solver mattes a rule needs beyond those its fusion network reads.
+RULE_SOLVERS = {"median": ("closed_form",), "median_solvers": ("closed_form", "knn")}
 #: A fusion input that is no solver: the network's own (mirror-averaged, refined) matte.
 NETWORK = "network"
 #: The rule used when a card names none.
@@ -66,15 +70,20 @@ def solver_box(card: dict) -> int:
     return box if isinstance(box, int) and box > 0 else MAX_SOLVER_PIXELS
 
 
-def combine(network: np.ndarray, fused: np.ndarray, mattes: np.ndarray, rule: str) -> np.ndarray:
+def combine(network: np.ndarray, fused: np.ndarray | None, mattes: dict[str, np.ndarray], rule: str) -> np.ndarray:
     """Combine float32 (H, W) mattes in [0, 1] by ``rule`` (see the module docstring); mattes: the solver
-    mattes (K, H, W), closed-form first. Returns float32 (H, W) in [0, 1]."""
+    mattes by solver name (``closed_form``, ``knn``); fused: the fusion network's output, unused (may be
+    None) for ``median_solvers``. Returns float32 (H, W) in [0, 1]."""
+    if rule == "median_solvers":
+        return np.median(np.stack([network, mattes["closed_form"], mattes["knn"]]), 0).astype(np.float32)
+    if fused is None:
+        raise ValueError(f"rule {rule!r} needs the fusion network's output")
     if rule == "fusion":
         return fused
     if rule == "mean":
         return 0.5 * (network + fused)
     if rule == "median":
-        return np.median(np.stack([network, fused, mattes[0]]), 0).astype(np.float32)
+        return np.median(np.stack([network, fused, mattes["closed_form"]]), 0).astype(np.float32)
     raise ValueError(f"unknown rule {rule!r}; choose one of {RULES}")
 
 
@@ -82,12 +91,15 @@ def fuse_with_solvers(image: np.ndarray, trimap: np.ndarray, network: np.ndarray
                       abort: Callable[[], bool] | None = None, box: int = MAX_SOLVER_PIXELS) -> np.ndarray:
     """The export matte from the network's: image float32 (H, W, 3) in [0, 1], trimap uint8 (H, W),
     network float32 (H, W) α in [0, 1]. Runs the solvers (seconds; their box capped at ``box`` pixels;
-    ``abort`` is asked throughout and raises ``solvers.SolveAborted``), the fusion network, then
-    ``combine``. Known pixels exact."""
+    ``abort`` is asked throughout and raises ``solvers.SolveAborted``), the fusion network (not for
+    ``median_solvers``), then ``combine``. Known pixels exact."""
     solvers = tuple(name for name in fusion.config.solvers if name != NETWORK)
+    solvers = tuple(dict.fromkeys(solvers + RULE_SOLVERS.get(rule, ())))
+    network = network.astype(np.float32, copy=False)
     computed = dict(zip(solvers, solver_mattes(image, trimap, solvers, max_pixels=box, abort=abort)))
-    computed[NETWORK] = network.astype(np.float32, copy=False)
-    mattes = np.stack([computed[name] for name in fusion.config.solvers])
-    fused = run_fusion(fusion, image, trimap, mattes)
-    out = combine(network.astype(np.float32, copy=False), fused, mattes, rule)
+    fused = None
+    if rule != "median_solvers":
+        fed = {**computed, NETWORK: network}
+        fused = run_fusion(fusion, image, trimap, np.stack([fed[name] for name in fusion.config.solvers]))
+    out = combine(network, fused, computed, rule)
     return np.where(trimap >= 255, 1.0, np.where(trimap == 0, 0.0, out)).astype(np.float32)
