@@ -202,7 +202,7 @@ def cmd_oof_report(args) -> int:
     from pathlib import Path
 
     from ..core.files.safe_write import atomic_write_bytes
-    from .oof_report import export_default, fold_means, load_cv_rows, network_rows, teacher_rule
+    from .oof_report import export_default, fold_means, load_cv_rows, markdown_table, network_rows, teacher_rule
 
     if args.versus:
         return _stage_report(args)
@@ -220,6 +220,7 @@ def cmd_oof_report(args) -> int:
     for kind in kinds:
         print(f"\n{kind}, SAD per fold: " + "; ".join(f"{m} " + " ".join(f"{v:.2f}" for v in vs)
                                                     for m, vs in folds[kind].items()))
+    print(f"\nSAD and Gradient ÷ 1000, mean of the subjects' means (lowest–highest fold)\n\n{markdown_table(rows)}")
     rule1 = export_default(rows)
     print(f"\nrule 1, export's default: {rule1['choice']}  {json.dumps(rule1['tests'])}")
     rule2 = teacher_rule(network_rows({"shipped": "teacher", "folds": args.model}))

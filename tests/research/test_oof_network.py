@@ -61,7 +61,7 @@ def test_each_subject_gets_the_matte_of_the_fold_network_that_held_it_out(models
     assert build_oof_network_cache(weights, "teacher_oof") == 0  # resumed: nothing left for these folds
 
 
-def test_an_out_of_fold_network_is_cross_validated_over_the_subject_folds(models, monkeypatch, tmp_path):
+def test_an_out_of_fold_network_is_cross_validated_over_the_subject_folds(models, monkeypatch, tmp_path, capsys):
     groups = folds(load_split("all")["train"])
     held, other = groups[0][0], groups[1][0]
     _store_cases(monkeypatch, [f"{held}/trimap1", f"{held}/wide", f"{other}/trimap1", "thin/0000"])
@@ -73,6 +73,8 @@ def test_an_out_of_fold_network_is_cross_validated_over_the_subject_folds(models
     assert {r["kind"] for r in rows} == {"official", "wide"}
     report = tmp_path / "report.json"
     assert main(["oof-report", "--cv", str(tmp_path / "cv"), "--json", str(report)]) == 0
+    printed = capsys.readouterr().out
+    assert "| export (teacher, mirror, refine) | " in printed and f"| {held} " in printed  # the table
     got = json.loads(report.read_text())
     assert got["rule1"]["choice"] in ("fusion", "median", "export") and len(got["rows"]) == len(rows)
     assert got["rule2"]["ships"] is False  # no shipped teacher's mattes stored here: nothing to compare

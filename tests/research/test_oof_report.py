@@ -57,3 +57,18 @@ def test_a_further_stage_ships_when_level_with_official_and_wide_trimaps_and_low
     assert stage_rule(base + worse)["tests"]["official"][2] is False
     no_gain = _rows("stage", {"official": 4.0, "wide": 8.0, "painted": 20.0})
     assert stage_rule(base + no_gain)["ships"] is False
+
+
+def test_the_markdown_table_has_one_row_per_method_with_fold_spans_and_the_worst_subject():
+    from matting_gui.research.oof_report import markdown_table
+
+    rows = _rows("export", EXPORT, subjects=("GT01", "GT02"), folds=(0, 1))
+    rows += [dict(r, sad=r["sad"] + 2) for r in _rows("knn", EXPORT, subjects=("GT02",), folds=(1,))]
+    rows += _rows("knn", EXPORT, subjects=("GT01",), folds=(0,))
+    lines = markdown_table(rows).splitlines()
+    assert "painted" in lines[0] and "nan" not in "".join(lines)
+    assert len(lines) == 4 and lines[1].startswith("|---|---:")
+    knn = lines[2]  # LABELS order: closed-form (absent), KNN, export
+    assert knn.startswith("| KNN | 5.50 (4.50–6.50) | 9.50 (8.50–10.50)")
+    assert knn.endswith("| 8.00 | GT02 6.50 |")  # Gradient 2 × 4; GT02 is 2 worse
+    assert lines[3].startswith("| export (teacher, mirror, refine) | 4.50 (4.50–4.50)")
