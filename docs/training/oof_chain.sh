@@ -8,12 +8,13 @@
 #   3. the network-aware fusion (closed-form, KNN, the teacher's matte) cross-validated over the four
 #      subject folds, two folds at a time: scores in RUNS/fusion_cv_oof/fold<k>/scores.json, the summary,
 #      per-subject tables, paired changes against export and the rules' outcome in RUNS/logs/fusion_cv_oof.log;
-#   4. the fold recipe's teacher on all 19 subjects and the fusion trained on every subject (the candidates
-#      to ship, by the rule of docs/fusion.md), side by side;
-#   5. the CV again fed closed-form alone and KNN alone beside the network: what each solver earns;
-#   6. the CV on the cases solved with a smaller solver box (0.15 MP), which export's time budget needs
-#      (5 and 6 also train their fusion on every subject, ready if rule 3 of docs/fusion.md picks them);
-#   7. the thin-structure stage on each fold teacher, and its out-of-fold exports against theirs (rule 5).
+#   4. the fusion trained on every subject's out-of-fold cases (what ships if rule 1 picks it);
+#   5. the thin-structure stage on each fold teacher, and its out-of-fold exports against theirs (rule 5;
+#      moved before 6-8 on 2026-12-07: thin structures are where the held-out photos fail);
+#   6. the fold recipe's teacher on all 19 subjects (what ships if rule 2 says so), beside 7 and 8;
+#   7. the CV again fed closed-form alone and KNN alone beside the network: what each solver earns;
+#   8. the CV on the cases solved with a smaller solver box (0.15 MP), which export's time budget needs
+#      (7 and 8 also train their fusion on every subject, ready if rule 3 of docs/fusion.md picks them).
 # The decision rule is written in docs/fusion.md before stage 3 is scored. Usage:
 #   cp docs/training/oof_chain.sh ~/runs/ && REPO=$PWD nohup bash ~/runs/oof_chain.sh > ~/runs/logs/oof_chain.log 2>&1 &
 # (run from a copy: bash reads a script as it goes, so editing the checkout's copy would disturb a running chain)
@@ -26,17 +27,18 @@ export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THRE
 export PYTHONPATH=$PWD
 lab() { python3 -m matting_gui.research.cli "$@"; }
 
-train_fold() {  # train (or resume, or wait for) fold teacher $1
-  local out=$RUNS/teacher_fold$1
-  while pgrep -f "split fold$1 --out" >/dev/null; do sleep 30; done
+train_run() {  # train_run OUT ARGS…: wait for a trainer of OUT still running (a chain restarted), then
+  local out=$1; shift  # train (or resume) it with ARGS unless its final weights exist
+  while pgrep -f -- "--out $out --resume" >/dev/null; do sleep 30; done
   [ -f "$out/final.safetensors" ] && return 0
   mkdir -p "$out"
-  lab train --config docs/training/teacher_lite_fold.toml --split "fold$1" --out "$out" --resume \
-    >> "$out/stdout.log" 2>&1
+  lab train "$@" --out "$out" --resume >> "$out/stdout.log" 2>&1
 }
 
 for pair in "0 1" "2 3"; do
-  for k in $pair; do train_fold "$k" & done
+  for k in $pair; do
+    train_run "$RUNS/teacher_fold$k" --config docs/training/teacher_lite_fold.toml --split "fold$k" &
+  done
   wait
 done
 for k in 0 1 2 3; do
@@ -52,14 +54,24 @@ for pair in "0 1" "2 3"; do
   wait
 done
 lab oof-report --cv "$RUNS/fusion_cv_oof" --json "$RUNS/fusion_cv_oof/report.json" > "$RUNS/logs/fusion_cv_oof.log" 2>&1
-# 4. what would ship: the fold recipe's teacher on all 19 subjects (its validation numbers measure fit: take
-#    final, never best), and the network-aware fusion trained on every subject's out-of-fold cases
-out=$RUNS/teacher_all
-mkdir -p "$out"
-[ -f "$out/final.safetensors" ] || lab train --config docs/training/teacher_lite_fold.toml --split all --out "$out" \
-  --resume >> "$out/stdout.log" 2>&1 &
+# 4. the network-aware fusion trained on every subject's out-of-fold cases: what ships if rule 1 picks it
 lab fusion-train --out "$RUNS/fusion_final_oof" $args > "$RUNS/logs/fusion_final_oof.log" 2>&1
-# 5. what each solver earns (export's time is mostly theirs): the same CV fed one solver and the network
+# 5. the thin-structure stage (teacher_lite_thin_structure.toml: thin subjects and background structure,
+#    1,000 steps) on each fold teacher, its out-of-fold mattes, and rule 5 against the base fold teachers
+for pair in "0 1" "2 3"; do
+  for k in $pair; do
+    train_run "$RUNS/teacher_fold${k}_thin" --config docs/training/teacher_lite_thin_structure.toml \
+      --init "$RUNS/teacher_fold$k/final.safetensors" --split "fold$k" &
+  done
+  wait
+done
+lab fusion-network-cache --model teacher_thin_oof --threads 2 \
+  --fold-weights "$RUNS/teacher_fold{k}_thin/final.safetensors" > "$RUNS/logs/network_thin_oof.log" 2>&1
+lab oof-report --versus teacher_thin_oof --json "$RUNS/thin_stage_oof.json" > "$RUNS/logs/thin_stage_oof.log" 2>&1
+# 6. the teacher to ship if rule 2 says so: the fold recipe's teacher on all 19 subjects (its validation
+#    numbers measure fit: take final, never best), in the background beside 7 and 8
+train_run "$RUNS/teacher_all" --config docs/training/teacher_lite_fold.toml --split all &
+# 7. what each solver earns (export's time is mostly theirs): the same CV fed one solver and the network
 for s in closed_form knn; do
   for f in 0 1 2 3; do
     lab fusion-cv --out "$RUNS/fusion_cv_oof_$s" --fold "$f" $args --solvers "$s" > "$RUNS/logs/fusion_cv_oof_${s}_$f.log" 2>&1
@@ -67,7 +79,7 @@ for s in closed_form knn; do
   lab oof-report --cv "$RUNS/fusion_cv_oof_$s" --json "$RUNS/fusion_cv_oof_$s/report.json" > "$RUNS/logs/fusion_cv_oof_$s.log" 2>&1
   lab fusion-train --out "$RUNS/fusion_final_oof_$s" $args --solvers "$s" > "$RUNS/logs/fusion_final_oof_$s.log" 2>&1
 done
-# 6. export's speed: the same CV on the cases solved with the solvers' box capped at 0.15 MP (7-9x faster
+# 8. export's speed: the same CV on the cases solved with the solvers' box capped at 0.15 MP (7-9x faster
 #    closed-form, 6x faster KNN at 1 MP: docs/speed.md)
 lab solver-cache --workers 2 --thin 120 --box 150000 > "$RUNS/logs/solver_cache_box150k.log" 2>&1
 for f in 0 1 2 3; do
@@ -76,20 +88,6 @@ done
 lab oof-report --cv "$RUNS/fusion_cv_oof_box150k" --json "$RUNS/fusion_cv_oof_box150k/report.json" \
   > "$RUNS/logs/fusion_cv_oof_box150k.log" 2>&1
 lab fusion-train --out "$RUNS/fusion_final_oof_box150k" $args --box 150000 > "$RUNS/logs/fusion_final_oof_box150k.log" 2>&1
-# 7. the thin-structure stage (teacher_lite_thin_structure.toml: thin subjects and background structure,
-#    1,000 steps) on each fold teacher, its out-of-fold mattes, and rule 5 against the base fold teachers
-for pair in "0 1" "2 3"; do
-  for k in $pair; do
-    out=$RUNS/teacher_fold${k}_thin
-    mkdir -p "$out"
-    [ -f "$out/final.safetensors" ] || lab train --config docs/training/teacher_lite_thin_structure.toml \
-      --init "$RUNS/teacher_fold$k/final.safetensors" --split "fold$k" --out "$out" --resume >> "$out/stdout.log" 2>&1 &
-  done
-  wait
-done
-lab fusion-network-cache --model teacher_thin_oof --threads 2 \
-  --fold-weights "$RUNS/teacher_fold{k}_thin/final.safetensors" > "$RUNS/logs/network_thin_oof.log" 2>&1
-lab oof-report --versus teacher_thin_oof --json "$RUNS/thin_stage_oof.json" > "$RUNS/logs/thin_stage_oof.log" 2>&1
 wait
 echo "chain done"
 echo "out-of-fold cross-validation done: $RUNS/logs/fusion_cv_oof.log"
