@@ -112,7 +112,6 @@ def stage_rule(rows: list[dict]) -> dict:
     return {"ships": all(t[2] for t in tests.values()), "tests": tests}
 
 
-
 #: How the report names each method in its tables.
 LABELS = {"closed_form": "closed-form", "knn": "KNN", "export": "export (teacher, mirror, refine)",
           "median": "median(export, closed-form, KNN)", "fusion": "network-aware fusion"}
@@ -120,9 +119,8 @@ LABELS = {"closed_form": "closed-form", "knn": "KNN", "export": "export (teacher
 
 def markdown_table(rows: list[dict]) -> str:
     """A Markdown table of cross-validated ``rows``: per method (in ``LABELS`` order), each kind's SAD (official,
-    wide, painted-style, those present; mean
-    of subject means, with the lowest and highest fold mean), Gradient with official trimaps, and the worst
-    subject with official trimaps."""
+    wide, painted-style, those present; mean of subject means, with the lowest and highest fold mean),
+    Gradient with official trimaps, and the worst subject with official trimaps."""
     methods = [m for m in LABELS if any(r["method"] == m for r in rows)]
     kinds = [k for k in ("official", "wide", "painted") if any(r["kind"] == k for r in rows)]
     head = ["matte"] + [f"{k} SAD (folds)" for k in kinds] + ["Gradient, official", "worst subject, official"]
@@ -134,10 +132,10 @@ def markdown_table(rows: list[dict]) -> str:
             span = f" ({min(per_fold):.2f}–{max(per_fold):.2f})" if per_fold else ""
             cells.append(f"{subject_mean(rows, m, k):.2f}{span}")
         cells.append(f"{subject_mean(rows, m, 'official', 'grad'):.2f}")
-        sel = [r for r in rows if r["method"] == m and r["kind"] == "official"]
-        worst = max({r["subject"] for r in sel}, key=lambda s: subject_mean([r for r in sel if r["subject"] == s],
-                                                                             m, "official"), default=None)
-        cells.append(f"{worst} {subject_mean([r for r in sel if r['subject'] == worst], m, 'official'):.2f}"
-                     if worst else "–")
+        official = [r for r in rows if r["method"] == m and r["kind"] == "official"]
+        per_subject = {s: subject_mean([r for r in official if r["subject"] == s], m, "official")
+                       for s in {r["subject"] for r in official}}
+        worst = max(per_subject, key=per_subject.get, default=None)
+        cells.append(f"{worst} {per_subject[worst]:.2f}" if worst else "–")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
