@@ -27,6 +27,7 @@ from matting_gui.core.files.imageio import (
 )
 from matting_gui.core.files.outputs import OutputRequest, write_outputs
 from matting_gui.core.files.paths import models_dir, printable, trimap_beside
+from matting_gui.core.inference.export_rules import installed_rule_text
 from matting_gui.core.nets.model_files import EXPORT_STEPS, FINAL_MODEL, WeightsError
 
 
@@ -285,8 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--refine", action=argparse.BooleanOptionalAction,
                        help=f"closed-form matting where the network is unsure (seconds per MP; default {state('refine')})")
         p.add_argument("--fuse", action=argparse.BooleanOptionalAction,
-                       help=f"combine with the closed-form and KNN mattes weighed by the fusion network (seconds "
-                            f"per MP; default {state('fuse')})")
+                       help=f"solver fusion: {installed_rule_text()} (seconds per MP; default {state('fuse')})")
         if on:
             p.add_argument("--fast", action="store_true",
                            help="the network alone: each step off unless named (--fast --mirror: the mirror only)")

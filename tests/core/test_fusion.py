@@ -123,3 +123,31 @@ def test_the_untrained_median_rule_ignores_the_fusion_weights_and_reads_both_sol
     assert np.abs(fuse_with_solvers(image, trimap, network, net, "fusion") - want).max() > 1e-3
     with pytest.raises(ValueError, match="needs the fusion network"):
         combine(network, None, {"closed_form": cf, "knn": knn}, "mean")
+
+
+def test_help_texts_describe_the_rule_the_installed_card_names(models, capsys):
+    """The export dialog's and ``matting-cli --fuse``'s text say what the installed fusion card's rule does:
+    the untrained median names the three mattes and no fusion network; a network reading its own matte says
+    so; an unreadable or missing card falls back to the default rule's text, without raising."""
+    from matting_gui.cli.main import main
+    from matting_gui.core.inference.export_rules import DEFAULT_RULE, RULES, describe_rule, installed_rule_text
+
+    texts = {rule: describe_rule(rule, ("closed_form", "knn", "network")) for rule in RULES}
+    assert len(set(texts.values())) == len(RULES)
+    assert "fusion network" not in texts["median_solvers"] and "KNN" in texts["median_solvers"]
+    assert "the network's, the closed-form and the KNN mattes" in texts["fusion"]
+    assert "network's" not in describe_rule("fusion", ("closed_form", "knn"))
+    assert installed_rule_text() == describe_rule(DEFAULT_RULE)  # no fusion network installed
+    card = models / "fusion.json"
+    try:
+        card.write_text('{"export_rule": "median_solvers", "config": {"solvers": ["knn", "network"]}}')
+        assert installed_rule_text() == texts["median_solvers"]
+        with pytest.raises(SystemExit):
+            main(["matte", "--help"])
+        assert "median of the network's" in " ".join(capsys.readouterr().out.split())
+        card.write_text('{"export_rule": "fusion", "config": {"solvers": ["closed_form", 3]}}')
+        assert installed_rule_text() == describe_rule("fusion")
+        card.write_text("[not json")
+        assert installed_rule_text() == describe_rule(DEFAULT_RULE)
+    finally:
+        card.unlink()

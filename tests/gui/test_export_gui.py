@@ -287,3 +287,21 @@ def test_export_dialog_checks_names_and_folder_when_ok_is_pressed(qtbot, window,
     monkeypatch.undo()
     dlg.accept()
     assert dlg.result() == 1
+
+
+def test_export_dialog_describes_the_installed_fusion_rule(qtbot, window, models):
+    """The solver-fusion option names what the installed fusion card's rule does, and whether it is on by
+    default: an untrained median reads as a median, not as a fusion network's weighing."""
+    from matting_gui.core.nets.model_files import EXPORT_STEPS
+    from matting_gui.gui.widgets.export_dialog import ExportDialog
+
+    card = models / "fusion.json"
+    try:
+        card.write_text('{"export_rule": "median_solvers"}')
+        dlg = ExportDialog(window, {})
+        qtbot.addWidget(dlg)
+        assert "median of the network's, the closed-form and the KNN matte" in dlg.fuse.text()
+        assert "fusion network" not in dlg.fuse.text() + dlg.fuse.toolTip()
+        assert ("On by default" if EXPORT_STEPS["fuse"] else "Off by default") in dlg.fuse.toolTip()
+    finally:
+        card.unlink()

@@ -24,17 +24,18 @@ from collections.abc import Callable
 import numpy as np
 
 from matting_gui.core.files.paths import models_dir
+from matting_gui.core.inference.export_rules import (  # noqa: F401 (re-exported)
+    DEFAULT_RULE,
+    FUSION_FILE,
+    NETWORK,
+    RULE_SOLVERS,
+    RULES,
+    describe_rule,
+    export_rule,
+    installed_rule_text,
+)
 from matting_gui.core.inference.solvers import MAX_SOLVER_PIXELS, solver_mattes
 from matting_gui.core.nets.fusion import FusionNet, load_fusion, run_fusion
-
-RULES = ("fusion", "mean", "median", "median_solvers")
-#: The solver mattes a rule needs beyond those its fusion network reads.
-RULE_SOLVERS = {"median": ("closed_form",), "median_solvers": ("closed_form", "knn")}
-#: A fusion input that is no solver: the network's own (mirror-averaged, refined) matte.
-NETWORK = "network"
-#: The rule used when a card names none.
-DEFAULT_RULE = "mean"
-FUSION_FILE = "fusion.safetensors"
 
 _cache: dict[tuple, tuple[FusionNet, dict]] = {}
 _lock = threading.Lock()
@@ -54,12 +55,6 @@ def installed_fusion() -> tuple[FusionNet, dict] | None:
             _cache.clear()
             _cache[key] = load_fusion(path)
         return _cache[key]
-
-
-def export_rule(card: dict) -> str:
-    """The combination rule a fusion card names (``export_rule``), else ``DEFAULT_RULE``."""
-    rule = card.get("export_rule", DEFAULT_RULE)
-    return rule if rule in RULES else DEFAULT_RULE
 
 
 def solver_box(card: dict) -> int:

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from matting_gui.core.files.outputs import COMPOSITE_FORMATS, CUTOUT_FORMATS, OutputRequest, destination_problem
-from matting_gui.core.nets.model_files import FINAL_MODEL, INSTALLED_MODELS
+from matting_gui.core.inference.export_rules import installed_rule_text
+from matting_gui.core.nets.model_files import EXPORT_STEPS, FINAL_MODEL, INSTALLED_MODELS
 
 #: What each network is for, as the dialog names it; the export's default is FINAL_MODEL.
 MODEL_LABELS = {"teacher": "Teacher: final quality (several times slower)", "student": "Student: as the live preview"}
@@ -75,12 +76,12 @@ class ExportDialog(QDialog):
                                "(along the subject's edge): there the photo's local colours decide.\n"
                                "See the README's Results for what it changes on the validation photos.")
         form.addRow(self.refine)
-        self.fuse = QCheckBox("Solver fusion: weigh closed-form and KNN mattes with the fusion network (seconds)",
+        what = installed_rule_text()
+        self.fuse = QCheckBox(f"Solver fusion: {what.split(' with ')[0].split(' (')[0]} (seconds)",
                               checked=choices.get("fuse", False))
-        self.fuse.setToolTip("Computes the closed-form and KNN mattes of the unknown region; a small network trained\n"
-                             "on them decides per pixel which to trust, and the result is combined with the\n"
-                             "network's matte. Off by default: it beat export only on thin procedural structures,\n"
-                             "not on real photos the networks never saw (docs/fusion.md).")
+        default = "On" if EXPORT_STEPS["fuse"] else "Off"
+        self.fuse.setToolTip(f"Computes the closed-form and KNN mattes of the unknown region, then: {what}.\n"
+                             f"{default} by default, as decided by subject-disjoint cross-validation (docs/fusion.md).")
         form.addRow(self.fuse)
         self.problem = QLabel("")
         self.problem.setStyleSheet("color: #c0392b")
