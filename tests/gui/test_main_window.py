@@ -1,5 +1,5 @@
-"""The editor, driven like a user would (offscreen, simulated mouse and keys): painting, undo,
-shortcuts, views, zoom, edge adjustments, model switching and the live matte."""
+"""The editor, driven like a user would (offscreen, simulated mouse and keys): painting, undo, views,
+edge adjustments, model switching, select subject, fill and the live matte (navigation and the brush: test_navigation)."""
 
 import threading
 
@@ -7,8 +7,7 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QPainterPath, QPainterPathStroker, QTransform
+from PySide6.QtCore import Qt
 
 from matting_gui.core.editing.trimap import BACKGROUND, FOREGROUND, UNKNOWN
 from matting_gui.core.imaging.adjust import EdgeAdjustments
@@ -33,18 +32,6 @@ def test_paint_stroke_changes_matte_where_painted_then_undo_redo(qtbot, window, 
     with qtbot.waitSignal(window.matteShown, timeout=TIMEOUT, check_params_cb=is_full):
         qtbot.keyClick(window, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
     assert window.session.doc.trimap[60, 80] == UNKNOWN
-
-
-def test_brush_keys_and_tool_shortcuts(qtbot, window, photo):
-    open_and_wait(qtbot, window, photo)
-    qtbot.keyClick(window, Qt.Key.Key_B)
-    assert window.session.tool == "background"
-    qtbot.keyClick(window, Qt.Key.Key_1)
-    assert window.session.tool == "foreground"
-    r = window.canvas.brush_radius
-    qtbot.keyClick(window, Qt.Key.Key_BracketRight)
-    assert window.canvas.brush_radius > r
-    assert "(B, 2)" in window.actions["tool:background"].toolTip()
 
 
 def test_fifty_rapid_edits_never_show_a_stale_matte(qtbot, window, photo, monkeypatch):
@@ -153,39 +140,6 @@ def test_edge_adjustments_non_destructive_and_remembered(qtbot, window, photo, s
     assert window.session.adjust.contrast == 40 and window.panel.sliders["contrast"].value() == 40
 
 
-def test_zoom_and_pan(qtbot, window, photo):
-    open_and_wait(qtbot, window, photo)
-    c = window.canvas
-    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
-    assert c.zoom == 1.0
-    anchor = window.canvas.widget_to_image(QPointF(c.width() / 2, c.height() / 2))
-    c.zoom_by(2.0)
-    after = window.canvas.widget_to_image(QPointF(c.width() / 2, c.height() / 2))
-    assert abs(anchor.x() - after.x()) < 1e-6
-    off = QPointF(c.offset)
-    qtbot.mousePress(c, Qt.MouseButton.MiddleButton, pos=QPoint(100, 100))
-    qtbot.mouseMove(c, QPoint(140, 120))
-    qtbot.mouseRelease(c, Qt.MouseButton.MiddleButton, pos=QPoint(140, 120))
-    assert c.offset.x() - off.x() == pytest.approx(40) and c.offset.y() - off.y() == pytest.approx(20)
-    qtbot.keyClick(window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
-    assert c.zoom > 1.0  # fit: a 160x120 photo in a big window is enlarged
-
-
-def test_space_drag_pans_instead_of_painting(qtbot, window, photo):
-    open_and_wait(qtbot, window, photo)
-    c = window.canvas
-    c.setFocus()
-    before_tri = window.session.doc.trimap.copy()
-    off = QPointF(c.offset)
-    qtbot.keyPress(c, Qt.Key.Key_Space)
-    qtbot.mousePress(c, Qt.MouseButton.LeftButton, pos=QPoint(100, 100))
-    qtbot.mouseMove(c, QPoint(130, 90))
-    qtbot.mouseRelease(c, Qt.MouseButton.LeftButton, pos=QPoint(130, 90))
-    qtbot.keyRelease(c, Qt.Key.Key_Space)
-    assert c.offset.x() - off.x() == pytest.approx(30) and c.offset.y() - off.y() == pytest.approx(-10)
-    assert np.array_equal(window.session.doc.trimap, before_tri)
-
-
 @pytest.mark.parametrize("int8_faster", [True, False])
 def test_previews_switch_to_int8_once_quantized_if_faster_full_mattes_stay_fp32(qtbot, window, photo, monkeypatch,
                                                                                 int8_faster):
@@ -209,39 +163,6 @@ def test_previews_switch_to_int8_once_quantized_if_faster_full_mattes_stay_fp32(
     previews = [r for r in shown if r.job.stamp.preview]
     assert previews and all(r.result.precision == ("int8" if int8_faster else "fp32") for r in previews)
     assert shown[-1].result.precision == "fp32" and not shown[-1].job.stamp.preview
-
-
-def test_space_drag_pans_even_when_a_panel_widget_has_the_focus(qtbot, window, photo):
-    """Issue 16, defect 2: Space+drag pans (never paints) whatever widget has the keyboard focus."""
-    open_and_wait(qtbot, window, photo)
-    c = window.canvas
-    window.panel.sliders["feather"].setFocus()
-    before = window.session.doc.trimap.copy()
-    off = QPointF(c.offset)
-    qtbot.keyPress(window.panel.sliders["feather"], Qt.Key.Key_Space)
-    qtbot.mousePress(c, Qt.MouseButton.LeftButton, pos=QPoint(100, 100))
-    qtbot.mouseMove(c, QPoint(120, 110))
-    qtbot.mouseRelease(c, Qt.MouseButton.LeftButton, pos=QPoint(120, 110))
-    qtbot.keyRelease(window.panel.sliders["feather"], Qt.Key.Key_Space)
-    assert c.offset.x() - off.x() == pytest.approx(20) and np.array_equal(window.session.doc.trimap, before)
-
-
-def test_single_key_shortcuts_work_while_a_spin_box_has_the_focus(qtbot, window, photo):
-    """Issue 16, defect 3: letters reach the tool and view shortcuts from a spin box; digits are typing;
-    Esc goes back to the canvas; opening a photo puts the focus on the canvas."""
-    open_and_wait(qtbot, window, photo)
-    assert window.canvas.hasFocus()
-    band = window.toolbars.band
-    band.setFocus()
-    band.lineEdit().selectAll()
-    qtbot.keyClicks(band.lineEdit(), "7")
-    assert band.value() == 7  # a digit is a number typed into the box
-    qtbot.keyClick(band.lineEdit(), Qt.Key.Key_B)
-    assert window.session.tool == "background"
-    qtbot.keyClick(band.lineEdit(), Qt.Key.Key_A)
-    assert window.session.view_mode == "alpha"
-    qtbot.keyClick(band.lineEdit(), Qt.Key.Key_Escape)
-    assert window.canvas.hasFocus()
 
 
 def test_the_matte_follows_the_brush_during_a_stroke(qtbot, window, photo, monkeypatch):
@@ -314,59 +235,6 @@ def test_select_subject_with_one_drag_then_refine_and_undo(qtbot, window, tmp_pa
     assert (window.session.doc.trimap == BACKGROUND).all()  # the selection was one undo step
 
 
-def test_the_stroke_outline_shows_in_every_view_while_painting(qtbot, window, photo):
-    """Issue 16: the painted region's outline is drawn over the alpha view during a stroke, gone after."""
-    open_and_wait(qtbot, window, photo)
-    window.session.set_view(mode="alpha")
-    window.session.set_tool("unknown")
-    window.session.set_brush_radius(5)
-    c = window.canvas
-    qtbot.mousePress(c, Qt.MouseButton.LeftButton, pos=widget_point(window, 40, 40))
-    qtbot.mouseMove(c, widget_point(window, 100, 40))
-    outline = c.stroke_outline()
-    assert outline is not None
-    box = outline.boundingRect()
-    left, right = widget_point(window, 40, 40), widget_point(window, 100, 40)
-    assert box.left() < left.x() and box.right() > right.x()  # covers the dragged segment plus the brush
-    assert box.height() == pytest.approx(10 * c.zoom, rel=0.2)
-    qtbot.mouseRelease(c, Qt.MouseButton.LeftButton, pos=widget_point(window, 100, 40))
-    assert c.stroke_outline() is None
-
-
-def test_a_long_stroke_is_outlined_as_a_whole_and_the_next_stroke_afresh(qtbot, window, photo):
-    """The outline grows segment by segment (re-outlining a whole long stroke per mouse move stalled
-    the UI); it must still be the outline of the whole stroke, and a new stroke starts its own."""
-    open_and_wait(qtbot, window, photo)
-    window.session.set_tool("unknown")
-    window.session.set_brush_radius(4)
-    c = window.canvas
-    points = [(20 + 3 * i, 30 + (12 if i % 4 < 2 else -12)) for i in range(40)]  # a zigzag of 40 segments
-    qtbot.mousePress(c, Qt.MouseButton.LeftButton, pos=widget_point(window, *points[0]))
-    for x, y in points[1:]:
-        qtbot.mouseMove(c, widget_point(window, x, y))
-        c.stroke_outline()  # as each repaint asks for it
-    grown = c.stroke_outline()
-    path = QPainterPath(c.widget_to_image(QPointF(widget_point(window, *points[0]))))
-    for x, y in points[1:]:
-        path.lineTo(c.widget_to_image(QPointF(widget_point(window, x, y))))
-    stroker = QPainterPathStroker()
-    stroker.setWidth(2 * c.brush_radius)
-    stroker.setCapStyle(Qt.PenCapStyle.RoundCap)
-    stroker.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-    whole = QTransform(c.zoom, 0, 0, c.zoom, c.offset.x(), c.offset.y()).map(stroker.createStroke(path).simplified())
-    box = whole.boundingRect()
-    assert grown.boundingRect().toRect() == box.toRect()
-    samples = [QPointF(box.left() + box.width() * i / 60, box.top() + box.height() * j / 60)
-               for i in range(61) for j in range(61)]
-    differ = sum(grown.contains(q) != whole.contains(q) for q in samples)
-    assert differ <= 0.01 * len(samples)  # equal up to points on the boundary
-    qtbot.mouseRelease(c, Qt.MouseButton.LeftButton, pos=widget_point(window, *points[-1]))
-    qtbot.mousePress(c, Qt.MouseButton.LeftButton, pos=widget_point(window, 150, 100))
-    qtbot.mouseMove(c, widget_point(window, 155, 100))
-    assert not c.stroke_outline().intersects(whole)  # nothing of the first stroke
-    qtbot.mouseRelease(c, Qt.MouseButton.LeftButton, pos=widget_point(window, 155, 100))
-
-
 def test_help_lists_the_shortcuts_and_an_empty_photo_shows_what_to_do_first(qtbot, window, tmp_path):
     """Issue 16, defects 15 and 16: F1 lists the keys from the action table; a photo with nothing
     to matte shows a one-line hint; switching to a model not loaded yet says it is loading."""
@@ -388,18 +256,6 @@ def test_help_lists_the_shortcuts_and_an_empty_photo_shows_what_to_do_first(qtbo
         window.actions["model:teacher"].trigger()
     assert messages[:1] == ["Loading the teacher model…"] and messages[-1] == ""  # cleared once it is shown
     assert window.statusBar().currentMessage() == ""
-
-
-def test_the_brush_keeps_its_size_relative_to_the_photo(qtbot, window, tmp_path):
-    """Issue 16, defect 12: a 40 px brush on a 400 px photo is a 10 px brush on a 100 px one."""
-    big, small = tmp_path / "big.png", tmp_path / "small.png"
-    Image.fromarray((make_photo(300, 400) * 255).astype(np.uint8)).save(big)
-    Image.fromarray((make_photo(75, 100) * 255).astype(np.uint8)).save(small)
-    window.open_photo(big)
-    window.session.set_brush_radius(40)
-    window.open_photo(small)
-    assert window.session.brush_radius == pytest.approx(10) and window.toolbars.brush.value() == 10
-    assert window.canvas.brush_radius == pytest.approx(10)
 
 
 def test_esc_cancels_a_select_subject_box_drag(qtbot, window, photo):
