@@ -1,4 +1,5 @@
-"""Smoke runs of the trainer on generated data: teacher, then a distilled student."""
+"""Smoke runs of the trainer on generated data: teacher, then a distilled student (resuming and
+stopping: test_train_resume)."""
 
 import json
 
@@ -11,12 +12,7 @@ from matting_gui.core.inference.predictor import Predictor
 from matting_gui.research.cli import main as lab_main
 from matting_gui.research.train import TrainConfig, kd_scale_at, lr_at, main
 from tests.conftest import make_photo, make_trimap
-
-SMOKE = dict(batch=4, size=64, data="synthetic", workers=0, warmup=2, log_every=1, val_every=0, lr=3e-3)
-
-
-def _losses(out):
-    return [r["total"] for r in map(json.loads, (out / "log.jsonl").read_text().splitlines()) if "total" in r]
+from tests.research.smoke import SMOKE, logged_losses
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +24,7 @@ def teacher_run(tmp_path_factory):
 
 def test_teacher_smoke_loss_decreases_and_exports(teacher_run):
     out, summary = teacher_run
-    losses = _losses(out)
+    losses = logged_losses(out)
     assert len(losses) == 24
     assert np.mean(losses[-6:]) < np.mean(losses[:6])
     assert summary["step"] == 24
@@ -59,35 +55,6 @@ def test_distilled_student_smoke_and_cli(teacher_run, tmp_path):
     code = cli_main(["matte", str(tmp_path / "p.png"), "--trimap", str(tmp_path / "t.png"),
                      "--model", str(out / "final.safetensors"), "--out", str(tmp_path / "res")])
     assert code == 0 and (tmp_path / "res" / "p_matte.png").exists()
-
-
-def test_resume_continues_exactly(tmp_path):
-    """6 steps straight == 3 steps, stop, resume to 6: identical weights and loss log."""
-    from matting_gui.core.nets.weights import load_network
-
-    a, b = tmp_path / "a", tmp_path / "b"
-    main(TrainConfig(preset="student", out=str(a), steps=6, seed=3, **SMOKE))
-    assert main(TrainConfig(preset="student", out=str(b), steps=6, seed=3, stop_at=3, **SMOKE))["stopped"]
-    assert torch.load(b / "checkpoint.pt", weights_only=True)["step"] == 3
-    assert not (b / "final.safetensors").exists()
-    main(TrainConfig(preset="student", out=str(b), steps=6, seed=3, resume=True, **SMOKE))
-    assert _losses(a) == _losses(b)
-    na, _ = load_network(a / "final.safetensors")
-    nb, _ = load_network(b / "final.safetensors")
-    for (k, x), (_, y) in zip(na.state_dict().items(), nb.state_dict().items()):
-        assert torch.equal(x, y), k
-
-
-def test_resume_drops_log_records_written_after_the_checkpoint(tmp_path):
-    """A run killed between checkpoints logged steps the resume repeats: they are not kept twice."""
-    out = tmp_path / "r"
-    main(TrainConfig(preset="student", out=str(out), steps=5, seed=1, stop_at=3, **SMOKE))
-    with open(out / "log.jsonl", "a") as f:  # what a SIGKILL after the checkpoint leaves behind
-        f.write(json.dumps({"step": 4, "total": 99.0}) + "\n" + json.dumps({"step": 5, "total": 99.0}) + "\n")
-    main(TrainConfig(preset="student", out=str(out), steps=5, seed=1, resume=True, **SMOKE))
-    steps = [r["step"] for r in map(json.loads, (out / "log.jsonl").read_text().splitlines()) if "total" in r]
-    assert steps == [1, 2, 3, 4, 5]
-    assert 99.0 not in _losses(out)
 
 
 def test_lr_schedule_is_pure():
@@ -212,36 +179,6 @@ def test_plot_log_draws_losses_and_validation(teacher_run, tmp_path):
     assert lab_main(["plot-log", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "q.png")]) == 2
 
 
-def test_sigterm_checkpoints_and_resume_continues(tmp_path):
-    """A session ending (SIGTERM) must not lose the run: the trainer checkpoints and exits 0."""
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    out = tmp_path / "run"
-    code = ("from matting_gui.research.train import TrainConfig, main; "
-            f"main(TrainConfig(preset='student', out={str(out)!r}, steps=100000, batch=2, size=64, "
-            "data='synthetic', workers=0, warmup=2, log_every=1, val_every=0))")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    log = out / "log.jsonl"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if log.exists() and len(log.read_text().splitlines()) >= 3:
-            break
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGTERM)
-    output, _ = proc.communicate(timeout=120)
-    assert proc.returncode == 0, output
-    assert "on SIGTERM" in output
-    state = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=True)
-    stopped = int(state["step"])
-    assert stopped >= 3 and not (out / "final.safetensors").exists()
-    summary = main(TrainConfig(preset="student", out=str(out), steps=stopped + 2, batch=2, size=64, data="synthetic",
-                               workers=0, warmup=2, log_every=1, val_every=0, resume=True))
-    assert summary["step"] == stopped + 2
-
-
 def test_plot_log_compares_validation_curves_of_several_runs(tmp_path):
     import cv2
 
@@ -293,69 +230,6 @@ def test_ablation_stops_after_a_variant_was_stopped(tmp_path, monkeypatch, capsy
     assert not (tmp_path / "none" / "ablation.lock").exists()  # released
 
 
-def test_training_never_writes_through_a_planted_link(tmp_path, capsys):
-    """Temporary files get unique names (a link at the old fixed names is left alone), and a link at a
-    fixed name in the run folder stops the run with a one-line error before anything is written."""
-    victim = tmp_path / "victim.txt"
-    victim.write_text("precious")
-    out = tmp_path / "run"
-    out.mkdir()
-    for name in ("checkpoint.tmp", "log.tmp"):
-        (out / name).symlink_to(victim)
-    main(TrainConfig(preset="student", out=str(out), steps=2, **SMOKE))
-    assert victim.read_text() == "precious" and (out / "checkpoint.pt").is_file()
-    assert not list(out.glob(".*.part"))  # no temporary file left behind
-    for name in ("log.jsonl", "checkpoint.pt"):
-        run = tmp_path / f"run_{name}"
-        run.mkdir()
-        (run / name).symlink_to(victim)
-        assert lab_main(["train", "--preset", "student", "--steps", "2", "--batch", "2", "--size", "64",
-                         "--data", "synthetic", "--workers", "0", "--out", str(run)]) == 2
-        assert "is a symbolic link" in capsys.readouterr().err
-        assert victim.read_text() == "precious"
-
-
-def test_max_minutes_stops_with_a_checkpoint_that_resumes_exactly(tmp_path, capsys):
-    """A time limit ends the invocation like stop_at (checkpoint, no final weights); resuming
-    then gives the same losses as an uninterrupted run. device='auto' trains here on the CPU."""
-    a, b = tmp_path / "a", tmp_path / "b"
-    main(TrainConfig(preset="student_fast", out=str(a), steps=4, seed=2, **SMOKE))
-    summary = main(TrainConfig(preset="student_fast", out=str(b), steps=4, seed=2, max_minutes=1e-6,
-                               device="auto", **SMOKE))
-    assert summary == {"step": 1, "stopped": True}
-    assert "stopped at step 1 after 1e-06 min; continue with --resume" in capsys.readouterr().err
-    assert not (b / "final.safetensors").exists()
-    main(TrainConfig(preset="student_fast", out=str(b), steps=4, seed=2, resume=True, **SMOKE))
-    assert _losses(a) == _losses(b)
-
-
-def test_weight_average_is_what_validation_and_exports_hold_and_it_resumes_exactly(tmp_path):
-    """ema > 0: best/final weights are the running average (not the raw weights the checkpoint
-    trains on), it is checkpointed, and 3 + 3 resumed steps equal 6 straight ones."""
-    from matting_gui.core.nets.weights import load_network
-    from matting_gui.research.train import update_ema
-
-    a, b = tmp_path / "a", tmp_path / "b"
-    cfg = dict(preset="student", steps=6, seed=4, ema=0.5, **SMOKE)
-    main(TrainConfig(out=str(a), **cfg))
-    main(TrainConfig(out=str(b), stop_at=3, **cfg))
-    main(TrainConfig(out=str(b), resume=True, **cfg))
-    raw = {k[len("net."):]: v for k, v in torch.load(a / "checkpoint.pt", weights_only=True)["module"].items()
-           if k.startswith("net.")}
-    avg = torch.load(a / "checkpoint.pt", weights_only=True)["ema"]
-    final_a, final_b = load_network(a / "final.safetensors")[0].state_dict(), load_network(b / "final.safetensors")[0].state_dict()
-    for k in avg:
-        assert torch.equal(final_a[k], avg[k]) and torch.equal(final_a[k], final_b[k]), k
-    assert any(not torch.equal(avg[k], raw[k]) for k in avg if avg[k].is_floating_point())
-    # the update itself: halfway for decay 0.5, integer counters copied
-    x, y = torch.nn.BatchNorm2d(2), torch.nn.BatchNorm2d(2)
-    with torch.no_grad():
-        y.weight.fill_(3.0)
-    y.num_batches_tracked.fill_(7)
-    update_ema(x, y, 0.5)
-    assert torch.allclose(x.weight, torch.full((2,), 2.0)) and int(x.num_batches_tracked) == 7
-
-
 def test_cuda_without_a_gpu_is_a_one_line_error(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(ValueError, match="no CUDA GPU is visible"):
@@ -396,36 +270,3 @@ def test_splits_keep_validation_apart_except_the_final_one():
         assert not set(s["train"]) & set(s["val"]) and len(s["train"]) + len(s["val"]) == 19, name
     assert set(final["train"]) == set(v2["train"]) | set(v2["val"]) and final["val"] == v2["val"]
     assert set(SPLITS) == {"v1", "v2", "all", "fold0", "fold1", "fold2", "fold3"}
-
-
-def test_a_stop_of_the_whole_process_group_leaves_a_resumable_checkpoint(tmp_path):
-    """`kill -TERM -- -PGID` on a run with two DataLoader workers (a closing terminal, a job scheduler): the
-    workers ignore it, the trainer checkpoints and exits 0, and --resume continues from that step. Twice."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    for attempt in range(2):
-        out = tmp_path / f"run{attempt}"
-        code = ("from matting_gui.research.train import TrainConfig, main; "
-                f"main(TrainConfig(preset='student', out={str(out)!r}, steps=100000, batch=2, size=64, "
-                "data='synthetic', workers=2, warmup=2, log_every=1, val_every=0))")
-        proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, start_new_session=True)
-        log = out / "log.jsonl"
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline and proc.poll() is None:
-            if log.exists() and len(log.read_text().splitlines()) >= 2 + attempt:
-                break
-            time.sleep(0.2)
-        os.killpg(proc.pid, signal.SIGTERM)
-        output, _ = proc.communicate(timeout=120)
-        assert proc.returncode == 0, output
-        assert "on SIGTERM" in output and "Traceback" not in output
-        stopped = int(torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=True)["step"])
-        assert stopped >= 1
-        summary = main(TrainConfig(preset="student", out=str(out), steps=stopped + 1, batch=2, size=64,
-                                   data="synthetic", workers=0, warmup=2, log_every=1, val_every=0, resume=True))
-        assert summary["step"] == stopped + 1
