@@ -8,13 +8,14 @@
 #   3. the network-aware fusion (closed-form, KNN, the teacher's matte) cross-validated over the four
 #      subject folds, two folds at a time: scores in RUNS/fusion_cv_oof/fold<k>/scores.json, the summary,
 #      per-subject tables, paired changes against export and the rules' outcome in RUNS/logs/fusion_cv_oof.log;
-#   4. the fusion trained on every subject's out-of-fold cases (what ships if rule 1 picks it);
+#   4. the fusion trained on every subject's out-of-fold cases (only if rule 1 picks it);
 #   5. the thin-structure stage on each fold teacher, and its out-of-fold exports against theirs (rule 5;
 #      moved before 6-8 on 2026-12-07: thin structures are where the held-out photos fail);
-#   6. the fold recipe's teacher on all 19 subjects (what ships if rule 2 says so), beside 7 and 8;
+#   6. the fold recipe's teacher on all 19 subjects (only if rule 2 ships it), beside 7 and 8;
 #   7. the CV again fed closed-form alone and KNN alone beside the network: what each solver earns;
 #   8. the CV on the cases solved with a smaller solver box (0.15 MP), which export's time budget needs
-#      (7 and 8 also train their fusion on every subject, ready if rule 3 of docs/fusion.md picks them).
+#      (7 and 8 also train their fusion on every subject, ready if rule 3 of docs/fusion.md picks them;
+#      both only if rule 1 picks a candidate: rule 3 applies to nothing else).
 # The decision rule is written in docs/fusion.md before stage 3 is scored. Usage:
 #   cp docs/training/oof_chain.sh ~/runs/ && REPO=$PWD nohup bash ~/runs/oof_chain.sh > ~/runs/logs/oof_chain.log 2>&1 &
 # (run from a copy: bash reads a script as it goes, so editing the checkout's copy would disturb a running chain)
@@ -54,8 +55,13 @@ for pair in "0 1" "2 3"; do
   wait
 done
 lab oof-report --cv "$RUNS/fusion_cv_oof" --json "$RUNS/fusion_cv_oof/report.json" > "$RUNS/logs/fusion_cv_oof.log" 2>&1
+# the later stages build only what the rules can ship (docs/fusion.md: stage 4 only if rule 1 picks the
+# fusion, 6 only if rule 2 ships the all-subject teacher, 7 and 8 only if rule 1 picks a candidate)
+rule() { python3 -c "import json, sys; r = json.load(open(sys.argv[1])); print($1)" "$RUNS/fusion_cv_oof/report.json"; }
+choice=$(rule "r['rule1']['choice']") && ships=$(rule "r['rule2']['ships']") || { echo "no report"; exit 1; }
+echo "rule 1: $choice; rule 2: $ships"
 # 4. the network-aware fusion trained on every subject's out-of-fold cases: what ships if rule 1 picks it
-lab fusion-train --out "$RUNS/fusion_final_oof" $args > "$RUNS/logs/fusion_final_oof.log" 2>&1
+[ "$choice" = fusion ] && lab fusion-train --out "$RUNS/fusion_final_oof" $args > "$RUNS/logs/fusion_final_oof.log" 2>&1
 # 5. the thin-structure stage (teacher_lite_thin_structure.toml: thin subjects and background structure,
 #    1,000 steps) on each fold teacher, its out-of-fold mattes, and rule 5 against the base fold teachers
 for pair in "0 1" "2 3"; do
@@ -70,7 +76,8 @@ lab fusion-network-cache --model teacher_thin_oof --threads 2 \
 lab oof-report --versus teacher_thin_oof --json "$RUNS/thin_stage_oof.json" > "$RUNS/logs/thin_stage_oof.log" 2>&1
 # 6. the teacher to ship if rule 2 says so: the fold recipe's teacher on all 19 subjects (its validation
 #    numbers measure fit: take final, never best), in the background beside 7 and 8
-train_run "$RUNS/teacher_all" --config docs/training/teacher_lite_fold.toml --split all &
+[ "$ships" = True ] && train_run "$RUNS/teacher_all" --config docs/training/teacher_lite_fold.toml --split all &
+[ "$choice" = export ] && { wait; echo "chain done (rule 1 kept export: stages 7 and 8 not needed)"; exit 0; }
 # 7. what each solver earns (export's time is mostly theirs): the same CV fed one solver and the network
 for s in closed_form knn; do
   for f in 0 1 2 3; do
