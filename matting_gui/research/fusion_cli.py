@@ -225,10 +225,38 @@ def cmd_oof_report(args) -> int:
     print(f"\nrule 1, export's default: {rule1['choice']}  {json.dumps(rule1['tests'])}")
     rule2 = teacher_rule(network_rows({"shipped": "teacher", "folds": args.model}))
     print(f"rule 2, the teacher on all subjects ships: {rule2['ships']}  {json.dumps(rule2['tests'])}")
+    thin = _print_thin(args.model)
     if args.json:
-        report = {"folds": folds, "rule1": rule1, "rule2": rule2, "rows": rows}
+        report = {"folds": folds, "rule1": rule1, "rule2": rule2, "rows": rows, "thin_rows": thin}
         atomic_write_bytes(Path(args.json), (json.dumps(report, indent=1) + "\n").encode())
     return 0
+
+
+def _print_thin(model: str) -> list[dict]:
+    """Print the procedural thin cases' SAD and Gradient per method and each method's paired change against
+    export (``oof_report.thin_rows``: unseen thin structures for the fold teachers; no rule reads them)."""
+    import numpy as np
+
+    from .oof_report import LABELS, thin_rows
+    from .solver_teacher import paired_change
+
+    rows = thin_rows(model)
+    if not rows:
+        return rows
+    print(f"\nprocedural thin cases ({len({r['case'] for r in rows})}, painted-style trimaps; unseen by the fold "
+          "teachers, decide nothing), mean over cases:")
+    for m in dict.fromkeys(r["method"] for r in rows):
+        sad, grad = (np.mean([r[k] for r in rows if r["method"] == m]) for k in ("sad", "grad"))
+        c = paired_change(rows, m, "export").get("thin") if m != "export" else None
+        vs = (f"  vs export {c['mean']:+.2f} ({c['low']:+.2f} to {c['high']:+.2f}), lower on {c['wins']} of "
+              f"{c['cases']}") if c else ""
+        print(f"  {LABELS[m]}: SAD {sad:.2f}, Gradient {grad:.2f}{vs}")
+    structures = sorted({r["structure"] for r in rows})
+    print("  SAD by structure (cases): " + "; ".join(
+        f"{k} ({len({r['case'] for r in rows if r['structure'] == k})}) " + ", ".join(
+            f"{m} {np.mean([r['sad'] for r in rows if r['method'] == m and r['structure'] == k]):.2f}"
+            for m in dict.fromkeys(r["method"] for r in rows)) for k in structures))
+    return rows
 
 
 def _stage_report(args) -> int:

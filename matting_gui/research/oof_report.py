@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from ..core.evaluation.metrics import evaluate_alpha
-from .fusion_train import EVAL_CASES, V2_VAL
-from .solver_cache import iter_cases, network_matte
+from .fusion_train import EVAL_CASES, V2_VAL, case_inputs
+from .solver_cache import iter_cases, network_matte, thin_kind
 
 #: How much worse than export a candidate may be with painted-style trimaps (rule 1), and how much worse the
 #: fold teachers may be than the shipped one (rule 2).
@@ -84,6 +84,26 @@ def network_rows(models: dict[str, str], subjects: tuple[str, ...] = V2_VAL) -> 
             s = evaluate_alpha(pred, alpha, trimap)
             rows.append({"subject": case.subject, "case": name, "kind": EVAL_CASES[name], "method": label,
                          "sad": s.sad, "grad": s.grad})
+    return rows
+
+
+def thin_rows(model: str) -> list[dict]:
+    """Rows (subject 'thin', case, kind 'thin', structure (mesh, yarn, sheet, leaves), method, sad, grad) of closed-form, KNN, ``model``'s stored export
+    matte ('export') and the median of the three on every procedural thin case (painted-style trimaps) that
+    has a stored matte of ``model``. The fold recipe never trains on the thin generator, so for its fold
+    teachers these are unseen thin structures: a proxy for the held-out photos' failure that decides nothing."""
+    rows = []
+    for case in iter_cases(subjects={"thin"}):
+        if (inputs := case_inputs(case, model)) is None:
+            continue
+        _, trimap, alpha, mattes = inputs
+        structure = thin_kind(case.key)
+        methods = {"closed_form": mattes[0], "knn": mattes[1], "export": mattes[2],
+                   "median": np.median(mattes[:3], axis=0)}
+        for method, pred in methods.items():
+            s = evaluate_alpha(pred, alpha, trimap)
+            rows.append({"subject": "thin", "case": case.key.split("/", 1)[1], "kind": "thin",
+                         "structure": structure, "method": method, "sad": s.sad, "grad": s.grad})
     return rows
 
 

@@ -262,6 +262,18 @@ def is_out_of_fold(model: str) -> bool:
     return model.endswith(OUT_OF_FOLD)
 
 
+def thin_kind(key: str) -> str:
+    """The kind (``data.thin.THIN_KINDS``: mesh, yarn, sheet, leaves) of the stored procedural thin case ``key``
+    (``thin/0007``), from the draws its seed starts with: the background photos the cache was built from
+    must be there ('unknown' without any)."""
+    from .data.thin import thin_plan
+
+    try:
+        return thin_plan(np.random.default_rng(_seed(key)))[2]
+    except FileNotFoundError:
+        return "unknown"
+
+
 def case_fold(key: str, subject: str, groups: list[list[str]]) -> int:
     """The fold of a case: its subject's group in ``groups``; a procedural case (no subject) by a fixed hash
     of its key, so the thin cases spread evenly and always over the same folds."""

@@ -78,6 +78,11 @@ def test_an_out_of_fold_network_is_cross_validated_over_the_subject_folds(models
     got = json.loads(report.read_text())
     assert got["rule1"]["choice"] in ("fusion", "median", "export") and len(got["rows"]) == len(rows)
     assert got["rule2"]["ships"] is False  # no shipped teacher's mattes stored here: nothing to compare
+    # the procedural thin case, unseen by the fold recipe: reported beside, in no rule
+    assert "procedural thin cases (1," in printed and "vs export" in printed
+    assert {(r["case"], r["method"]) for r in got["thin_rows"]} == {
+        ("0000", m) for m in ("closed_form", "knn", "export", "median")}
+    assert not any(r["subject"] == "thin" for r in got["rows"])
 
 
 def test_the_report_says_what_to_run_when_there_is_nothing_to_report(tmp_path, capsys):

@@ -36,3 +36,28 @@ def test_thin_plants_and_hair_cannot_exceed_every_sample():
         TrainConfig(p_foliage=0.5, p_thin=0.6)
     with pytest.raises(ValueError, match="p_thin"):
         TrainConfig(p_thin=-0.1)
+
+
+def test_a_stored_thin_case_tells_its_structure_from_its_seed(tmp_path, monkeypatch):
+    """``solver_cache.thin_kind`` names the structure ``thin_case`` drew for a key's seed (the report's
+    per-structure breakdown), and says 'unknown' without the background photos those draws depend on."""
+    import cv2
+
+    from matting_gui.research.data import thin
+    from matting_gui.research.solver_cache import _seed, thin_kind
+
+    monkeypatch.setenv("MATTING_DATA", str(tmp_path / "none"))
+    assert thin_kind("thin/0000") == "unknown"
+    folder = tmp_path / "data" / "backgrounds" / "bsds500" / "train"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(5):
+        cv2.imwrite(str(folder / f"{i}.jpg"), (rng.random((40, 56, 3)) * 255).astype(np.uint8))
+    monkeypatch.setenv("MATTING_DATA", str(tmp_path / "data"))
+    drawn = []
+    real = thin.thin_subject
+    monkeypatch.setattr(thin, "thin_subject", lambda rng, kind, *a: drawn.append(kind) or real(rng, kind, *a))
+    keys = [f"thin/{i:04d}" for i in range(12)]
+    for key in keys:
+        thin.thin_case(np.random.default_rng(_seed(key)), 48)
+    assert [thin_kind(k) for k in keys] == drawn and len(set(drawn)) > 1

@@ -15,6 +15,8 @@ foreground (thin subjects have no solid interior to paint).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 
@@ -116,15 +118,27 @@ def thin_subject(rng: np.random.Generator, kind: str, size: int, textures: list[
     return fg.astype(np.float32), alpha
 
 
+def thin_plan(rng: np.random.Generator) -> tuple[Path, Path, str]:
+    """A thin case's first draws from ``rng``: (background photo, texture photo, kind of ``THIN_KINDS``).
+    ``thin_case`` starts with them, so a fresh generator of the same seed tells a stored case's kind.
+    ``FileNotFoundError`` without background photos (the draws depend on how many there are)."""
+    from .sources import background_paths
+
+    paths = background_paths("train")
+    if not paths:
+        raise FileNotFoundError("no BSDS500 train backgrounds in the matting data (MATTING_DATA)")
+    bg_path, tex_path = paths[int(rng.integers(len(paths)))], paths[int(rng.integers(len(paths)))]
+    return bg_path, tex_path, THIN_KINDS[int(rng.integers(len(THIN_KINDS)))]
+
+
 def thin_case(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One training case: (image float32 (size, size, 3), trimap uint8, alpha float32), a thin subject
     over a BSDS500 train photo with a painted trimap whose foreground is mostly left unpainted."""
-    from .sources import background_paths, load_backgrounds
+    from .sources import load_backgrounds
 
-    paths = background_paths("train")
-    bg_raw, tex = load_backgrounds([paths[int(rng.integers(len(paths)))], paths[int(rng.integers(len(paths)))]])
+    bg_path, tex_path, kind = thin_plan(rng)
+    bg_raw, tex = load_backgrounds([bg_path, tex_path])
     background = cover_resize(bg_raw, size, size)
-    kind = THIN_KINDS[int(rng.integers(len(THIN_KINDS)))]
     if kind == "leaves" and rng.random() < 0.7:  # leaves over leafy colours
         background = np.clip(background * np.array([0.7, 1.1, 0.6], np.float32), 0, 1)
     fg, alpha = thin_subject(rng, kind, size, [tex, bg_raw], background)
