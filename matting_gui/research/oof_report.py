@@ -88,10 +88,11 @@ def network_rows(models: dict[str, str], subjects: tuple[str, ...] = V2_VAL) -> 
 
 
 def thin_rows(model: str) -> list[dict]:
-    """Rows (subject 'thin', case, kind 'thin', structure (mesh, yarn, sheet, leaves), method, sad, grad) of closed-form, KNN, ``model``'s stored export
-    matte ('export') and the median of the three on every procedural thin case (painted-style trimaps) that
-    has a stored matte of ``model``. The fold recipe never trains on the thin generator, so for its fold
-    teachers these are unseen thin structures: a proxy for the held-out photos' failure that decides nothing."""
+    """Rows (subject 'thin', case, kind 'thin', structure: mesh, yarn, sheet or leaves, method, sad, grad) of
+    closed-form, KNN, ``model``'s stored export matte ('export') and the median of the three on every
+    procedural thin case (painted-style trimaps) that has a stored matte of ``model``. The fold recipe never
+    trains on the thin generator, so for its fold teachers these are unseen thin structures: a proxy for
+    the held-out photos' failure that decides nothing."""
     rows = []
     for case in iter_cases(subjects={"thin"}):
         if (inputs := case_inputs(case, model)) is None:

@@ -300,7 +300,7 @@ def test_export_dialog_describes_the_installed_fusion_rule(qtbot, window, models
         card.write_text('{"export_rule": "median_solvers"}')
         dlg = ExportDialog(window, {})
         qtbot.addWidget(dlg)
-        assert "median of the network's, the closed-form and the KNN matte" in dlg.fuse.text()
+        assert "median of the network's, the closed-form and the KNN matte" in dlg.fuse.toolTip()
         assert "fusion network" not in dlg.fuse.text() + dlg.fuse.toolTip()
         assert ("On by default" if EXPORT_STEPS["fuse"] else "Off by default") in dlg.fuse.toolTip()
     finally:

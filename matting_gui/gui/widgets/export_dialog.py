@@ -76,11 +76,11 @@ class ExportDialog(QDialog):
                                "(along the subject's edge): there the photo's local colours decide.\n"
                                "See the README's Results for what it changes on the validation photos.")
         form.addRow(self.refine)
-        what = installed_rule_text()
-        self.fuse = QCheckBox(f"Solver fusion: {what.split(' with ')[0].split(' (')[0]} (seconds)",
+        self.fuse = QCheckBox("Solver fusion: combine with closed-form and KNN matting (seconds)",
                               checked=choices.get("fuse", False))
         default = "On" if EXPORT_STEPS["fuse"] else "Off"
-        self.fuse.setToolTip(f"Computes the closed-form and KNN mattes of the unknown region, then: {what}.\n"
+        self.fuse.setToolTip(f"Computes the closed-form and KNN mattes of the unknown region, then: "
+                             f"{installed_rule_text()}.\n"
                              f"{default} by default, as decided by subject-disjoint cross-validation (docs/fusion.md).")
         form.addRow(self.fuse)
         self.problem = QLabel("")
