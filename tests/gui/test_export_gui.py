@@ -289,7 +289,7 @@ def test_export_dialog_checks_names_and_folder_when_ok_is_pressed(qtbot, window,
     assert dlg.result() == 1
 
 
-def test_export_dialog_describes_the_installed_fusion_rule(qtbot, window, models):
+def test_export_dialog_describes_the_installed_fusion_rule(qtbot, models):
     """The solver-fusion option names what the installed fusion card's rule does, and whether it is on by
     default: an untrained median reads as a median, not as a fusion network's weighing."""
     from matting_gui.core.nets.model_files import EXPORT_STEPS
@@ -298,7 +298,7 @@ def test_export_dialog_describes_the_installed_fusion_rule(qtbot, window, models
     card = models / "fusion.json"
     try:
         card.write_text('{"export_rule": "median_solvers"}')
-        dlg = ExportDialog(window, {})
+        dlg = ExportDialog(None, {})
         qtbot.addWidget(dlg)
         assert "median of the network's, the closed-form and the KNN matte" in dlg.fuse.toolTip()
         assert "fusion network" not in dlg.fuse.text() + dlg.fuse.toolTip()
