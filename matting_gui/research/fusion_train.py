@@ -161,6 +161,16 @@ def train_fusion(cases: list[Case], cfg: FusionTrainConfig, out: Path, log_name:
     return model
 
 
+def untrained_methods(mattes: np.ndarray, network: bool) -> dict[str, np.ndarray]:
+    """The mattes scored without any training, from ``case_inputs``' float32 (S, H, W) stack: closed-form,
+    KNN and, with ``network`` (its export matte appended third), that matte ('export') and the per-pixel
+    median of the three ('median')."""
+    methods = {"closed_form": mattes[0], "knn": mattes[1]}
+    if network:
+        methods |= {"export": mattes[2], "median": np.median(mattes[:3], axis=0)}
+    return methods
+
+
 def score_cases(model: FusionNet | None, cases: list[Case], network: str = "",
                 cfg: FusionTrainConfig | None = None) -> list[dict]:
     """Per held-out case: SAD, MSE, Gradient, Connectivity of closed-form, KNN, (network given) that
@@ -173,9 +183,7 @@ def score_cases(model: FusionNet | None, cases: list[Case], network: str = "",
         if name not in EVAL_CASES or (inputs := case_inputs(case, network)) is None:
             continue
         image, trimap, alpha, mattes = inputs
-        methods = {"closed_form": mattes[0], "knn": mattes[1]}
-        if network:  # the network's export matte, and the untrained per-pixel median of it and the solvers
-            methods |= {"export": mattes[2], "median": np.median(mattes[:3], axis=0)}
+        methods = untrained_methods(mattes, bool(network))
         if model is not None:
             methods["fusion"] = run_fusion(model, image, trimap, fed_mattes(mattes, cfg))
         for method, pred in methods.items():

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.evaluation.metrics import evaluate_alpha
-from .fusion_train import EVAL_CASES, V2_VAL, case_inputs
+from .fusion_train import EVAL_CASES, V2_VAL, case_inputs, untrained_methods
 from .solver_cache import iter_cases, network_matte, thin_kind
 
 #: How much worse than export a candidate may be with painted-style trimaps (rule 1), and how much worse the
@@ -99,9 +99,7 @@ def thin_rows(model: str) -> list[dict]:
             continue
         _, trimap, alpha, mattes = inputs
         structure = thin_kind(case.key)
-        methods = {"closed_form": mattes[0], "knn": mattes[1], "export": mattes[2],
-                   "median": np.median(mattes[:3], axis=0)}
-        for method, pred in methods.items():
+        for method, pred in untrained_methods(mattes, network=True).items():
             s = evaluate_alpha(pred, alpha, trimap)
             rows.append({"subject": "thin", "case": case.key.split("/", 1)[1], "kind": "thin",
                          "structure": structure, "method": method, "sad": s.sad, "grad": s.grad})

@@ -44,7 +44,7 @@ def test_a_stored_thin_case_tells_its_structure_from_its_seed(tmp_path, monkeypa
     import cv2
 
     from matting_gui.research.data import thin
-    from matting_gui.research.solver_cache import _seed, thin_kind
+    from matting_gui.research.solver_cache import case_path, run_job, thin_kind
 
     monkeypatch.setenv("MATTING_DATA", str(tmp_path / "none"))
     assert thin_kind("thin/0000") == "unknown"
@@ -58,6 +58,6 @@ def test_a_stored_thin_case_tells_its_structure_from_its_seed(tmp_path, monkeypa
     real = thin.thin_subject
     monkeypatch.setattr(thin, "thin_subject", lambda rng, kind, *a: drawn.append(kind) or real(rng, kind, *a))
     keys = [f"thin/{i:04d}" for i in range(12)]
-    for key in keys:
-        thin.thin_case(np.random.default_rng(_seed(key)), 48)
+    for key in keys:  # stored as the solver cache stores its thin cases
+        run_job((key, "thin", ("thin", 48)), case_path(key).parents[1])
     assert [thin_kind(k) for k in keys] == drawn and len(set(drawn)) > 1
