@@ -23,27 +23,9 @@
 # (run from a copy: bash reads a script as it goes, so editing the checkout's copy would disturb a running chain)
 set -uo pipefail
 cd "${REPO:-$(dirname "$0")/../..}" || exit 1
-RUNS=${RUNS:-$HOME/runs}
-mkdir -p "$RUNS/logs"
-export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1
-# this checkout's code, whatever a later `pip install` (a CI run of another clone) makes `matting-lab` point at
-export PYTHONPATH=$PWD
-lab() { python3 -m matting_gui.research.cli "$@"; }
+source docs/training/oof_lib.sh  # RUNS, the thread limits, lab, train_run, in_pairs, fold_teacher, fold_stage
 
-train_run() {  # train_run OUT ARGS…: wait for a trainer of OUT still running (a chain restarted), then
-  local out=$1; shift  # train (or resume) it with ARGS unless its final weights exist
-  while pgrep -f -- "--out $out --resume" >/dev/null; do sleep 30; done
-  [ -f "$out/final.safetensors" ] && return 0
-  mkdir -p "$out"
-  lab train "$@" --out "$out" --resume >> "$out/stdout.log" 2>&1
-}
-
-for pair in "0 1" "2 3"; do
-  for k in $pair; do
-    train_run "$RUNS/teacher_fold$k" --config docs/training/teacher_lite_fold.toml --split "fold$k" &
-  done
-  wait
-done
+in_pairs fold_teacher
 for k in 0 1 2 3; do
   [ -f "$RUNS/teacher_fold$k/final.safetensors" ] || { echo "fold $k teacher did not finish"; exit 1; }
 done
@@ -66,13 +48,7 @@ echo "rule 1: $choice; rule 2: $ships"
 [ "$choice" = fusion ] && lab fusion-train --out "$RUNS/fusion_final_oof" $args > "$RUNS/logs/fusion_final_oof.log" 2>&1
 # 5. the thin-structure stage (teacher_lite_thin_structure.toml: thin subjects and background structure,
 #    1,000 steps) on each fold teacher, its out-of-fold mattes, and rule 5 against the base fold teachers
-for pair in "0 1" "2 3"; do
-  for k in $pair; do
-    train_run "$RUNS/teacher_fold${k}_thin" --config docs/training/teacher_lite_thin_structure.toml \
-      --init "$RUNS/teacher_fold$k/final.safetensors" --split "fold$k" &
-  done
-  wait
-done
+fold_stage docs/training/teacher_lite_thin_structure.toml thin
 lab fusion-network-cache --model teacher_thin_oof --threads 2 \
   --fold-weights "$RUNS/teacher_fold{k}_thin/final.safetensors" > "$RUNS/logs/network_thin_oof.log" 2>&1
 lab oof-report --versus teacher_thin_oof --json "$RUNS/thin_stage_oof.json" > "$RUNS/logs/thin_stage_oof.log" 2>&1

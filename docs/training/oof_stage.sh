@@ -15,33 +15,12 @@ set -uo pipefail
 config=${1:?usage: oof_stage.sh CONFIG NAME}
 name=${2:?usage: oof_stage.sh CONFIG NAME}
 cd "${REPO:-$(dirname "$0")/../..}" || exit 1
-RUNS=${RUNS:-$HOME/runs}
-mkdir -p "$RUNS/logs"
-export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1
-export PYTHONPATH=$PWD  # this checkout's code, whatever `matting-lab` points at
-lab() { python3 -m matting_gui.research.cli "$@"; }
-
-train_run() {  # train_run OUT ARGS…: as in oof_chain.sh
-  local out=$1; shift
-  while pgrep -f -- "--out $out --resume" >/dev/null; do sleep 30; done
-  [ -f "$out/final.safetensors" ] && return 0
-  mkdir -p "$out"
-  lab train "$@" --out "$out" --resume >> "$out/stdout.log" 2>&1
-}
+source docs/training/oof_lib.sh  # RUNS, the thread limits, lab, train_run, fold_stage
 
 for k in 0 1 2 3; do
   [ -f "$RUNS/teacher_fold$k/final.safetensors" ] || { echo "no fold $k teacher: run oof_chain.sh first"; exit 1; }
 done
-for pair in "0 1" "2 3"; do
-  for k in $pair; do
-    train_run "$RUNS/teacher_fold${k}_$name" --config "$config" \
-      --init "$RUNS/teacher_fold$k/final.safetensors" --split "fold$k" &
-  done
-  wait
-done
-for k in 0 1 2 3; do
-  [ -f "$RUNS/teacher_fold${k}_$name/final.safetensors" ] || { echo "fold $k stage did not finish"; exit 1; }
-done
+fold_stage "$config" "$name" || exit 1
 lab fusion-network-cache --model "teacher_${name}_oof" --threads 2 \
   --fold-weights "$RUNS/teacher_fold{k}_$name/final.safetensors" > "$RUNS/logs/network_${name}_oof.log" 2>&1 || exit 1
 lab oof-report --versus "teacher_${name}_oof" --json "$RUNS/${name}_oof.json" > "$RUNS/logs/${name}_oof.log" 2>&1 || exit 1
