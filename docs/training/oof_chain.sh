@@ -23,12 +23,10 @@
 # (run from a copy: bash reads a script as it goes, so editing the checkout's copy would disturb a running chain)
 set -uo pipefail
 cd "${REPO:-$(dirname "$0")/../..}" || exit 1
-source docs/training/oof_lib.sh  # RUNS, the thread limits, lab, train_run, in_pairs, fold_teacher, fold_stage
+source docs/training/oof_lib.sh  # RUNS, the thread limits, lab and the steps
 
 in_pairs fold_teacher
-for k in 0 1 2 3; do
-  [ -f "$RUNS/teacher_fold$k/final.safetensors" ] || { echo "fold $k teacher did not finish"; exit 1; }
-done
+folds_finished "" teacher || exit 1
 lab fusion-network-cache --model teacher_oof --threads 2 \
   --fold-weights "$RUNS/teacher_fold{k}/final.safetensors" || exit 1
 args="--steps 800 --batch 16 --crop 96 --width 32 --threads 1 --network teacher_oof"
@@ -41,8 +39,8 @@ done
 lab oof-report --cv "$RUNS/fusion_cv_oof" --json "$RUNS/fusion_cv_oof/report.json" > "$RUNS/logs/fusion_cv_oof.log" 2>&1
 # the later stages build only what the rules can ship (docs/fusion.md: stage 4 only if rule 1 picks the
 # fusion, 6 only if rule 2 ships the all-subject teacher, 7 and 8 only if rule 1 picks a candidate)
-rule() { python3 -c "import json, sys; r = json.load(open(sys.argv[1])); print($1)" "$RUNS/fusion_cv_oof/report.json"; }
-choice=$(rule "r['rule1']['choice']") && ships=$(rule "r['rule2']['ships']") || { echo "no report"; exit 1; }
+report="$RUNS/fusion_cv_oof/report.json"
+choice=$(report_field "$report" rule1 choice) && ships=$(report_field "$report" rule2 ships) || { echo "no report"; exit 1; }
 echo "rule 1: $choice; rule 2: $ships"
 # 4. the network-aware fusion trained on every subject's out-of-fold cases: what ships if rule 1 picks it
 [ "$choice" = fusion ] && lab fusion-train --out "$RUNS/fusion_final_oof" $args > "$RUNS/logs/fusion_final_oof.log" 2>&1
@@ -53,8 +51,7 @@ lab fusion-network-cache --model teacher_thin_oof --threads 2 \
   --fold-weights "$RUNS/teacher_fold{k}_thin/final.safetensors" > "$RUNS/logs/network_thin_oof.log" 2>&1
 lab oof-report --versus teacher_thin_oof --json "$RUNS/thin_stage_oof.json" > "$RUNS/logs/thin_stage_oof.log" 2>&1
 # rule 5's outcome: does the thin-structure stage ship (on whichever teacher rule 2 leaves shipped)?
-thin=$(python3 -c "import json, sys; print(json.load(open(sys.argv[1]))['rule5']['ships'])" \
-  "$RUNS/thin_stage_oof.json") || thin=False
+thin=$(report_field "$RUNS/thin_stage_oof.json" rule5 ships) || thin=False
 echo "rule 5: $thin"
 # 6. the teacher to ship if rule 2 says so: the fold recipe's teacher on all 19 subjects (its validation
 #    numbers measure fit: take final, never best), then, if rule 5 ships the stage, the stage on it; in the

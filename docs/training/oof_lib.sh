@@ -31,10 +31,22 @@ stage_on_fold() {  # stage_on_fold CONFIG NAME K: CONFIG on fold K's teacher, fo
   train_run "$RUNS/teacher_fold${3}_$2" --config "$1" --init "$RUNS/teacher_fold$3/final.safetensors" --split "fold$3"
 }
 
-fold_stage() {  # fold_stage CONFIG NAME: CONFIG on each fold teacher (RUNS/teacher_fold<k>_NAME), two at a
-  local k       # time, one thread each; fails unless all four finished
-  in_pairs stage_on_fold "$1" "$2"
+folds_finished() {  # folds_finished SUFFIX WHAT: every RUNS/teacher_fold<k>SUFFIX has its final weights;
+  local k           # else says which fold's WHAT did not finish, and fails
   for k in 0 1 2 3; do
-    [ -f "$RUNS/teacher_fold${k}_$2/final.safetensors" ] || { echo "fold $k stage $2 did not finish"; return 1; }
+    [ -f "$RUNS/teacher_fold$k$1/final.safetensors" ] || { echo "fold $k $2 did not finish"; return 1; }
   done
+}
+
+fold_stage() {  # fold_stage CONFIG NAME: CONFIG on each fold teacher (RUNS/teacher_fold<k>_NAME), two at a
+  in_pairs stage_on_fold "$1" "$2"  # time, one thread each; fails unless all four finished
+  folds_finished "_$2" "stage $2"
+}
+
+report_field() {  # report_field JSON KEY…: the value at KEY… in a report's JSON, as Python prints it
+  python3 -c "import json, sys
+v = json.load(open(sys.argv[1]))
+for k in sys.argv[2:]:
+    v = v[k]
+print(v)" "$@"
 }

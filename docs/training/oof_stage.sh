@@ -15,16 +15,14 @@ set -uo pipefail
 config=${1:?usage: oof_stage.sh CONFIG NAME}
 name=${2:?usage: oof_stage.sh CONFIG NAME}
 cd "${REPO:-$(dirname "$0")/../..}" || exit 1
-source docs/training/oof_lib.sh  # RUNS, the thread limits, lab, train_run, fold_stage
+source docs/training/oof_lib.sh  # RUNS, the thread limits, lab and the steps
 
-for k in 0 1 2 3; do
-  [ -f "$RUNS/teacher_fold$k/final.safetensors" ] || { echo "no fold $k teacher: run oof_chain.sh first"; exit 1; }
-done
+folds_finished "" teacher || { echo "run oof_chain.sh first"; exit 1; }
 fold_stage "$config" "$name" || exit 1
 lab fusion-network-cache --model "teacher_${name}_oof" --threads 2 \
   --fold-weights "$RUNS/teacher_fold{k}_$name/final.safetensors" > "$RUNS/logs/network_${name}_oof.log" 2>&1 || exit 1
 lab oof-report --versus "teacher_${name}_oof" --json "$RUNS/${name}_oof.json" > "$RUNS/logs/${name}_oof.log" 2>&1 || exit 1
-ships=$(python3 -c "import json, sys; print(json.load(open(sys.argv[1]))['rule5']['ships'])" "$RUNS/${name}_oof.json")
+ships=$(report_field "$RUNS/${name}_oof.json" rule5 ships)
 echo "rule 5, $name: $ships"
 if [ "$ships" = True ]; then
   train_run "$RUNS/teacher_$name" --config "$config"

@@ -47,3 +47,16 @@ def test_in_pairs_runs_every_fold_and_fold_teacher_uses_the_fold_recipe(tmp_path
     calls = sorted((tmp_path / "calls").read_text().splitlines())
     assert calls == [f"train --config docs/training/teacher_lite_fold.toml --split fold{k} "
                      f"--out {tmp_path}/teacher_fold{k} --resume" for k in (0, 2, 3)]
+
+
+def test_report_field_reads_a_rule_and_a_missing_report_fails(tmp_path):
+    (tmp_path / "r.json").write_text('{"rule5": {"ships": false, "tests": {}}, "rule1": {"choice": "export"}}')
+    done = _run(tmp_path, f"report_field {tmp_path}/r.json rule5 ships; report_field {tmp_path}/r.json rule1 choice;"
+                          f" report_field {tmp_path}/none.json rule5 ships || echo missing")
+    assert done.stdout.split() == ["False", "export", "missing"]
+
+
+def test_folds_finished_names_the_first_unfinished_fold(tmp_path):
+    _finish(tmp_path, "teacher_fold0", "teacher_fold1", "teacher_fold2", "teacher_fold3", "teacher_fold0_y")
+    done = _run(tmp_path, 'folds_finished "" teacher && echo all; folds_finished _y "stage y" || echo rc=$?')
+    assert done.stdout.split("\n")[:2] == ["all", "fold 1 stage y did not finish"] and "rc=1" in done.stdout
